@@ -1,0 +1,390 @@
+import type { AnyEnvelope } from './envelope.js';
+import type { ErrorInfo } from './events/common.js';
+import { taskIdOf } from './streams.js';
+
+export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type AgentStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+export type ToolStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface AgentState {
+  id: string;
+  name: string;
+  role?: string;
+  model?: string;
+  parentId?: string;
+  status: AgentStatus;
+  /** Free-form status text the agent last reported (`thinking`, `searching` …). */
+  detail?: string;
+  activity?: string;
+  percent?: number;
+  startedAt: number;
+  endedAt?: number;
+  error?: ErrorInfo;
+}
+
+export interface ToolCallState {
+  callId: string;
+  tool: string;
+  agentId?: string;
+  args?: unknown;
+  attempt?: number;
+  status: ToolStatus;
+  startedAt: number;
+  endedAt?: number;
+  durationMs?: number;
+  result?: unknown;
+  error?: ErrorInfo;
+}
+
+export interface QuestionState {
+  questionId: string;
+  prompt: string;
+  agentId?: string;
+  options?: { value: string; label?: string }[];
+  schema?: Record<string, unknown>;
+  timeoutMs?: number;
+  askedAt: number;
+  status: 'open' | 'answered' | 'timedout';
+  answer?: unknown;
+  by?: string;
+}
+
+export interface MessageState {
+  messageId: string;
+  role: string;
+  agentId?: string;
+  text: string;
+  done: boolean;
+}
+
+export interface LogState {
+  seq: number;
+  time: number;
+  level: string;
+  message: string;
+  agentId?: string;
+  fields?: Record<string, unknown>;
+}
+
+/** Everything a watcher needs to draw a task, folded from its events. */
+export interface TaskState {
+  stream: string;
+  taskId: string;
+  epoch: string;
+  /** The seq of the last event folded in. */
+  seq: number;
+  title: string;
+  kind?: string;
+  projectId?: string;
+  status: TaskStatus;
+  stage?: string;
+  stages?: string[];
+  progress?: { percent?: number; message?: string; current?: number; total?: number };
+  createdAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  updatedAt: number;
+  estimatedMs?: number;
+  result?: unknown;
+  summary?: string;
+  error?: ErrorInfo;
+  failureReason?: string;
+  cancelledBy?: string;
+  cancelReason?: string;
+  agents: Record<string, AgentState>;
+  agentOrder: string[];
+  tools: Record<string, ToolCallState>;
+  toolOrder: string[];
+  questions: Record<string, QuestionState>;
+  messages: Record<string, MessageState>;
+  messageOrder: string[];
+  logs: LogState[];
+  memoriesRecalled: number;
+  eventCount: number;
+}
+
+/** How many log lines a snapshot keeps; the full history stays in the log. */
+export const SNAPSHOT_LOG_LIMIT = 50;
+
+export function emptyTaskState(stream: string, epoch: string, time: number): TaskState {
+  return {
+    stream,
+    taskId: taskIdOf(stream) ?? stream,
+    epoch,
+    seq: 0,
+    title: '',
+    status: 'pending',
+    createdAt: time,
+    updatedAt: time,
+    agents: {},
+    agentOrder: [],
+    tools: {},
+    toolOrder: [],
+    questions: {},
+    messages: {},
+    messageOrder: [],
+    logs: [],
+    memoriesRecalled: 0,
+    eventCount: 0,
+  };
+}
+
+const terminal = (s: TaskStatus) => s === 'completed' || s === 'failed' || s === 'cancelled';
+
+function closeOpen<T extends { status: string; endedAt?: number }>(
+  items: Record<string, T>,
+  status: T['status'],
+  time: number,
+  only?: (item: T) => boolean,
+): Record<string, T> {
+  let out: Record<string, T> | undefined;
+  for (const [key, item] of Object.entries(items)) {
+    if (item.status === 'running' && (!only || only(item))) {
+      out ??= { ...items };
+      out[key] = { ...item, status, endedAt: time };
+    }
+  }
+  return out ?? items;
+}
+
+/**
+ * Folds one event into a task's state. Pure: the same events in the same order give the same state
+ * on the server (snapshots for late joiners) and in every client. Unchanged branches are shared, so
+ * UI frameworks can compare by reference. Events out of order (seq not greater than the state's)
+ * are ignored, which makes replays after a reconnect harmless.
+ */
+export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskState {
+  const s0 = state ?? emptyTaskState(e.stream, e.epoch, e.time);
+  if (state && (e.epoch !== state.epoch ? false : e.seq <= state.seq)) return state;
+  const s: TaskState = { ...s0, seq: e.seq, epoch: e.epoch, updatedAt: e.time, eventCount: s0.eventCount + 1 };
+  switch (e.type) {
+    case 'task:start': {
+      const d = e.data;
+      s.title = d.title;
+      s.kind = d.kind;
+      s.projectId = d.projectId;
+      s.stages = d.stages;
+      s.estimatedMs = d.estimatedMs;
+      s.startedAt = e.time;
+      if (!terminal(s.status)) s.status = 'running';
+      return s;
+    }
+    case 'task:progress':
+      s.progress = { ...s.progress, ...e.data };
+      if (s.status === 'pending') s.status = 'running';
+      return s;
+    case 'task:stage':
+      s.stage = e.data.stage;
+      if (e.data.message !== undefined) s.progress = { ...s.progress, message: e.data.message };
+      return s;
+    case 'task:complete':
+      s.status = 'completed';
+      s.result = e.data.result;
+      s.summary = e.data.summary;
+      s.endedAt = e.time;
+      s.progress = { ...s.progress, percent: 100 };
+      s.agents = closeOpen(s.agents, 'completed', e.time);
+      s.tools = closeOpen(s.tools, 'cancelled', e.time);
+      return s;
+    case 'task:failed':
+      s.status = 'failed';
+      s.error = e.data.error;
+      s.failureReason = e.data.reason ?? 'error';
+      s.endedAt = e.time;
+      s.agents = closeOpen(s.agents, 'failed', e.time);
+      s.tools = closeOpen(s.tools, 'cancelled', e.time);
+      return s;
+    case 'task:cancelled': {
+      const { agentId } = e.data;
+      if (agentId) {
+        s.agents = closeOpen(s.agents, 'cancelled', e.time, (a) => a.id === agentId);
+        s.tools = closeOpen(s.tools, 'cancelled', e.time, (t) => t.agentId === agentId);
+        return s;
+      }
+      s.status = 'cancelled';
+      s.cancelledBy = e.data.by;
+      s.cancelReason = e.data.reason;
+      s.endedAt = e.time;
+      s.agents = closeOpen(s.agents, 'cancelled', e.time);
+      s.tools = closeOpen(s.tools, 'cancelled', e.time);
+      return s;
+    }
+    case 'agent:spawned': {
+      const d = e.data;
+      if (!s.agents[d.agentId]) s.agentOrder = [...s.agentOrder, d.agentId];
+      s.agents = {
+        ...s.agents,
+        [d.agentId]: {
+          id: d.agentId,
+          name: d.name,
+          role: d.role,
+          model: d.model,
+          parentId: d.parentId,
+          status: 'running',
+          startedAt: e.time,
+        },
+      };
+      if (s.status === 'pending') s.status = 'running';
+      return s;
+    }
+    case 'agent:progress':
+      return patchAgent(s, e.data.agentId, e.time, {
+        ...(e.data.status !== undefined && { detail: e.data.status }),
+        ...(e.data.activity !== undefined && { activity: e.data.activity }),
+        ...(e.data.percent !== undefined && { percent: e.data.percent }),
+      });
+    case 'agent:complete':
+      return patchAgent(s, e.data.agentId, e.time, { status: 'completed', endedAt: e.time, percent: 100 });
+    case 'agent:failed':
+      return patchAgent(s, e.data.agentId, e.time, { status: 'failed', endedAt: e.time, error: e.data.error });
+    case 'agent:handoff':
+      return patchAgent(s, e.data.from, e.time, { activity: `handed off to ${e.data.to}` });
+    case 'tool:executing': {
+      const d = e.data;
+      if (!s.tools[d.callId]) s.toolOrder = [...s.toolOrder, d.callId];
+      s.tools = {
+        ...s.tools,
+        [d.callId]: {
+          callId: d.callId,
+          tool: d.tool,
+          agentId: d.agentId,
+          args: d.args,
+          attempt: d.attempt,
+          status: 'running',
+          startedAt: e.time,
+        },
+      };
+      if (d.agentId && s.agents[d.agentId]) {
+        s.agents = { ...s.agents, [d.agentId]: { ...s.agents[d.agentId]!, activity: `calling ${d.tool}` } };
+      }
+      return s;
+    }
+    case 'tool:complete':
+    case 'tool:failed': {
+      const d = e.data;
+      const prior = s.tools[d.callId];
+      const base: ToolCallState = prior ?? {
+        callId: d.callId,
+        tool: d.tool ?? 'unknown',
+        agentId: d.agentId,
+        status: 'running',
+        startedAt: e.time - (d.durationMs ?? 0),
+      };
+      if (!prior) s.toolOrder = [...s.toolOrder, d.callId];
+      const next: ToolCallState = { ...base, endedAt: e.time, durationMs: d.durationMs ?? e.time - base.startedAt };
+      if (e.type === 'tool:complete') {
+        next.status = 'completed';
+        next.result = e.data.result;
+      } else {
+        next.status = 'failed';
+        next.error = e.data.error;
+      }
+      s.tools = { ...s.tools, [d.callId]: next };
+      return s;
+    }
+    case 'message:start': {
+      const d = e.data;
+      if (!s.messages[d.messageId]) s.messageOrder = [...s.messageOrder, d.messageId];
+      s.messages = {
+        ...s.messages,
+        [d.messageId]: { messageId: d.messageId, role: d.role, agentId: d.agentId, text: '', done: false },
+      };
+      return s;
+    }
+    case 'message:delta': {
+      const m = s.messages[e.data.messageId];
+      if (!m) return s;
+      s.messages = { ...s.messages, [m.messageId]: { ...m, text: m.text + e.data.delta } };
+      return s;
+    }
+    case 'message:end': {
+      const m = s.messages[e.data.messageId];
+      if (!m) return s;
+      s.messages = { ...s.messages, [m.messageId]: { ...m, done: true } };
+      return s;
+    }
+    case 'chat:message': {
+      const d = e.data;
+      if (!s.messages[d.messageId]) s.messageOrder = [...s.messageOrder, d.messageId];
+      s.messages = {
+        ...s.messages,
+        [d.messageId]: { messageId: d.messageId, role: 'user', text: d.text, done: true },
+      };
+      return s;
+    }
+    case 'memory:recalled':
+      s.memoriesRecalled = s.memoriesRecalled + e.data.memories.length;
+      return s;
+    case 'log:entry': {
+      const d = e.data;
+      const entry: LogState = { seq: e.seq, time: e.time, level: d.level, message: d.message };
+      if (d.agentId !== undefined) entry.agentId = d.agentId;
+      if (d.fields !== undefined) entry.fields = d.fields;
+      const logs = s.logs.length >= SNAPSHOT_LOG_LIMIT ? s.logs.slice(1 - SNAPSHOT_LOG_LIMIT) : s.logs.slice();
+      logs.push(entry);
+      s.logs = logs;
+      return s;
+    }
+    case 'question:asked': {
+      const d = e.data;
+      s.questions = {
+        ...s.questions,
+        [d.questionId]: {
+          questionId: d.questionId,
+          prompt: d.prompt,
+          agentId: d.agentId,
+          options: d.options,
+          schema: d.schema,
+          timeoutMs: d.timeoutMs,
+          askedAt: e.time,
+          status: 'open',
+        },
+      };
+      return s;
+    }
+    case 'question:answered': {
+      const q = s.questions[e.data.questionId];
+      if (!q) return s;
+      s.questions = {
+        ...s.questions,
+        [q.questionId]: {
+          ...q,
+          status: e.data.timedOut ? 'timedout' : 'answered',
+          answer: e.data.answer,
+          by: e.data.by,
+        },
+      };
+      return s;
+    }
+    case 'custom:event':
+    case 'system:health':
+    case 'system:performance':
+    case 'system:alert':
+      return s;
+  }
+}
+
+function patchAgent(s: TaskState, agentId: string, time: number, patch: Partial<AgentState>): TaskState {
+  const prior = s.agents[agentId] ?? { id: agentId, name: agentId, status: 'running' as const, startedAt: time };
+  if (!s.agents[agentId]) s.agentOrder = [...s.agentOrder, agentId];
+  s.agents = { ...s.agents, [agentId]: { ...prior, ...patch } };
+  return s;
+}
+
+/** Folds a whole history; the same function the server uses for snapshots. */
+export function reduceTaskEvents(events: Iterable<AnyEnvelope>, initial?: TaskState): TaskState | undefined {
+  let state = initial;
+  for (const e of events) state = reduceTask(state, e);
+  return state;
+}
+
+/** Open questions, oldest first. */
+export function openQuestions(state: TaskState): QuestionState[] {
+  return Object.values(state.questions)
+    .filter((q) => q.status === 'open')
+    .sort((a, b) => a.askedAt - b.askedAt);
+}
+
+export function isTerminal(state: Pick<TaskState, 'status'>): boolean {
+  return terminal(state.status);
+}

@@ -1,0 +1,127 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { CommandSchema } from './commands.js';
+import type { AnyEnvelope } from './envelope.js';
+import { Epoch, Seq, SinceSchema, StreamName } from './envelope.js';
+import type { ErrorCode } from './errors.js';
+import type { TaskState } from './reducer.js';
+
+/** Version of the native wire protocol described in docs/protocol.md. */
+export const PROTOCOL_VERSION = 1;
+/** WebSocket subprotocol name; clients may offer it, the server echoes it. */
+export const SUBPROTOCOL = 'agentwire.v1';
+
+const Ref = Type.Optional(Type.String({ minLength: 1, maxLength: 128 }));
+
+// ---- client → server -------------------------------------------------------------------------
+export const SubscribeOp = Type.Object(
+  {
+    op: Type.Literal('subscribe'),
+    stream: StreamName,
+    since: Type.Optional(SinceSchema),
+    snapshot: Type.Optional(Type.Boolean()),
+    ref: Ref,
+  },
+  { additionalProperties: false },
+);
+export const UnsubscribeOp = Type.Object(
+  { op: Type.Literal('unsubscribe'), stream: StreamName, ref: Ref },
+  { additionalProperties: false },
+);
+export const CommandOp = Type.Object(
+  { op: Type.Literal('command'), ref: Type.String({ minLength: 1, maxLength: 128 }), command: CommandSchema },
+  { additionalProperties: false },
+);
+export const PingOp = Type.Object({ op: Type.Literal('ping'), ref: Ref }, { additionalProperties: false });
+
+export const ClientOpSchema = Type.Union([SubscribeOp, UnsubscribeOp, CommandOp, PingOp], { $id: 'ClientOp' });
+export type ClientOp = Static<typeof ClientOpSchema>;
+export type SubscribeOp = Static<typeof SubscribeOp>;
+export const clientOpNames = ['subscribe', 'unsubscribe', 'command', 'ping'] as const;
+
+// ---- server → client -------------------------------------------------------------------------
+export interface HelloOp {
+  op: 'hello';
+  version: number;
+  connection: string;
+  heartbeatMs: number;
+}
+export interface EventOp {
+  op: 'event';
+  event: AnyEnvelope;
+}
+/** Several consecutive events of one stream in one frame. */
+export interface EventsOp {
+  op: 'events';
+  stream: string;
+  events: AnyEnvelope[];
+}
+export interface SubscribedOp {
+  op: 'subscribed';
+  stream: string;
+  epoch: string;
+  /** The stream's head when the subscription took effect. */
+  seq: number;
+  /** True when every event after the client's `since` will follow; false when it gets a snapshot instead. */
+  recovered: boolean;
+  snapshot?: { seq: number; state: TaskState | null };
+  ref?: string;
+}
+export interface UnsubscribedOp {
+  op: 'unsubscribed';
+  stream: string;
+  ref?: string;
+}
+export interface AckOp {
+  op: 'ack';
+  ref: string;
+  result?: unknown;
+}
+export interface ErrorOp {
+  op: 'error';
+  code: ErrorCode;
+  message: string;
+  ref?: string;
+  stream?: string;
+  details?: unknown;
+}
+export interface PongOp {
+  op: 'pong';
+  ref?: string;
+  time: number;
+}
+export type ServerOp = HelloOp | EventOp | EventsOp | SubscribedOp | UnsubscribedOp | AckOp | ErrorOp | PongOp;
+
+/** Loose runtime schema for server frames, used by clients at their boundary. */
+export const ServerOpSchema = Type.Union(
+  [
+    Type.Object({
+      op: Type.Literal('hello'),
+      version: Type.Integer(),
+      connection: Type.String(),
+      heartbeatMs: Type.Integer(),
+    }),
+    Type.Object({ op: Type.Literal('event'), event: Type.Ref('Envelope') }),
+    Type.Object({ op: Type.Literal('events'), stream: StreamName, events: Type.Array(Type.Ref('Envelope')) }),
+    Type.Object({
+      op: Type.Literal('subscribed'),
+      stream: StreamName,
+      epoch: Epoch,
+      seq: Seq,
+      recovered: Type.Boolean(),
+      snapshot: Type.Optional(Type.Object({ seq: Seq, state: Type.Unknown() })),
+      ref: Ref,
+    }),
+    Type.Object({ op: Type.Literal('unsubscribed'), stream: StreamName, ref: Ref }),
+    Type.Object({ op: Type.Literal('ack'), ref: Type.String(), result: Type.Optional(Type.Unknown()) }),
+    Type.Object({
+      op: Type.Literal('error'),
+      code: Type.String(),
+      message: Type.String(),
+      ref: Ref,
+      stream: Type.Optional(Type.String()),
+      details: Type.Optional(Type.Unknown()),
+    }),
+    Type.Object({ op: Type.Literal('pong'), ref: Ref, time: Type.Number() }),
+  ],
+  { $id: 'ServerOp' },
+);
