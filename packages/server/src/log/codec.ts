@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
+
+/**
+ * A new epoch id. 96 random bits: two histories must never share an epoch, or a client could
+ * "resume" into a log that is not the one it was reading.
+ */
+export function newEpoch(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/**
+ * Serializes event data once, at append time, so a bad payload fails only its own append (never
+ * a group-commit batch) and a caller mutating its object afterwards cannot change what was logged.
+ * Every engine stores JSON text, so all engines hand back exactly what a JSON round-trip gives.
+ */
+export function encodeData(data: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (err) {
+    throw new AgentwireError('invalid_payload', `Event data is not serializable: ${(err as Error).message}`);
+  }
+  // undefined, functions and symbols have no JSON form; the log stores them as null.
+  return json ?? 'null';
+}
+
+export function makeEnvelope(
+  stream: string,
+  epoch: string,
+  seq: number,
+  id: string,
+  type: string,
+  time: number,
+  json: string,
+): AnyEnvelope {
+  // The log stores any type ingest accepted; the catalog narrowing is the reader's business.
+  return { stream, seq, epoch, id, type, time, data: JSON.parse(json) as unknown } as AnyEnvelope;
+}
+
+export function closedError(kind: string): AgentwireError {
+  return new AgentwireError('unavailable', `The ${kind} log is closed.`);
+}
+
+/** Normalizes a caller's read bounds: negative positions mean "from the start". */
+export function readBounds(afterSeq: number, limit: number): { after: number; limit: number } {
+  const after = Number.isFinite(afterSeq) && afterSeq > 0 ? Math.floor(afterSeq) : 0;
+  const max = Number.isFinite(limit) && limit > 0 ? Math.floor(limit) : 0;
+  return { after, limit: max };
+}

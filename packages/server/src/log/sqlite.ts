@@ -1,0 +1,388 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
+import { closedError, encodeData, makeEnvelope, readBounds } from './codec.js';
+import type {
+  AppendBatchResult,
+  AppendInput,
+  AppendListener,
+  AppendResult,
+  Checkpoint,
+  LogEngine,
+  ReadResult,
+  RetentionPolicy,
+  StreamHead,
+  StreamInfo,
+  TrimPlan,
+} from './engine.js';
+import { AppendNotifier } from './notifier.js';
+import { migrate } from './sqlite-schema.js';
+
+export interface SqliteEngineOptions {
+  /** Database file; parent folders are created. `:memory:` gives a private, non-durable database. */
+  path: string;
+  /**
+   * `normal` (default): with WAL, a commit survives the process being killed (SIGKILL, OOM, crash)
+   * because it is in the OS page cache before the append resolves, but the last commits may be lost
+   * on power failure or kernel panic. `full`: every commit is fsynced, surviving power loss, at the
+   * cost of one fsync per group commit.
+   */
+  synchronous?: 'normal' | 'full';
+  /** How long a commit waits for another connection's write lock before failing its batch. */
+  busyTimeoutMs?: number;
+  /** A queue this large is committed at once instead of waiting for the end of the event-loop turn. */
+  maxBatchEvents?: number;
+  /** Where errors thrown by append listeners go; defaults to a process warning. */
+  onListenerError?: (err: unknown) => void;
+}
+
+export interface SqliteEngineStats {
+  /** Group commits that succeeded. */
+  transactions: number;
+  /** Group commits that failed and rejected every append in them. */
+  failedTransactions: number;
+  /** Append calls committed. */
+  appends: number;
+  /** Events newly stored (duplicates excluded). */
+  events: number;
+}
+
+interface PendingAppend {
+  stream: string;
+  inputs: AppendInput[];
+  encoded: string[];
+  resolve: (result: AppendBatchResult) => void;
+  reject: (err: AgentwireError) => void;
+}
+
+interface StreamRow {
+  epoch: string;
+  head: number;
+  first: number;
+}
+
+interface StreamListRow extends StreamRow {
+  name: string;
+  created_at: number;
+  updated_at: number;
+}
+
+interface EventRow {
+  seq: number;
+  id: string;
+  type: string;
+  time: number;
+  data: string;
+}
+
+const DEFAULT_MAX_BATCH_EVENTS = 5000;
+
+/**
+ * The embedded durable log: one SQLite database in WAL mode.
+ *
+ * Appends are group-committed: every append issued during one event-loop turn is queued and
+ * written in a single transaction (one WAL sync for the lot), then each append resolves and the
+ * listeners hear of it, in call order. Reads see only committed data, so anything a listener or
+ * a resolved append reveals can be read back. A failed transaction rejects every append in it with
+ * `internal` and rolls back, so no seq is consumed and the next commit continues from the same head.
+ */
+export class SqliteEngine implements LogEngine {
+  readonly kind = 'sqlite';
+  readonly path: string;
+  /** The database epoch: created with the database, given to each new stream. */
+  readonly epoch: string;
+  private readonly db: Database.Database;
+  private readonly notifier: AppendNotifier;
+  private readonly maxBatchEvents: number;
+  private queue: PendingAppend[] = [];
+  private queuedEvents = 0;
+  private scheduled: NodeJS.Immediate | undefined;
+  private closed = false;
+  private readonly counters: SqliteEngineStats = { transactions: 0, failedTransactions: 0, appends: 0, events: 0 };
+
+  private readonly sql: {
+    selectStream: Database.Statement<[string], StreamRow>;
+    upsertStream: Database.Statement<[string, string, number, number, number, number]>;
+    insertEvent: Database.Statement<[string, number, string, string, number, string]>;
+    selectSeqById: Database.Statement<[string, string], number>;
+    selectEvents: Database.Statement<[string, number, number], EventRow>;
+    listStreams: Database.Statement<[string, string, number], StreamListRow>;
+    nonEmptyStreams: Database.Statement<[], { name: string; head: number; first: number }>;
+    firstYoung: Database.Statement<[string, number, number], number>;
+    deleteThrough: Database.Statement<[string, number]>;
+    setFirst: Database.Statement<[number, string]>;
+    putCheckpoint: Database.Statement<[string, number, string]>;
+    getCheckpoint: Database.Statement<[string], { seq: number; state: string }>;
+  };
+  private readonly commitBatch: (batch: PendingAppend[]) => AppendBatchResult[];
+  private readonly trimStream: (stream: string, throughSeq: number) => number;
+
+  constructor(options: SqliteEngineOptions) {
+    this.path = options.path;
+    this.maxBatchEvents = options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS;
+    this.notifier = new AppendNotifier(options.onListenerError);
+    let db: Database.Database | undefined;
+    try {
+      if (options.path !== ':memory:' && options.path !== '') mkdirSync(dirname(options.path), { recursive: true });
+      db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.epoch = migrate(db);
+    } catch (err) {
+      db?.close();
+      if (err instanceof AgentwireError) throw err;
+      throw new AgentwireError('internal', `Cannot open the log database at ${options.path}: ${messageOf(err)}`);
+    }
+    this.db = db;
+    this.sql = {
+      selectStream: db.prepare('SELECT epoch, head, first FROM streams WHERE name = ?'),
+      upsertStream: db.prepare(
+        `INSERT INTO streams (name, epoch, head, first, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET head = excluded.head, updated_at = excluded.updated_at`,
+      ),
+      // DO NOTHING only swallows uniqueness conflicts: a hit means the id is already in the stream.
+      insertEvent: db.prepare(
+        `INSERT INTO events (stream, seq, id, type, time, data) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+      selectSeqById: db.prepare<[string, string], number>('SELECT seq FROM events WHERE stream = ? AND id = ?').pluck(),
+      selectEvents: db.prepare(
+        'SELECT seq, id, type, time, data FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?',
+      ),
+      listStreams: db.prepare(
+        `SELECT name, epoch, head, first, created_at, updated_at FROM streams
+         WHERE substr(name, 1, length(?)) = ? ORDER BY updated_at DESC, name DESC LIMIT ?`,
+      ),
+      nonEmptyStreams: db.prepare('SELECT name, head, first FROM streams WHERE head >= first'),
+      firstYoung: db
+        .prepare<[string, number, number], number>(
+          'SELECT seq FROM events WHERE stream = ? AND seq >= ? AND time >= ? ORDER BY seq LIMIT 1',
+        )
+        .pluck(),
+      deleteThrough: db.prepare('DELETE FROM events WHERE stream = ? AND seq <= ?'),
+      setFirst: db.prepare('UPDATE streams SET first = ? WHERE name = ?'),
+      putCheckpoint: db.prepare(
+        `INSERT INTO checkpoints (stream, seq, state) VALUES (?, ?, ?)
+         ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, state = excluded.state`,
+      ),
+      getCheckpoint: db.prepare('SELECT seq, state FROM checkpoints WHERE stream = ?'),
+    };
+
+    const commit = db.transaction((batch: PendingAppend[]) => this.writeBatch(batch));
+    // IMMEDIATE takes the write lock up front, so a busy database fails the batch before any work.
+    this.commitBatch = (batch) => commit.immediate(batch);
+    const trim = db.transaction((stream: string, throughSeq: number) => {
+      const row = this.sql.selectStream.get(stream);
+      if (!row) return 0;
+      const through = Math.min(Math.floor(throughSeq), row.head);
+      if (!(through >= row.first)) return 0;
+      const { changes } = this.sql.deleteThrough.run(stream, through);
+      this.sql.setFirst.run(through + 1, stream);
+      return changes;
+    });
+    this.trimStream = (stream, throughSeq) => trim.immediate(stream, throughSeq);
+  }
+
+  append(stream: string, inputs: AppendInput[]): Promise<AppendBatchResult> {
+    if (this.closed) return Promise.reject(closedError(this.kind));
+    let encoded: string[];
+    try {
+      encoded = inputs.map((input) => encodeData(input.data));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ stream, inputs, encoded, resolve, reject });
+      this.queuedEvents += inputs.length;
+      if (this.queuedEvents >= this.maxBatchEvents) this.flush();
+      else this.scheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  read(stream: string, afterSeq: number, limit: number): Promise<ReadResult> {
+    return this.run(() => {
+      const head = this.headOf(stream);
+      const bounds = readBounds(afterSeq, limit);
+      const events =
+        bounds.limit === 0 || bounds.after >= head.head
+          ? []
+          : this.sql.selectEvents
+              .all(stream, bounds.after, bounds.limit)
+              .map((r) => makeEnvelope(stream, head.epoch, r.seq, r.id, r.type, r.time, r.data));
+      return { ...head, events };
+    });
+  }
+
+  head(stream: string): Promise<StreamHead> {
+    return this.run(() => this.headOf(stream));
+  }
+
+  listStreams(options: { prefix?: string; limit: number }): Promise<StreamInfo[]> {
+    return this.run(() => {
+      const prefix = options.prefix ?? '';
+      return this.sql.listStreams.all(prefix, prefix, Math.max(0, Math.floor(options.limit))).map((r) => ({
+        stream: r.name,
+        epoch: r.epoch,
+        head: r.head,
+        first: r.first,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      }));
+    });
+  }
+
+  onAppend(listener: AppendListener): () => void {
+    return this.notifier.add(listener);
+  }
+
+  retentionPlan(policy: RetentionPolicy, now: number): Promise<TrimPlan[]> {
+    return this.run(() => {
+      const maxEvents = policy.maxEvents ?? 0;
+      const maxAgeMs = policy.maxAgeMs ?? 0;
+      const plans: TrimPlan[] = [];
+      if (maxEvents <= 0 && maxAgeMs <= 0) return plans;
+      for (const s of this.sql.nonEmptyStreams.iterate()) {
+        let through = maxEvents > 0 ? s.head - maxEvents : 0;
+        if (maxAgeMs > 0) {
+          // Only a prefix can be dropped: stop at the first event young enough to keep. The scan
+          // covers only events that are about to be trimmed, so its cost is paid once.
+          const young = this.sql.firstYoung.get(s.name, s.first, now - maxAgeMs);
+          through = Math.max(through, young === undefined ? s.head : young - 1);
+        }
+        if (through >= s.first) plans.push({ stream: s.name, throughSeq: through });
+      }
+      return plans;
+    });
+  }
+
+  trim(stream: string, throughSeq: number): Promise<number> {
+    return this.run(() => this.trimStream(stream, throughSeq));
+  }
+
+  putCheckpoint(stream: string, checkpoint: Checkpoint): Promise<void> {
+    return this.run(() => {
+      this.sql.putCheckpoint.run(stream, checkpoint.seq, encodeData(checkpoint.state));
+    });
+  }
+
+  getCheckpoint(stream: string): Promise<Checkpoint | undefined> {
+    return this.run(() => {
+      const row = this.sql.getCheckpoint.get(stream);
+      return row && { seq: row.seq, state: JSON.parse(row.state) as unknown };
+    });
+  }
+
+  /** Commits what is queued (those appends resolve), then closes the database. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    // Closed first: an append made by a listener during the last flush is refused, not stranded.
+    this.closed = true;
+    this.flush();
+    try {
+      this.db.close();
+    } catch (err) {
+      return Promise.reject(new AgentwireError('internal', `Closing the log database failed: ${messageOf(err)}`));
+    }
+    return Promise.resolve();
+  }
+
+  stats(): SqliteEngineStats {
+    return { ...this.counters };
+  }
+
+  private flush(): void {
+    if (this.scheduled) {
+      clearImmediate(this.scheduled);
+      this.scheduled = undefined;
+    }
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    this.queuedEvents = 0;
+    let outcomes: AppendBatchResult[];
+    try {
+      outcomes = this.commitBatch(batch);
+    } catch (err) {
+      this.counters.failedTransactions++;
+      const error =
+        err instanceof AgentwireError
+          ? err
+          : new AgentwireError('internal', `The log could not commit ${batch.length} appends: ${messageOf(err)}`);
+      // Through the notifier, so rejections keep their place after earlier commits' deliveries.
+      for (const p of batch) this.notifier.publish(p.stream, [], () => p.reject(error));
+      return;
+    }
+    this.counters.transactions++;
+    this.counters.appends += batch.length;
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i];
+      if (!outcome) return;
+      this.counters.events += outcome.appended.length;
+      this.notifier.publish(p.stream, outcome.appended, () => p.resolve(outcome));
+    });
+  }
+
+  /** Runs inside the group-commit transaction; anything thrown rolls the whole batch back. */
+  private writeBatch(batch: PendingAppend[]): AppendBatchResult[] {
+    const now = Date.now();
+    const touched = new Map<string, StreamRow & { dirty: boolean; createdAt: number }>();
+    const outcomes: AppendBatchResult[] = [];
+    for (const p of batch) {
+      let s = touched.get(p.stream);
+      if (!s) {
+        const row = this.sql.selectStream.get(p.stream);
+        s = row
+          ? { ...row, dirty: false, createdAt: now }
+          : { epoch: this.epoch, head: 0, first: 1, dirty: false, createdAt: now };
+        touched.set(p.stream, s);
+      }
+      const results: AppendResult[] = [];
+      const appended: AnyEnvelope[] = [];
+      p.inputs.forEach((input, i) => {
+        const json = p.encoded[i] ?? 'null';
+        const seq = s.head + 1;
+        const { changes } = this.sql.insertEvent.run(p.stream, seq, input.id, input.type, input.time, json);
+        if (changes === 1) {
+          s.head = seq;
+          s.dirty = true;
+          results.push({ id: input.id, seq, duplicate: false });
+          appended.push(makeEnvelope(p.stream, s.epoch, seq, input.id, input.type, input.time, json));
+          return;
+        }
+        const original = this.sql.selectSeqById.get(p.stream, input.id);
+        if (original === undefined) {
+          throw new AgentwireError('internal', `Seq ${seq} of ${p.stream} is already taken: the stream head is behind its events.`);
+        }
+        results.push({ id: input.id, seq: original, duplicate: true });
+      });
+      outcomes.push({ stream: p.stream, epoch: s.epoch, results, appended });
+    }
+    for (const [name, s] of touched) {
+      // created_at is only written on insert; the upsert keeps an existing row's value.
+      if (s.dirty) this.sql.upsertStream.run(name, s.epoch, s.head, s.first, s.createdAt, now);
+    }
+    return outcomes;
+  }
+
+  private headOf(stream: string): StreamHead {
+    const row = this.sql.selectStream.get(stream);
+    // A stream nobody wrote to has no row: subscribing to any name must not grow the database.
+    return row
+      ? { stream, epoch: row.epoch, head: row.head, first: row.first }
+      : { stream, epoch: this.epoch, head: 0, first: 1 };
+  }
+
+  private run<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(closedError(this.kind));
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      if (err instanceof AgentwireError) return Promise.reject(err);
+      return Promise.reject(new AgentwireError('internal', `Log database error: ${messageOf(err)}`));
+    }
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
