@@ -1,1 +1,16 @@
-export {};
+export type { CommandRouter, CommandSender } from './commands.js';
+export { defaultLimits, DEFAULT_PORT, type EngineConfig, type GatewayOptions, type Limits } from './config.js';
+export { createGateway, type Gateway } from './gateway.js';
+export type { PublishResult } from './ingest.js';
+export type {
+  AppendBatchResult,
+  AppendInput,
+  AppendResult,
+  LogEngine,
+  ReadResult,
+  RetentionPolicy,
+  StreamHead,
+  StreamInfo,
+} from './log/engine.js';
+export { openEngine } from './log/index.js';
+export type { TaskSummary } from './tasks.js';

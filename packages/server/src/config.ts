@@ -1,0 +1,51 @@
+import type { LogEngine, RetentionPolicy } from './log/engine.js';
+
+export type EngineConfig =
+  | { kind: 'memory' }
+  | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full' }
+  | { kind: 'custom'; engine: LogEngine };
+
+/** Explicit, documented limits (docs/limits.md). Every breach is a typed error or a close code. */
+export interface Limits {
+  /** Largest HTTP request body accepted, in bytes. */
+  maxBodyBytes: number;
+  /** Most events in one ingest batch (HTTP or in-process). */
+  maxEventsPerBatch: number;
+  /** Largest inbound WebSocket frame, in bytes. */
+  maxFrameBytes: number;
+  /** Most streams one connection may subscribe to at once. */
+  maxSubscriptionsPerConnection: number;
+  /** Bytes queued for a subscriber before it is disconnected as a slow consumer (close 4008). */
+  maxBufferedBytes: number;
+  /** Most events one history read returns. */
+  maxReadLimit: number;
+}
+
+export const defaultLimits: Limits = {
+  maxBodyBytes: 1024 * 1024,
+  maxEventsPerBatch: 1000,
+  maxFrameBytes: 64 * 1024,
+  maxSubscriptionsPerConnection: 100,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  maxReadLimit: 1000,
+};
+
+export interface GatewayOptions {
+  /** TCP port; 0 picks a free one. Default 7070. */
+  port?: number;
+  /** Interface to bind. Default 127.0.0.1. */
+  host?: string;
+  engine?: EngineConfig;
+  retention?: RetentionPolicy;
+  /** How often retention runs, in ms. Default 60 s. */
+  retentionIntervalMs?: number;
+  limits?: Partial<Limits>;
+  /** Interval of WebSocket heartbeats, in ms. Default 15 s. */
+  heartbeatMs?: number;
+  /** pino level: fatal, error, warn, info, debug, trace or silent. Default info. */
+  logLevel?: string;
+  /** Extra static files served at / (the dashboard), if any. */
+  staticDir?: string;
+}
+
+export const DEFAULT_PORT = 7070;

@@ -1,0 +1,167 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AgentwireError, type AnyEventInput } from '@agentwire/protocol';
+import { noProducerRouter, type CommandRouter } from './commands.js';
+import { DEFAULT_PORT, defaultLimits, type GatewayOptions, type Limits } from './config.js';
+import { handleApi } from './http/api.js';
+import { sendError } from './http/respond.js';
+import { serveStatic } from './http/static.js';
+import { Hub } from './hub/hub.js';
+import { Ingest, type PublishResult } from './ingest.js';
+import type { LogEngine } from './log/engine.js';
+import { openEngine } from './log/index.js';
+import { createLogger, type Logger } from './logger.js';
+import { applyRetention } from './retention.js';
+import { SnapshotService } from './snapshots.js';
+import { WsTransport } from './transports/ws.js';
+
+export interface Gateway {
+  /** `http://host:port` of the running gateway. */
+  readonly url: string;
+  /** `ws://host:port/v1/ws`, the native WebSocket endpoint. */
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly engine: LogEngine;
+  readonly hub: Hub;
+  readonly logger: Logger;
+  readonly limits: Limits;
+  /** In-process publishing: the same validation and durability as HTTP ingest. */
+  publish(stream: string, events: AnyEventInput[] | unknown[]): Promise<PublishResult>;
+  /** Routes commands from watchers; replaceable until producers attach their own channel. */
+  commands: CommandRouter;
+  stats(): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+/** Starts a gateway: log engine, hub, HTTP API and WebSocket transport on one port. */
+export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = createLogger(options.logLevel ?? 'info');
+  const limits: Limits = { ...defaultLimits, ...options.limits };
+  const config = options.engine ?? { kind: 'memory' };
+  const engine = config.kind === 'custom' ? config.engine : await openEngine(config);
+  const snapshots = new SnapshotService(engine);
+  const hub = new Hub(engine, snapshots, limits.maxBufferedBytes);
+  const ingest = new Ingest(engine, limits.maxEventsPerBatch);
+  const started = Date.now();
+  let ready = false;
+  let publishedEvents = 0;
+
+  const gateway: Gateway = {
+    url: '',
+    wsUrl: '',
+    port: 0,
+    engine,
+    hub,
+    logger,
+    limits,
+    commands: noProducerRouter,
+    async publish(stream, events) {
+      const result = await ingest.publish(stream, events);
+      publishedEvents += result.results.length;
+      return result;
+    },
+    stats: () => ({
+      uptimeMs: Date.now() - started,
+      engine: engine.kind,
+      connections: ws.connectionCount,
+      subscriptions: hub.subscriptionCount,
+      streams: hub.streamCount,
+      publishedEvents,
+      deliveredEvents: hub.deliveredEvents,
+      memory: process.memoryUsage().rss,
+    }),
+    close: async () => {},
+  };
+
+  const ws = new WsTransport({
+    hub,
+    commands: { dispatch: (command, sender) => gateway.commands.dispatch(command, sender) },
+    limits,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    logger,
+  });
+
+  const ctx = {
+    engine,
+    ingest: { publish: gateway.publish } as Ingest,
+    snapshots,
+    limits,
+    isReady: () => ready,
+    stats: gateway.stats,
+  };
+
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      sendError(res, new AgentwireError('not_found', 'Malformed URL.'));
+      return;
+    }
+    handleApi(ctx, req, res, url)
+      .then((handled) => {
+        if (handled) return;
+        if (options.staticDir && serveStatic(options.staticDir, url.pathname, req, res)) return;
+        sendError(res, new AgentwireError('not_found', `Nothing at ${url.pathname.slice(0, 200)}.`));
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'request failed');
+        sendError(res, err);
+      });
+  });
+  server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?')[0];
+    if (path === '/v1/ws') {
+      ws.handleUpgrade(req, socket, head);
+      return;
+    }
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+  // Long-lived connections are normal here; only guard against slow header attacks.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_PORT, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const displayHost = host === '0.0.0.0' || host === '[::]' ? 'localhost' : host;
+  Object.assign(gateway, {
+    port: address.port,
+    url: `http://${displayHost}:${address.port}`,
+    wsUrl: `ws://${displayHost}:${address.port}/v1/ws`,
+  });
+
+  const retentionPolicy = options.retention ?? {};
+  const retentionTimer = setInterval(() => {
+    applyRetention(engine, snapshots, retentionPolicy).catch((err: unknown) =>
+      logger.error({ err }, 'retention failed'),
+    );
+  }, options.retentionIntervalMs ?? 60_000);
+  retentionTimer.unref();
+  ready = true;
+
+  let closing: Promise<void> | undefined;
+  gateway.close = () =>
+    (closing ??= (async () => {
+      ready = false;
+      clearInterval(retentionTimer);
+      await ws.close(1012, 'shutting_down');
+      hub.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await engine.close();
+    })());
+  return gateway;
+}

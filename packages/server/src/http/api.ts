@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AgentwireError, assertStreamName, assertSchema, isStreamName } from '@agentwire/protocol';
+import { Type } from '@sinclair/typebox';
+import type { Limits } from '../config.js';
+import type { Ingest } from '../ingest.js';
+import type { LogEngine } from '../log/engine.js';
+import type { SnapshotService } from '../snapshots.js';
+import { getTask, listTasks } from '../tasks.js';
+import { readJsonBody } from './body.js';
+import { sendError, sendJson } from './respond.js';
+
+export interface ApiContext {
+  engine: LogEngine;
+  ingest: Ingest;
+  snapshots: SnapshotService;
+  limits: Limits;
+  isReady: () => boolean;
+  stats: () => Record<string, unknown>;
+}
+
+const CreateTask = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 500 }),
+    taskId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._~-]*$' })),
+    kind: Type.Optional(Type.String({ maxLength: 128 })),
+    projectId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    input: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
+const PublishBody = Type.Object({ events: Type.Array(Type.Unknown()) }, { additionalProperties: false });
+
+/** Parses a non-negative integer query parameter, refusing anything else with a typed error. */
+function intParam(url: URL, name: string, fallback: number, max: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '') return fallback;
+  if (!/^\d{1,16}$/.test(raw)) throw new AgentwireError('invalid_message', `Query parameter ${name} must be a non-negative integer.`);
+  return Math.min(Number(raw), max);
+}
+
+function streamParam(raw: string): string {
+  let stream: string;
+  try {
+    stream = decodeURIComponent(raw);
+  } catch {
+    throw new AgentwireError('invalid_stream', 'The stream name is not valid percent-encoding.');
+  }
+  return assertStreamName(stream);
+}
+
+/**
+ * The v1 HTTP API (docs/http-api.md). Returns false when the path is not an API route, so the
+ * caller can serve static files or 404.
+ */
+export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  try {
+    if (path === '/healthz') {
+      sendJson(res, 200, { status: 'ok' });
+      return true;
+    }
+    if (path === '/readyz') {
+      if (ctx.isReady()) sendJson(res, 200, { status: 'ready' });
+      else sendError(res, new AgentwireError('unavailable'));
+      return true;
+    }
+    if (!path.startsWith('/v1/')) return false;
+    const parts = path.slice(4).split('/');
+    if (parts[0] === 'streams' && parts.length >= 2 && parts[1]) {
+      const stream = streamParam(parts[1]);
+      if (parts.length === 2) {
+        allow(method, 'GET');
+        sendJson(res, 200, await ctx.engine.head(stream));
+        return true;
+      }
+      if (parts.length === 3 && parts[2] === 'events') {
+        if (method === 'POST') {
+          const body = await readJsonBody(req, ctx.limits.maxBodyBytes);
+          assertSchema(PublishBody, body, 'invalid_message', 'Invalid publish body');
+          sendJson(res, 200, await ctx.ingest.publish(stream, (body as { events: unknown[] }).events));
+          return true;
+        }
+        allow(method, 'GET');
+        const after = intParam(url, 'after', 0, Number.MAX_SAFE_INTEGER);
+        const limit = intParam(url, 'limit', ctx.limits.maxReadLimit, ctx.limits.maxReadLimit);
+        sendJson(res, 200, await ctx.engine.read(stream, after, Math.max(1, limit)));
+        return true;
+      }
+    }
+    if (parts[0] === 'tasks' && parts.length === 1) {
+      if (method === 'POST') {
+        const body = await readJsonBody(req, ctx.limits.maxBodyBytes);
+        assertSchema(CreateTask, body, 'invalid_message', 'Invalid task');
+        const input = body as { title: string; taskId?: string; kind?: string; projectId?: string; input?: unknown };
+        const taskId = input.taskId ?? randomUUID();
+        const stream = `task:${taskId}`;
+        if (!isStreamName(stream)) throw new AgentwireError('invalid_stream');
+        const { taskId: _ignored, ...data } = input;
+        const published = await ctx.ingest.publish(stream, [{ type: 'task:start', data: { ...data, taskId } }]);
+        sendJson(res, 201, { taskId, stream, seq: published.results[0]!.seq });
+        return true;
+      }
+      allow(method, 'GET');
+      const status = url.searchParams.get('status') ?? undefined;
+      const projectId = url.searchParams.get('project') ?? undefined;
+      const limit = Math.max(1, intParam(url, 'limit', 50, 500));
+      sendJson(res, 200, { tasks: await listTasks(ctx.engine, ctx.snapshots, { status, projectId, limit }) });
+      return true;
+    }
+    if (parts[0] === 'tasks' && parts.length === 2 && parts[1]) {
+      allow(method, 'GET');
+      const taskId = streamParam(`task%3A${parts[1]}`).slice(5);
+      sendJson(res, 200, await getTask(ctx.snapshots, taskId));
+      return true;
+    }
+    if (parts[0] === 'stats' && parts.length === 1) {
+      allow(method, 'GET');
+      sendJson(res, 200, ctx.stats());
+      return true;
+    }
+    throw new AgentwireError('not_found', `No route ${method} ${path.slice(0, 200)}.`);
+  } catch (err) {
+    sendError(res, err);
+    return true;
+  }
+}
+
+function allow(method: string, expected: string): void {
+  if (method !== expected) throw new AgentwireError('method_not_allowed', `Use ${expected}.`);
+}

@@ -1,0 +1,200 @@
+import { AgentwireError, type AnyEnvelope, type Since, type TaskState } from '@agentwire/protocol';
+import type { LogEngine } from '../log/engine.js';
+import type { SnapshotService } from '../snapshots.js';
+import { encodeEnvelope, framesFor } from './encode.js';
+import type { Sink } from './sink.js';
+
+export interface SubscribeRequest {
+  since?: Since;
+  snapshot?: boolean;
+}
+
+export interface SubscribeResult {
+  stream: string;
+  epoch: string;
+  /** The stream's head when the subscription was set up. */
+  seq: number;
+  recovered: boolean;
+  snapshot?: { seq: number; state: TaskState | null };
+}
+
+/** One sink's interest in one stream. */
+export class Subscription {
+  /** Seq of the last event sent to the sink. */
+  lastSeq = 0;
+  /** While catching up from the log, live events wait here. */
+  buffer: AnyEnvelope[] | undefined = [];
+  closed = false;
+
+  constructor(
+    readonly stream: string,
+    readonly sink: Sink,
+  ) {}
+}
+
+const CATCH_UP_CHUNK = 500;
+
+/**
+ * Fans committed events out to the subscribers of each stream. The hub listens to the log engine,
+ * never to producers, so nothing is visible before it is durable. A subscriber that resumes reads
+ * what it missed from the log while live events queue behind, then switches to the live tail: the
+ * seq check on every frame makes the switch gapless and duplicate-free.
+ */
+export class Hub {
+  private readonly streams = new Map<string, Set<Subscription>>();
+  private readonly unlisten: () => void;
+  deliveredEvents = 0;
+
+  constructor(
+    private readonly engine: LogEngine,
+    private readonly snapshots: SnapshotService,
+    private readonly maxBufferedBytes: number,
+  ) {
+    this.unlisten = engine.onAppend((stream, events) => {
+      snapshots.onAppend(stream, events);
+      this.fanOut(stream, events);
+    });
+  }
+
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const subs of this.streams.values()) n += subs.size;
+    return n;
+  }
+
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  /** Registers `sink` on `stream`; live events queue on the subscription until `start` has caught up. */
+  open(stream: string, sink: Sink): Subscription {
+    const sub = new Subscription(stream, sink);
+    let subs = this.streams.get(stream);
+    if (!subs) this.streams.set(stream, (subs = new Set()));
+    subs.add(sub);
+    return sub;
+  }
+
+  /**
+   * Positions the subscription (resume, snapshot or live tail) and catches it up. `onReady` runs
+   * before any event is sent, so the transport can write its `subscribed` frame first.
+   */
+  async start(
+    sub: Subscription,
+    request: SubscribeRequest,
+    onReady: (result: SubscribeResult) => void,
+  ): Promise<void> {
+    const { stream } = sub;
+    try {
+      const head = await this.engine.head(stream);
+      const { since } = request;
+      let from = head.head;
+      let recovered = true;
+      let snapshot: SubscribeResult['snapshot'];
+      if (since) {
+        const sameEpoch = since.epoch === undefined || since.epoch === head.epoch;
+        const retained = since.seq >= head.first - 1 && since.seq <= head.head;
+        if (sameEpoch && retained) {
+          from = since.seq;
+        } else {
+          recovered = false;
+        }
+      }
+      if (!recovered || (!since && request.snapshot)) {
+        const snap = await this.snapshots.get(stream);
+        snapshot = { seq: snap.seq, state: snap.state };
+        from = snap.seq;
+      }
+      if (sub.closed) return;
+      onReady({ stream, epoch: head.epoch, seq: head.head, recovered, ...(snapshot && { snapshot }) });
+      sub.lastSeq = from;
+      await this.catchUp(sub);
+    } catch (err) {
+      this.unsubscribe(sub);
+      throw err;
+    }
+  }
+
+  unsubscribe(sub: Subscription): void {
+    sub.closed = true;
+    const subs = this.streams.get(sub.stream);
+    if (!subs) return;
+    subs.delete(sub);
+    if (subs.size === 0) this.streams.delete(sub.stream);
+  }
+
+  close(): void {
+    this.unlisten();
+    for (const subs of this.streams.values()) for (const sub of subs) sub.closed = true;
+    this.streams.clear();
+  }
+
+  /** Reads from the log until the subscription reaches the live tail, then drains its buffer. */
+  private async catchUp(sub: Subscription): Promise<void> {
+    for (let stalls = 0; ; ) {
+      if (sub.closed) return;
+      const chunk = await this.engine.read(sub.stream, sub.lastSeq, CATCH_UP_CHUNK);
+      if (sub.closed) return;
+      this.sendFresh(sub, chunk.events);
+      if (chunk.events.length === CATCH_UP_CHUNK) continue;
+      const waiting = sub.buffer ?? [];
+      const firstWaiting = waiting.find((e) => e.seq > sub.lastSeq);
+      // Live events that jumped ahead of what the log returned mean we raced a commit: read again.
+      if (firstWaiting && firstWaiting.seq > sub.lastSeq + 1) {
+        if (chunk.events.length === 0 && ++stalls > 50) {
+          throw new AgentwireError('internal', `Stream ${sub.stream} has a hole after seq ${sub.lastSeq}.`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, stalls));
+        continue;
+      }
+      sub.buffer = undefined;
+      this.sendFresh(sub, waiting);
+      return;
+    }
+  }
+
+  private sendFresh(sub: Subscription, events: readonly AnyEnvelope[]): void {
+    const fresh = events.filter((e) => e.seq > sub.lastSeq);
+    if (fresh.length === 0) return;
+    this.write(sub, framesFor(sub.stream, fresh.map(encodeEnvelope)), fresh[fresh.length - 1]!.seq, fresh.length);
+  }
+
+  private fanOut(stream: string, events: AnyEnvelope[]): void {
+    const subs = this.streams.get(stream);
+    if (!subs || events.length === 0) return;
+    const first = events[0]!.seq;
+    const last = events[events.length - 1]!.seq;
+    let frame: string | undefined;
+    for (const sub of subs) {
+      if (sub.buffer) {
+        sub.buffer.push(...events);
+        continue;
+      }
+      if (sub.lastSeq + 1 === first) {
+        frame ??= framesFor(stream, events.map(encodeEnvelope));
+        this.write(sub, frame, last, events.length);
+      } else if (sub.lastSeq >= first) {
+        this.sendFresh(sub, events);
+      } else {
+        // A gap: something was committed that this node did not hear about. Re-read from the log.
+        sub.buffer = [...events];
+        this.catchUp(sub).catch(() => this.drop(sub));
+      }
+    }
+  }
+
+  private write(sub: Subscription, frame: string, lastSeq: number, count: number): void {
+    if (sub.sink.bufferedBytes > this.maxBufferedBytes) {
+      this.drop(sub);
+      return;
+    }
+    sub.lastSeq = lastSeq;
+    this.deliveredEvents += count;
+    sub.sink.send(frame);
+  }
+
+  private drop(sub: Subscription): void {
+    this.unsubscribe(sub);
+    sub.sink.overflow();
+  }
+}

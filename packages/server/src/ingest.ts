@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { AgentwireError, assertStreamName, parseEventInput, type AnyEventInput } from '@agentwire/protocol';
+import type { AppendBatchResult, AppendInput, LogEngine } from './log/engine.js';
+
+export interface PublishResult {
+  stream: string;
+  epoch: string;
+  results: AppendBatchResult['results'];
+}
+
+/**
+ * The one way into the log: validates every event against the catalog, gives it an id and a time,
+ * and appends the batch. Whatever the transport (in-process, HTTP, AMQP), producers end up here.
+ */
+export class Ingest {
+  constructor(
+    private readonly engine: LogEngine,
+    private readonly maxEventsPerBatch: number,
+  ) {}
+
+  async publish(stream: string, events: readonly unknown[]): Promise<PublishResult> {
+    assertStreamName(stream);
+    if (!Array.isArray(events) || events.length === 0) {
+      throw new AgentwireError('invalid_message', 'A batch needs at least one event.');
+    }
+    if (events.length > this.maxEventsPerBatch) {
+      throw new AgentwireError(
+        'too_many_events',
+        `A batch holds at most ${this.maxEventsPerBatch} events; got ${events.length}.`,
+      );
+    }
+    const now = Date.now();
+    const inputs: AppendInput[] = events.map((raw, index) => {
+      let event: AnyEventInput;
+      try {
+        event = parseEventInput(raw);
+      } catch (err) {
+        if (err instanceof AgentwireError) {
+          throw new AgentwireError(err.code, `events[${index}]: ${err.message}`, { index, ...asObject(err.details) });
+        }
+        throw err;
+      }
+      return { id: event.id ?? randomUUID(), type: event.type, data: event.data, time: now };
+    });
+    const batch = await this.engine.append(stream, inputs);
+    return { stream, epoch: batch.epoch, results: batch.results };
+  }
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}

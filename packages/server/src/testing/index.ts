@@ -1,0 +1,1 @@
+export { WsProbe } from './ws-probe.js';

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  AgentwireError,
+  parseClientOp,
+  PROTOCOL_VERSION,
+  SUBPROTOCOL,
+  type ClientOp,
+  type ErrorOp,
+  type ServerOp,
+} from '@agentwire/protocol';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { CommandRouter } from '../commands.js';
+import type { Limits } from '../config.js';
+import type { Hub, Subscription } from '../hub/hub.js';
+import type { Sink } from '../hub/sink.js';
+import type { Logger } from '../logger.js';
+
+export interface WsTransportOptions {
+  hub: Hub;
+  commands: CommandRouter;
+  limits: Limits;
+  heartbeatMs: number;
+  logger: Logger;
+}
+
+/** The native WebSocket protocol (docs/protocol.md) on top of `ws`. */
+export class WsTransport {
+  readonly wss: WebSocketServer;
+  private readonly connections = new Set<WsConnection>();
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(private readonly options: WsTransportOptions) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.limits.maxFrameBytes,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+    this.heartbeat = setInterval(() => {
+      for (const c of this.connections) c.beat();
+    }, options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection = new WsConnection(ws, this.options);
+      this.connections.add(connection);
+      ws.once('close', () => {
+        this.connections.delete(connection);
+        connection.dispose();
+      });
+    });
+  }
+
+  /** Closes every connection with `code` (1012 on shutdown tells clients to reconnect elsewhere). */
+  async close(code = 1001, reason = 'going away'): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const c of this.connections) c.ws.close(code, reason);
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    for (const c of this.connections) c.ws.terminate();
+  }
+}
+
+class WsConnection implements Sink {
+  readonly id = randomUUID();
+  private readonly subs = new Map<string, Subscription>();
+  private alive = true;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly options: WsTransportOptions,
+  ) {
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', () => (this.alive = true));
+    ws.on('error', (err) => options.logger.debug({ err, connection: this.id }, 'websocket error'));
+    this.sendOp({ op: 'hello', version: PROTOCOL_VERSION, connection: this.id, heartbeatMs: options.heartbeatMs });
+  }
+
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  send(frame: string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
+  }
+
+  overflow(): void {
+    const err = new AgentwireError('slow_consumer');
+    this.ws.close(err.closeCode, err.code);
+  }
+
+  beat(): void {
+    if (!this.alive) {
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  dispose(): void {
+    for (const sub of this.subs.values()) this.options.hub.unsubscribe(sub);
+    this.subs.clear();
+  }
+
+  private sendOp(op: ServerOp): void {
+    this.send(JSON.stringify(op));
+  }
+
+  private sendError(err: unknown, ref?: string, stream?: string): void {
+    const e = err instanceof AgentwireError ? err : new AgentwireError('internal');
+    if (!(err instanceof AgentwireError)) this.options.logger.error({ err }, 'unexpected error on websocket');
+    const op: ErrorOp = { op: 'error', code: e.code, message: e.message };
+    if (ref !== undefined) op.ref = ref;
+    if (stream !== undefined) op.stream = stream;
+    if (e.details !== undefined) op.details = e.details;
+    this.sendOp(op);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.sendError(new AgentwireError('invalid_message', 'Binary frames are not part of the protocol.'));
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
+    let op: ClientOp;
+    try {
+      op = parseClientOp(text);
+    } catch (err) {
+      this.sendError(err, refOf(text));
+      return;
+    }
+    switch (op.op) {
+      case 'ping':
+        this.sendOp(op.ref === undefined ? { op: 'pong', time: Date.now() } : { op: 'pong', ref: op.ref, time: Date.now() });
+        return;
+      case 'subscribe':
+        this.subscribe(op);
+        return;
+      case 'unsubscribe': {
+        const sub = this.subs.get(op.stream);
+        if (!sub) {
+          this.sendError(new AgentwireError('not_subscribed'), op.ref, op.stream);
+          return;
+        }
+        this.options.hub.unsubscribe(sub);
+        this.subs.delete(op.stream);
+        this.sendOp(op.ref === undefined ? { op: 'unsubscribed', stream: op.stream } : { op: 'unsubscribed', stream: op.stream, ref: op.ref });
+        return;
+      }
+      case 'command':
+        this.options.commands.dispatch(op.command, { connection: this.id }).then(
+          (result) => this.sendOp(result === undefined ? { op: 'ack', ref: op.ref } : { op: 'ack', ref: op.ref, result }),
+          (err: unknown) => this.sendError(err, op.ref),
+        );
+        return;
+    }
+  }
+
+  private subscribe(op: Extract<ClientOp, { op: 'subscribe' }>): void {
+    const { stream, ref } = op;
+    if (this.subs.has(stream)) {
+      this.sendError(new AgentwireError('already_subscribed'), ref, stream);
+      return;
+    }
+    if (this.subs.size >= this.options.limits.maxSubscriptionsPerConnection) {
+      this.sendError(
+        new AgentwireError(
+          'too_many_subscriptions',
+          `At most ${this.options.limits.maxSubscriptionsPerConnection} subscriptions per connection.`,
+        ),
+        ref,
+        stream,
+      );
+      return;
+    }
+    const sub = this.options.hub.open(stream, this);
+    this.subs.set(stream, sub);
+    const request = { ...(op.since && { since: op.since }), ...(op.snapshot !== undefined && { snapshot: op.snapshot }) };
+    this.options.hub
+      .start(sub, request, (result) => this.sendOp({ op: 'subscribed', ...result, ...(ref !== undefined && { ref }) }))
+      .catch((err: unknown) => {
+        if (this.subs.get(stream) === sub) this.subs.delete(stream);
+        this.sendError(err, ref, stream);
+      });
+  }
+}
+
+/** Best effort: echo the ref of a frame we could not parse, so the client can match the error. */
+function refOf(text: string): string | undefined {
+  const match = /"ref"\s*:\s*"([^"\\]{1,128})"/.exec(text.slice(0, 4096));
+  return match?.[1];
+}
