@@ -1,1 +1,23 @@
-export {};
+export { connect } from './connect.js';
+export type { CommonConnectOptions, ConnectOptions, HttpConnectOptions, InProcessConnectOptions } from './connect.js';
+export type { Producer, StartTaskOptions } from './producer.js';
+export type { TaskHandle, TaskProgress, FailureReason, SpawnAgentOptions } from './task.js';
+export type {
+  AgentHandle,
+  AgentProgress,
+  LogFields,
+  LogLevel,
+  MessageOptions,
+  MessageRole,
+  Recall,
+  ToolOptions,
+} from './agent.js';
+export type { ToolCall } from './tool-call.js';
+export type { MessageHandle } from './message.js';
+export type { Publisher, PublishResult } from './publisher.js';
+export type { FailedEvent, PublishErrorListener } from './outbox.js';
+export type { RetryPolicy } from './retry.js';
+export type { HttpPublisherOptions } from './http-publisher.js';
+// Re-exported so producers can branch on `err.code` without depending on the protocol package.
+export { AgentwireError } from '@agentwire/protocol';
+export type { ErrorCode } from '@agentwire/protocol';

@@ -1,0 +1,178 @@
+import type { EventData } from '@agentwire/protocol';
+import { newId } from './ids.js';
+import { MessageHandle } from './message.js';
+import { quiet, type Outbox } from './outbox.js';
+import { prepareEvent } from './prepare.js';
+import { toErrorInfo } from './error-info.js';
+import { ToolCall } from './tool-call.js';
+
+export type LogLevel = EventData<'log:entry'>['level'];
+export type LogFields = Record<string, unknown>;
+export type AgentProgress = Omit<EventData<'agent:progress'>, 'agentId'>;
+export type MessageRole = EventData<'message:start'>['role'];
+export type Recall = Omit<EventData<'memory:recalled'>, 'agentId'>;
+
+export interface ToolOptions<T = unknown> {
+  /** 1 for the first try; pass 2, 3 … when retrying a failed call so watchers see the retry. */
+  attempt?: number;
+  callId?: string;
+  /** Marks a failure as worth retrying in `tool:failed`. */
+  retryable?: boolean | ((error: unknown) => boolean);
+  /** What to publish as the result, when the value itself is too big or not JSON. */
+  result?: (value: T) => unknown;
+}
+
+export interface MessageOptions {
+  role?: MessageRole;
+  messageId?: string;
+}
+
+// How many deltas streamMessage lets run ahead of the gateway before it waits: enough to batch,
+// few enough that a slow gateway slows the stream instead of growing memory without bound.
+const DELTA_WINDOW = 64;
+
+/** What an agent handle needs from its task; kept narrow so agents never reach into task internals. */
+export interface AgentContext {
+  outbox: Outbox;
+  stream: string;
+  taskId: string;
+  signal: AbortSignal;
+}
+
+/** One agent working on a task. Every method publishes into the task's stream, in call order. */
+export class AgentHandle {
+  readonly taskId: string;
+
+  /** @internal */
+  constructor(
+    private readonly ctx: AgentContext,
+    readonly id: string,
+    readonly name: string,
+  ) {
+    this.taskId = ctx.taskId;
+  }
+
+  progress(progress: AgentProgress): Promise<number> {
+    return this.publish('agent:progress', { ...progress, agentId: this.id });
+  }
+
+  log(level: LogLevel, message: string, fields?: LogFields): Promise<number> {
+    return this.publish('log:entry', { level, message, agentId: this.id, fields });
+  }
+
+  recall(recall: Recall): Promise<number> {
+    return this.publish('memory:recalled', { ...recall, agentId: this.id });
+  }
+
+  handoff(to: AgentHandle | string, reason?: string, context?: unknown): Promise<number> {
+    return this.publish('agent:handoff', { from: this.id, to: idOf(to), reason, context });
+  }
+
+  complete(result?: unknown, options: { summary?: string } = {}): Promise<number> {
+    return this.publish('agent:complete', { agentId: this.id, result, summary: options.summary });
+  }
+
+  fail(error: unknown): Promise<number> {
+    return this.publish('agent:failed', { agentId: this.id, error: toErrorInfo(error) });
+  }
+
+  /**
+   * Runs `fn` as a tool call: `tool:executing` is published as it starts (without holding the tool
+   * up), then `tool:complete` with its duration and result, or `tool:failed` and `fn`'s error is
+   * rethrown. `fn` gets the task's cancel signal. Resolves once the outcome is stored.
+   */
+  async tool<T>(
+    name: string,
+    args: unknown,
+    fn: (signal: AbortSignal) => Promise<T> | T,
+    options: ToolOptions<T> = {},
+  ): Promise<T> {
+    const { handle: call, stored: opened, refused } = this.openTool(name, args, options);
+    if (refused) await opened;
+    let value: T;
+    try {
+      value = await fn(this.ctx.signal);
+    } catch (err) {
+      const retryable = typeof options.retryable === 'function' ? options.retryable(err) : options.retryable;
+      await Promise.allSettled([opened, call.fail(err, retryable === undefined ? {} : { retryable })]);
+      throw err;
+    }
+    const published = options.result ? options.result(value) : value;
+    const outcomes = await Promise.allSettled([opened, call.complete(published)]);
+    for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
+    return value;
+  }
+
+  /** Opens a tool call to be closed later with `complete()` or `fail()`. */
+  startTool(name: string, args?: unknown, options: Omit<ToolOptions, 'result'> = {}): Promise<ToolCall> {
+    const { handle, stored } = this.openTool(name, args, options);
+    return quiet(stored.then(() => handle));
+  }
+
+  startMessage(options: MessageOptions = {}): Promise<MessageHandle> {
+    const { handle, stored } = this.openMessage(options);
+    return quiet(stored.then(() => handle));
+  }
+
+  /**
+   * Streams a message from text chunks (an LLM's token stream) and resolves with the full text
+   * once every chunk is stored. If the source throws, the message is still ended and the error
+   * rethrown, so watchers never see a message left open.
+   */
+  async streamMessage(chunks: AsyncIterable<string> | Iterable<string>, options: MessageOptions = {}): Promise<string> {
+    const { handle: message, stored: started, refused } = this.openMessage(options);
+    if (refused) await started;
+    const inFlight: Promise<number>[] = [started];
+    let text = '';
+    try {
+      for await (const chunk of chunks) {
+        if (chunk === '') continue;
+        text += chunk;
+        inFlight.push(message.delta(chunk));
+        if (inFlight.length > DELTA_WINDOW) await inFlight.shift();
+      }
+    } catch (err) {
+      await Promise.allSettled([...inFlight, message.end()]);
+      throw err;
+    }
+    inFlight.push(message.end());
+    await Promise.all(inFlight);
+    return text;
+  }
+
+  private publish(type: Parameters<Outbox['publish']>[1], data: unknown): Promise<number> {
+    return this.ctx.outbox.publish(this.ctx.stream, type, data);
+  }
+
+  private openTool(name: string, args: unknown, options: ToolOptions<never>): Opened<ToolCall> {
+    const callId = options.callId ?? newId();
+    const call = new ToolCall(this.ctx.outbox, this.ctx.stream, callId, name, this.id, options.attempt);
+    return this.open(call, 'tool:executing', { callId, tool: name, agentId: this.id, args, attempt: options.attempt });
+  }
+
+  private openMessage(options: MessageOptions): Opened<MessageHandle> {
+    const messageId = options.messageId ?? newId();
+    const message = new MessageHandle(this.ctx.outbox, this.ctx.stream, messageId);
+    return this.open(message, 'message:start', { messageId, role: options.role ?? 'assistant', agentId: this.id });
+  }
+
+  // Like publish(), but says whether the payload was refused locally, so the caller can stop before
+  // running a tool or draining a token stream whose opening event will never exist.
+  private open<H>(handle: H, type: 'tool:executing' | 'message:start', data: unknown): Opened<H> {
+    try {
+      return { handle, stored: this.ctx.outbox.submit(this.ctx.stream, prepareEvent(type, data)), refused: false };
+    } catch (err) {
+      return { handle, stored: this.ctx.outbox.refuse(this.ctx.stream, err, { type, data }), refused: true };
+    }
+  }
+}
+
+interface Opened<H> {
+  handle: H;
+  stored: Promise<number>;
+  refused: boolean;
+}
+
+export function idOf(agent: AgentHandle | string): string {
+  return typeof agent === 'string' ? agent : agent.id;
+}

@@ -1,0 +1,105 @@
+import { AgentwireError, type EventType } from '@agentwire/protocol';
+import { prepareEvent, type PreparedEvent } from './prepare.js';
+import type { Publisher } from './publisher.js';
+import type { RetryPolicy } from './retry.js';
+import { StreamQueue, toTyped } from './stream-queue.js';
+
+/** An event that could not be stored, as the caller described it. */
+export interface FailedEvent {
+  id?: string;
+  type: string;
+  data: unknown;
+}
+
+/**
+ * Told about every event that was not stored (refused locally, refused by the gateway, or out of
+ * retries), whether or not the caller awaited the call that sent it.
+ */
+export type PublishErrorListener = (error: AgentwireError, failed: { stream: string; events: FailedEvent[] }) => void;
+
+export interface OutboxOptions {
+  publisher: Publisher;
+  retry: RetryPolicy;
+  maxBatchSize: number;
+  onError?: PublishErrorListener;
+}
+
+/**
+ * Every event a producer sends passes through here: validated, given its id, and queued on its
+ * stream. The promises it hands out are pre-marked as handled, because producers routinely fire
+ * `log()` or `delta()` without awaiting, and an unreachable gateway must not crash the agent with
+ * an unhandled rejection; failures are reported to `onError` instead, and still reject for awaiters.
+ */
+export class Outbox {
+  private readonly queues = new Map<string, StreamQueue>();
+  private closed = false;
+
+  constructor(private readonly options: OutboxOptions) {}
+
+  publish(stream: string, type: EventType, data: unknown): Promise<number> {
+    let event: PreparedEvent;
+    try {
+      event = prepareEvent(type, data);
+    } catch (err) {
+      return this.refuse(stream, err, { type, data });
+    }
+    return this.submit(stream, event);
+  }
+
+  /** Queues an event that `prepareEvent` already accepted. */
+  submit(stream: string, event: PreparedEvent): Promise<number> {
+    if (this.closed) {
+      return this.refuse(stream, new AgentwireError('unavailable', 'This producer is closed.'), event);
+    }
+    return quiet(this.queueFor(stream).push(event));
+  }
+
+  /** Reports an event that never reached a queue and hands back its (handled) rejection. */
+  refuse(stream: string, err: unknown, event: FailedEvent): Promise<never> {
+    const error = toTyped(err);
+    this.report(error, stream, [event]);
+    return quiet(Promise.reject(error));
+  }
+
+  /** Resolves once everything sent before the call has been stored or has failed. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.settled()));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private queueFor(stream: string): StreamQueue {
+    let queue = this.queues.get(stream);
+    if (!queue) {
+      queue = new StreamQueue({
+        stream,
+        send: (s, events) => this.options.publisher.publish(s, events),
+        retry: this.options.retry,
+        maxBatchSize: this.options.maxBatchSize,
+        onFailure: (error, events) => this.report(error, stream, events),
+        // Finished tasks' queues are dropped so a long-running producer does not accumulate them.
+        onIdle: (q) => {
+          if (this.queues.get(stream) === q && q.idle) this.queues.delete(stream);
+        },
+      });
+      this.queues.set(stream, queue);
+    }
+    return queue;
+  }
+
+  private report(error: AgentwireError, stream: string, events: FailedEvent[]): void {
+    try {
+      this.options.onError?.(error, { stream, events });
+    } catch {
+      // A throwing listener must not break the queue that called it.
+    }
+  }
+}
+
+export function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}

@@ -1,0 +1,21 @@
+import { AgentwireError, parseEventInput, type AnyEventInput, type EventType } from '@agentwire/protocol';
+import { newId } from './ids.js';
+
+/** An event ready to queue: validated, and carrying the id every retry of it will reuse. */
+export type PreparedEvent = AnyEventInput & { id: string };
+
+/**
+ * Builds and validates an event where the caller made it, so a bad payload fails at the call that
+ * caused it (`invalid_payload`) instead of poisoning a batch later. The data is copied through JSON:
+ * what the gateway stores is fixed at call time, and in-process publishing sees exactly what HTTP
+ * would send (no `undefined` keys, no live objects the caller mutates afterwards).
+ */
+export function prepareEvent(type: EventType, data: unknown): PreparedEvent {
+  let copy: unknown;
+  try {
+    copy = JSON.parse(JSON.stringify(data)) as unknown;
+  } catch (err) {
+    throw new AgentwireError('invalid_payload', `Data for ${type} is not JSON-serializable: ${(err as Error).message}`);
+  }
+  return parseEventInput({ id: newId(), type, data: copy }) as PreparedEvent;
+}

@@ -1,0 +1,17 @@
+import type { AnyEventInput } from '@agentwire/protocol';
+
+/** What the gateway answers for one accepted batch: the seq it stored each event at, by event id. */
+export interface PublishResult {
+  stream: string;
+  epoch: string;
+  results: { id: string; seq: number; duplicate: boolean }[];
+}
+
+/**
+ * Anything that can durably append events to a stream. The gateway implements it in-process; the
+ * HTTP publisher implements it over the network. It must be idempotent by event id, which is what
+ * makes the producer's retries safe.
+ */
+export interface Publisher {
+  publish(stream: string, events: AnyEventInput[]): Promise<PublishResult>;
+}

@@ -1,0 +1,114 @@
+import { AgentwireError } from '@agentwire/protocol';
+import type { PreparedEvent } from './prepare.js';
+import type { PublishResult } from './publisher.js';
+import { retryDelay, sleep, type RetryPolicy } from './retry.js';
+
+interface Pending {
+  event: PreparedEvent;
+  resolve(seq: number): void;
+  reject(err: AgentwireError): void;
+}
+
+export interface StreamQueueOptions {
+  stream: string;
+  send(stream: string, events: PreparedEvent[]): Promise<PublishResult>;
+  retry: RetryPolicy;
+  maxBatchSize: number;
+  /** A batch failed for good; its events' promises are already rejected. */
+  onFailure(error: AgentwireError, events: PreparedEvent[]): void;
+  onIdle(queue: StreamQueue): void;
+}
+
+// The gateway refuses a batch too big for its limits as a whole; smaller batches may pass.
+const splittable = new Set(['too_many_events', 'payload_too_large']);
+
+/**
+ * Keeps one stream's events in call order: one batch in flight at a time, and whatever was queued
+ * meanwhile goes out together as the next batch. Each event's promise settles with its stored seq.
+ */
+export class StreamQueue {
+  private readonly pending: Pending[] = [];
+  private sending = false;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: StreamQueueOptions) {}
+
+  get idle(): boolean {
+    return !this.sending && this.pending.length === 0;
+  }
+
+  push(event: PreparedEvent): Promise<number> {
+    const promise = new Promise<number>((resolve, reject) => this.pending.push({ event, resolve, reject }));
+    this.tail = promise.catch(() => undefined);
+    if (!this.sending) void this.drain();
+    return promise;
+  }
+
+  /** Settles once every event pushed so far has settled; later pushes do not hold it up. */
+  settled(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+
+  private async drain(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.pending.length > 0) {
+        await this.deliver(this.pending.splice(0, this.options.maxBatchSize));
+      }
+    } finally {
+      this.sending = false;
+      this.options.onIdle(this);
+    }
+  }
+
+  private async deliver(batch: Pending[]): Promise<void> {
+    const events = batch.map((p) => p.event);
+    let result: PublishResult;
+    try {
+      result = await this.publishWithRetry(events);
+    } catch (err) {
+      const error = toTyped(err);
+      if (batch.length > 1 && splittable.has(error.code)) {
+        const half = Math.ceil(batch.length / 2);
+        await this.deliver(batch.slice(0, half));
+        await this.deliver(batch.slice(half));
+        return;
+      }
+      for (const p of batch) p.reject(error);
+      this.options.onFailure(error, events);
+      return;
+    }
+    const seqs = new Map(result.results.map((r) => [r.id, r.seq]));
+    const missing: PreparedEvent[] = [];
+    for (const p of batch) {
+      const seq = seqs.get(p.event.id);
+      if (seq !== undefined) {
+        p.resolve(seq);
+        continue;
+      }
+      missing.push(p.event);
+      p.reject(new AgentwireError('internal', `The gateway did not acknowledge event ${p.event.id}.`));
+    }
+    if (missing.length > 0) {
+      this.options.onFailure(new AgentwireError('internal', 'The gateway did not acknowledge every event.'), missing);
+    }
+  }
+
+  private async publishWithRetry(events: PreparedEvent[]): Promise<PublishResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.options.send(this.options.stream, events);
+      } catch (err) {
+        const delay = retryDelay(attempt, err, this.options.retry);
+        if (delay === undefined) throw err;
+        await sleep(delay);
+      }
+    }
+  }
+}
+
+export function toTyped(err: unknown): AgentwireError {
+  if (err instanceof AgentwireError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new AgentwireError('internal', `Publishing failed: ${message}`);
+}
