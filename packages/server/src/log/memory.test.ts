@@ -1,0 +1,4 @@
+import { runEngineSuite } from './engine-suite.js';
+import { MemoryEngine } from './memory.js';
+
+runEngineSuite({ name: 'memory', create: () => new MemoryEngine() });

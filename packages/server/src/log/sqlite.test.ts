@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { AgentwireError } from '@agentwire/protocol';
+import type { AppendBatchResult, AppendInput, LogEngine } from './engine.js';
+import { runEngineSuite } from './engine-suite.js';
+import { SCHEMA_VERSION } from './sqlite-schema.js';
+import { SqliteEngine } from './sqlite.js';
+
+const root = mkdtempSync(join(tmpdir(), 'agentwire-sqlite-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+let counter = 0;
+const freshPath = (): string => join(root, `db-${++counter}`, 'log.sqlite');
+
+runEngineSuite({
+  name: 'sqlite',
+  create: () => new SqliteEngine({ path: freshPath() }),
+  reopen: async (engine) => {
+    const { path } = engine as SqliteEngine;
+    await engine.close();
+    return new SqliteEngine({ path });
+  },
+});
+
+runEngineSuite({
+  name: 'sqlite (synchronous=full)',
+  create: () => new SqliteEngine({ path: freshPath(), synchronous: 'full' }),
+});
+
+const ev = (id: string, data: unknown = { id }): AppendInput => ({ id, type: 'log:entry', time: 1, data });
+
+async function using<T>(engine: LogEngine, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    await engine.close();
+  }
+}
+
+describe('sqlite engine specifics', () => {
+  it('commits the appends of one event-loop turn in one transaction', async () => {
+    const engine = new SqliteEngine({ path: freshPath() });
+    await using(engine, async () => {
+      const pending = Array.from({ length: 200 }, (_, i) => engine.append(`task:${i % 7}`, [ev(`e${i}`)]));
+      await Promise.all(pending);
+      assert.deepEqual(engine.stats(), { transactions: 1, failedTransactions: 0, appends: 200, events: 200 });
+    });
+  });
+
+  it('commits early once a turn queues more than the batch limit', async () => {
+    const engine = new SqliteEngine({ path: freshPath() });
+    await using(engine, async () => {
+      const pending: Promise<AppendBatchResult>[] = [];
+      for (let i = 0; i < 12_000; i++) pending.push(engine.append('task:1', [ev(`e${i}`)]));
+      // The first 10,000 were committed synchronously, before this turn ended.
+      assert.equal(engine.stats().transactions, 2);
+      const results = await Promise.all(pending);
+      assert.equal(engine.stats().transactions, 3);
+      assert.deepEqual(
+        results.map((r) => r.results[0]?.seq),
+        Array.from({ length: 12_000 }, (_, i) => i + 1),
+      );
+    });
+  });
+
+  it('fails a whole batch on a SQLite error without consuming seqs, then recovers', async () => {
+    const path = freshPath();
+    const engine = new SqliteEngine({ path, busyTimeoutMs: 20 });
+    await using(engine, async () => {
+      await engine.append('task:1', [ev('a')]);
+      const heard: number[] = [];
+      engine.onAppend((_s, events) => heard.push(...events.map((e) => e.seq)));
+      // Another connection holding the write lock makes our commit fail with SQLITE_BUSY.
+      const blocker = new Database(path);
+      blocker.exec('BEGIN IMMEDIATE');
+      try {
+        const failing = [engine.append('task:1', [ev('b')]), engine.append('task:2', [ev('c'), ev('d')])];
+        for (const p of failing) {
+          await assert.rejects(p, (err: unknown) => {
+            assert.ok(err instanceof AgentwireError);
+            assert.equal(err.code, 'internal');
+            assert.match(err.message, /locked|busy/i);
+            return true;
+          });
+        }
+        // Readers are not blocked by a writer in WAL mode.
+        assert.equal((await engine.head('task:1')).head, 1);
+      } finally {
+        blocker.exec('ROLLBACK');
+        blocker.close();
+      }
+      assert.deepEqual(heard, [], 'nothing failed is announced');
+      const next = await engine.append('task:1', [ev('b')]);
+      assert.deepEqual(next.results, [{ id: 'b', seq: 2, duplicate: false }]);
+      assert.equal((await engine.head('task:2')).head, 0);
+      assert.equal(engine.stats().failedTransactions, 1);
+      assert.deepEqual(heard, [2]);
+    });
+  });
+
+  it('does not write a row for a stream that is only looked at', async () => {
+    const path = freshPath();
+    const engine = new SqliteEngine({ path });
+    await using(engine, async () => {
+      await engine.head('task:ghost');
+      await engine.read('task:ghost', 0, 10);
+      await engine.trim('task:ghost', 10);
+      await engine.append('task:ghost', []);
+    });
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.prepare('SELECT count(*) FROM streams').pluck().get(), 0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('creates parent folders and uses WAL', async () => {
+    const path = join(root, 'deep', 'er', 'still', 'log.sqlite');
+    await new SqliteEngine({ path }).close();
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a database written by a newer schema', () => {
+    const path = freshPath();
+    new SqliteEngine({ path }).close();
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    assert.throws(
+      () => new SqliteEngine({ path }),
+      (err: unknown) => err instanceof AgentwireError && err.code === 'internal' && /schema version/.test(err.message),
+    );
+  });
+
+  it('reports an unopenable path as an AgentwireError', () => {
+    assert.throws(
+      () => new SqliteEngine({ path: root }),
+      (err: unknown) => err instanceof AgentwireError && err.code === 'internal',
+    );
+  });
+});
