@@ -119,7 +119,10 @@ export class AgentHandle {
    * once every chunk is stored. If the source throws, the message is still ended and the error
    * rethrown, so watchers never see a message left open.
    */
-  async streamMessage(chunks: AsyncIterable<string> | Iterable<string>, options: MessageOptions = {}): Promise<string> {
+  async streamMessage(
+    chunks: AsyncIterable<string> | Iterable<string>,
+    options: MessageOptions = {},
+  ): Promise<string> {
     const { handle: message, stored: started, refused } = this.openMessage(options);
     if (refused) await started;
     const inFlight: Promise<number>[] = [started];
@@ -147,20 +150,34 @@ export class AgentHandle {
   private openTool(name: string, args: unknown, options: ToolOptions<never>): Opened<ToolCall> {
     const callId = options.callId ?? newId();
     const call = new ToolCall(this.ctx.outbox, this.ctx.stream, callId, name, this.id, options.attempt);
-    return this.open(call, 'tool:executing', { callId, tool: name, agentId: this.id, args, attempt: options.attempt });
+    return this.open(call, 'tool:executing', {
+      callId,
+      tool: name,
+      agentId: this.id,
+      args,
+      attempt: options.attempt,
+    });
   }
 
   private openMessage(options: MessageOptions): Opened<MessageHandle> {
     const messageId = options.messageId ?? newId();
     const message = new MessageHandle(this.ctx.outbox, this.ctx.stream, messageId);
-    return this.open(message, 'message:start', { messageId, role: options.role ?? 'assistant', agentId: this.id });
+    return this.open(message, 'message:start', {
+      messageId,
+      role: options.role ?? 'assistant',
+      agentId: this.id,
+    });
   }
 
   // Like publish(), but says whether the payload was refused locally, so the caller can stop before
   // running a tool or draining a token stream whose opening event will never exist.
   private open<H>(handle: H, type: 'tool:executing' | 'message:start', data: unknown): Opened<H> {
     try {
-      return { handle, stored: this.ctx.outbox.submit(this.ctx.stream, prepareEvent(type, data)), refused: false };
+      return {
+        handle,
+        stored: this.ctx.outbox.submit(this.ctx.stream, prepareEvent(type, data)),
+        refused: false,
+      };
     } catch (err) {
       return { handle, stored: this.ctx.outbox.refuse(this.ctx.stream, err, { type, data }), refused: true };
     }

@@ -17,7 +17,9 @@ export function toErrorInfo(error: unknown): ErrorInfo {
   if (typeof error === 'string') return { message: clip(error) };
   if (typeof error === 'object' && error !== null && typeof (error as ErrorInfo).message === 'string') {
     const { message, code } = error as ErrorInfo;
-    return typeof code === 'string' ? { message: clip(message), code: code.slice(0, 128) } : { message: clip(message) };
+    return typeof code === 'string'
+      ? { message: clip(message), code: code.slice(0, 128) }
+      : { message: clip(message) };
   }
   return { message: clip(String(error)) };
 }

@@ -146,7 +146,9 @@ function parsePublishResult(text: string, stream: string): PublishResult {
   const results = body?.results;
   const wellFormed =
     Array.isArray(results) &&
-    results.every((r) => typeof r === 'object' && r !== null && typeof r.id === 'string' && typeof r.seq === 'number');
+    results.every(
+      (r) => typeof r === 'object' && r !== null && typeof r.id === 'string' && typeof r.seq === 'number',
+    );
   if (!body || !wellFormed) {
     throw new AgentwireError('internal', 'The gateway acknowledged the batch with a malformed body.', {
       body: text.slice(0, 200),

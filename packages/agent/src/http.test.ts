@@ -40,14 +40,22 @@ test('events of one stream go out in call order without awaits, queued ones batc
   for (let i = 0; i < 30; i++) seqs.push(task.log('info', `line ${i}`));
   await aw.flush();
 
-  const lines = (server.stored.get(task.stream) ?? []).slice(1).map((e) => (e.data as { message: string }).message);
-  assert.deepEqual(lines, Array.from({ length: 30 }, (_, i) => `line ${i}`));
+  const lines = (server.stored.get(task.stream) ?? [])
+    .slice(1)
+    .map((e) => (e.data as { message: string }).message);
+  assert.deepEqual(
+    lines,
+    Array.from({ length: 30 }, (_, i) => `line ${i}`),
+  );
   assert.deepEqual(
     server.requests.map((r) => r.events.length),
     [1, 1, 29],
     'the first log went alone; the other 29 waited for it and went together',
   );
-  assert.deepEqual(await Promise.all(seqs), Array.from({ length: 30 }, (_, i) => i + 2));
+  assert.deepEqual(
+    await Promise.all(seqs),
+    Array.from({ length: 30 }, (_, i) => i + 2),
+  );
   await aw.close();
 });
 
@@ -66,8 +74,15 @@ test('maxBatchSize bounds each request', async () => {
 
 test('a 4xx other than 429 surfaces as the typed error, is not retried, and is reported to onError', async () => {
   const reported: { error: AgentwireError; events: FailedEvent[] }[] = [];
-  const aw = connect({ url: server.url, retry: fastRetry, onError: (error, f) => reported.push({ error, events: f.events }) });
-  server.failNext({ status: 403, body: { error: { code: 'forbidden', message: 'Not your task.', details: { x: 1 } } } });
+  const aw = connect({
+    url: server.url,
+    retry: fastRetry,
+    onError: (error, f) => reported.push({ error, events: f.events }),
+  });
+  server.failNext({
+    status: 403,
+    body: { error: { code: 'forbidden', message: 'Not your task.', details: { x: 1 } } },
+  });
 
   await assert.rejects(aw.startTask({ title: 'Denied' }), (err: unknown) => {
     assert.ok(err instanceof AgentwireError);
@@ -160,8 +175,13 @@ test('a batch the gateway finds too big is split, and order still holds', async 
   server.failNext('ok', { status: 413, body: { error: { code: 'too_many_events', message: 'max 8' } } });
   for (let i = 1; i < 20; i++) void task.log('info', `line ${i}`);
   await aw.flush();
-  const lines = (server.stored.get(task.stream) ?? []).slice(1).map((e) => (e.data as { message: string }).message);
-  assert.deepEqual(lines, Array.from({ length: 20 }, (_, i) => `line ${i}`));
+  const lines = (server.stored.get(task.stream) ?? [])
+    .slice(1)
+    .map((e) => (e.data as { message: string }).message);
+  assert.deepEqual(
+    lines,
+    Array.from({ length: 20 }, (_, i) => `line ${i}`),
+  );
   assert.deepEqual(
     server.requests.slice(1).map((r) => r.events.length),
     [1, 19, 10, 9],

@@ -1,5 +1,10 @@
 export { connect } from './connect.js';
-export type { CommonConnectOptions, ConnectOptions, HttpConnectOptions, InProcessConnectOptions } from './connect.js';
+export type {
+  CommonConnectOptions,
+  ConnectOptions,
+  HttpConnectOptions,
+  InProcessConnectOptions,
+} from './connect.js';
 export type { Producer, StartTaskOptions } from './producer.js';
 export type { TaskHandle, TaskProgress, FailureReason, SpawnAgentOptions } from './task.js';
 export type {

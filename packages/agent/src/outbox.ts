@@ -15,7 +15,10 @@ export interface FailedEvent {
  * Told about every event that was not stored (refused locally, refused by the gateway, or out of
  * retries), whether or not the caller awaited the call that sent it.
  */
-export type PublishErrorListener = (error: AgentwireError, failed: { stream: string; events: FailedEvent[] }) => void;
+export type PublishErrorListener = (
+  error: AgentwireError,
+  failed: { stream: string; events: FailedEvent[] },
+) => void;
 
 export interface OutboxOptions {
   publisher: Publisher;

@@ -15,7 +15,10 @@ export function prepareEvent(type: EventType, data: unknown): PreparedEvent {
   try {
     copy = JSON.parse(JSON.stringify(data)) as unknown;
   } catch (err) {
-    throw new AgentwireError('invalid_payload', `Data for ${type} is not JSON-serializable: ${(err as Error).message}`);
+    throw new AgentwireError(
+      'invalid_payload',
+      `Data for ${type} is not JSON-serializable: ${(err as Error).message}`,
+    );
   }
   return parseEventInput({ id: newId(), type, data: copy }) as PreparedEvent;
 }

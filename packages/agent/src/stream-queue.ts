@@ -90,7 +90,10 @@ export class StreamQueue {
       p.reject(new AgentwireError('internal', `The gateway did not acknowledge event ${p.event.id}.`));
     }
     if (missing.length > 0) {
-      this.options.onFailure(new AgentwireError('internal', 'The gateway did not acknowledge every event.'), missing);
+      this.options.onFailure(
+        new AgentwireError('internal', 'The gateway did not acknowledge every event.'),
+        missing,
+      );
     }
   }
 

@@ -9,12 +9,12 @@ export class MemoryPublisher implements Publisher {
   readonly epoch = 'test-epoch';
   readonly envelopes: AnyEnvelope[] = [];
   readonly batches: { stream: string; ids: string[] }[] = [];
-  before?: (stream: string, events: AnyEventInput[]) => void;
+  before?: (stream: string, events: AnyEventInput[]) => void | Promise<void>;
   private readonly seqs = new Map<string, number>();
   private readonly byId = new Map<string, number>();
 
   async publish(stream: string, events: AnyEventInput[]): Promise<PublishResult> {
-    this.before?.(stream, events);
+    await this.before?.(stream, events);
     this.batches.push({ stream, ids: events.map((e) => e.id ?? '') });
     const valid = events.map((e) => parseEventInput(e));
     const results = valid.map((e) => {
@@ -25,7 +25,15 @@ export class MemoryPublisher implements Publisher {
       this.seqs.set(stream, seq);
       const id = e.id ?? `gen-${stream}-${seq}`;
       this.byId.set(key, seq);
-      this.envelopes.push({ stream, seq, epoch: this.epoch, id, time: Date.now(), type: e.type, data: e.data } as AnyEnvelope);
+      this.envelopes.push({
+        stream,
+        seq,
+        epoch: this.epoch,
+        id,
+        time: Date.now(),
+        type: e.type,
+        data: e.data,
+      } as AnyEnvelope);
       return { id, seq, duplicate: false };
     });
     return { stream, epoch: this.epoch, results };

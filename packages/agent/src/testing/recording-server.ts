@@ -15,10 +15,7 @@ export interface RecordedRequest {
  * and then drop the socket (the ack is lost), or answer with a status and body.
  */
 export type Behavior =
-  | 'ok'
-  | 'destroy'
-  | 'lost-ack'
-  | { status: number; body?: unknown; headers?: Record<string, string> };
+  'ok' | 'destroy' | 'lost-ack' | { status: number; body?: unknown; headers?: Record<string, string> };
 
 /** A stand-in gateway on a real socket: records every request and stores events idempotently. */
 export class RecordingServer {
