@@ -121,7 +121,12 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
 
       it('returns envelopes carrying exactly what was appended', () =>
         withEngine(async ({ engine }) => {
-          const input = { id: 'evt-1', type: 'tool:executing', time: T0 + 42, data: { tool: 'grep', args: [1, 'x'] } };
+          const input = {
+            id: 'evt-1',
+            type: 'tool:executing',
+            time: T0 + 42,
+            data: { tool: 'grep', args: [1, 'x'] },
+          };
           const result = await engine.append('task:7', [input]);
           const expected = { stream: 'task:7', seq: 1, epoch: result.epoch, ...input };
           assert.deepEqual(result.appended, [expected]);
@@ -228,7 +233,10 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
     describe('reading', () => {
       it('reads the events after a seq, oldest first, at most limit', () =>
         withEngine(async ({ engine }) => {
-          await engine.append('task:1', range(1, 10).map((i) => ev(`e${i}`, { i })));
+          await engine.append(
+            'task:1',
+            range(1, 10).map((i) => ev(`e${i}`, { i })),
+          );
           const page1 = await engine.read('task:1', 0, 3);
           assert.deepEqual(seqs(page1.events), [1, 2, 3]);
           assert.equal(page1.head, 10);
@@ -251,7 +259,13 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
           const ghost = await engine.head('task:ghost');
           assert.deepEqual(ghost, { stream: 'task:ghost', epoch: existing.epoch, head: 0, first: 1 });
           const read = await engine.read('task:ghost', 0, 10);
-          assert.deepEqual(read, { stream: 'task:ghost', epoch: existing.epoch, head: 0, first: 1, events: [] });
+          assert.deepEqual(read, {
+            stream: 'task:ghost',
+            epoch: existing.epoch,
+            head: 0,
+            first: 1,
+            events: [],
+          });
           assert.deepEqual(
             (await engine.listStreams({ limit: 10 })).map((s) => s.stream),
             ['task:real'],
@@ -290,7 +304,9 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
       it('hears concurrent appends in seq order per stream', () =>
         withEngine(async ({ engine }) => {
           const heard = new Map<string, number[]>();
-          engine.onAppend((stream, events) => heard.set(stream, [...(heard.get(stream) ?? []), ...seqs(events)]));
+          engine.onAppend((stream, events) =>
+            heard.set(stream, [...(heard.get(stream) ?? []), ...seqs(events)]),
+          );
           const pending: Promise<unknown>[] = [];
           for (let i = 0; i < 30; i++) {
             const stream = i % 3 === 0 ? 'task:b' : 'task:a';
@@ -348,9 +364,16 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
           const heard: string[] = [];
           engine.onAppend((stream, events) => {
             heard.push(...events.map((e) => `${stream}#${e.seq}`));
-            if (stream === 'task:1') void engine.append('task:echo', events.map((e) => ev(`echo-${e.id}`)));
+            if (stream === 'task:1')
+              void engine.append(
+                'task:echo',
+                events.map((e) => ev(`echo-${e.id}`)),
+              );
           });
-          await Promise.all([engine.append('task:1', [ev('a')]), engine.append('task:1', [ev('b'), ev('c')])]);
+          await Promise.all([
+            engine.append('task:1', [ev('a')]),
+            engine.append('task:1', [ev('b'), ev('c')]),
+          ]);
           await sleep(5);
           assert.deepEqual(
             heard.filter((h) => h.startsWith('task:1')),
@@ -368,7 +391,9 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
         withEngine(async ({ engine }) => {
           const readsFromListener: Promise<number[]>[] = [];
           engine.onAppend((stream, events) => {
-            readsFromListener.push(engine.read(stream, (events[0]?.seq ?? 1) - 1, 100).then((r) => seqs(r.events)));
+            readsFromListener.push(
+              engine.read(stream, (events[0]?.seq ?? 1) - 1, 100).then((r) => seqs(r.events)),
+            );
           });
           const pending = range(1, 20).map((i) =>
             engine.append('task:1', [ev(`e${i}`)]).then(async (result) => {
@@ -385,7 +410,9 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
           await Promise.all(pending);
           const fromListeners = await Promise.all(readsFromListener);
           assert.equal(fromListeners.length, 20);
-          fromListeners.forEach((got, i) => assert.ok(got.includes(i + 1), `listener ${i + 1} could read its event`));
+          fromListeners.forEach((got, i) =>
+            assert.ok(got.includes(i + 1), `listener ${i + 1} could read its event`),
+          );
         }));
 
       it('gives a new engine a new epoch', async () => {
@@ -405,7 +432,10 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
       if (reopen) {
         it('keeps events, heads, checkpoints and the epoch across a reopen', () =>
           withEngine(async (box) => {
-            const first = await box.engine.append('task:1', range(1, 5).map((i) => ev(`e${i}`, { i })));
+            const first = await box.engine.append(
+              'task:1',
+              range(1, 5).map((i) => ev(`e${i}`, { i })),
+            );
             await box.engine.append('task:2', [ev('other')]);
             await box.engine.trim('task:1', 2);
             await box.engine.putCheckpoint('task:1', { seq: 4, state: { stage: 'review', n: [1, 2] } });
@@ -417,7 +447,10 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
             assert.equal(after.epoch, first.epoch);
             assert.equal(after.first, 3);
             assert.deepEqual(await box.engine.listStreams({ limit: 10 }), listedBefore);
-            assert.deepEqual(await box.engine.getCheckpoint('task:1'), { seq: 4, state: { stage: 'review', n: [1, 2] } });
+            assert.deepEqual(await box.engine.getCheckpoint('task:1'), {
+              seq: 4,
+              state: { stage: 'review', n: [1, 2] },
+            });
             assert.equal((await box.engine.head('task:never')).epoch, first.epoch);
             const next = await box.engine.append('task:1', [ev('e6'), ev('e1')]);
             assert.deepEqual(next.results, [
@@ -448,8 +481,14 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
     describe('retention', () => {
       it('plans by count and trims to it', () =>
         withEngine(async ({ engine }) => {
-          await engine.append('task:big', range(1, 10).map((i) => ev(`e${i}`)));
-          await engine.append('task:small', range(1, 3).map((i) => ev(`e${i}`)));
+          await engine.append(
+            'task:big',
+            range(1, 10).map((i) => ev(`e${i}`)),
+          );
+          await engine.append(
+            'task:small',
+            range(1, 3).map((i) => ev(`e${i}`)),
+          );
           const plan = await engine.retentionPlan({ maxEvents: 5 }, T0);
           assert.deepEqual(plan, [{ stream: 'task:big', throughSeq: 5 }]);
           assert.equal(await engine.trim('task:big', 5), 5);
@@ -459,14 +498,25 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
           assert.equal(read.head, 10);
           assert.deepEqual(await engine.retentionPlan({ maxEvents: 5 }, T0), []);
           assert.equal((await engine.append('task:big', [ev('e11')])).results[0]?.seq, 11);
-          assert.deepEqual(await engine.retentionPlan({ maxEvents: 5 }, T0), [{ stream: 'task:big', throughSeq: 6 }]);
+          assert.deepEqual(await engine.retentionPlan({ maxEvents: 5 }, T0), [
+            { stream: 'task:big', throughSeq: 6 },
+          ]);
         }));
 
       it('plans by age, dropping only the old prefix', () =>
         withEngine(async ({ engine }) => {
-          await engine.append('task:ordered', [1000, 2000, 3000, 4000].map((t, i) => ev(`o${i}`, {}, T0 + t)));
-          await engine.append('task:jumbled', [1000, 9000, 1000].map((t, i) => ev(`j${i}`, {}, T0 + t)));
-          await engine.append('task:stale', [100, 200].map((t, i) => ev(`s${i}`, {}, T0 + t)));
+          await engine.append(
+            'task:ordered',
+            [1000, 2000, 3000, 4000].map((t, i) => ev(`o${i}`, {}, T0 + t)),
+          );
+          await engine.append(
+            'task:jumbled',
+            [1000, 9000, 1000].map((t, i) => ev(`j${i}`, {}, T0 + t)),
+          );
+          await engine.append(
+            'task:stale',
+            [100, 200].map((t, i) => ev(`s${i}`, {}, T0 + t)),
+          );
           await engine.append('task:fresh', [ev('f', {}, T0 + 8000)]);
           const plan = await engine.retentionPlan({ maxAgeMs: 2500 }, T0 + 5000);
           const byStream = Object.fromEntries(plan.map((p) => [p.stream, p.throughSeq]));
@@ -481,7 +531,10 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
 
       it('takes the larger cut when count and age both apply', () =>
         withEngine(async ({ engine }) => {
-          await engine.append('task:1', range(1, 10).map((i) => ev(`e${i}`, {}, T0 + i * 1000)));
+          await engine.append(
+            'task:1',
+            range(1, 10).map((i) => ev(`e${i}`, {}, T0 + i * 1000)),
+          );
           const now = T0 + 10_000;
           assert.deepEqual(await engine.retentionPlan({ maxEvents: 8, maxAgeMs: 6500 }, now), [
             { stream: 'task:1', throughSeq: 3 },
@@ -495,7 +548,10 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
 
       it('trim moves first, clamps to the head and is idempotent', () =>
         withEngine(async ({ engine }) => {
-          await engine.append('task:1', range(1, 4).map((i) => ev(`e${i}`)));
+          await engine.append(
+            'task:1',
+            range(1, 4).map((i) => ev(`e${i}`)),
+          );
           assert.equal(await engine.trim('task:1', 2), 2);
           assert.equal(await engine.trim('task:1', 2), 0);
           assert.equal(await engine.trim('task:1', 1), 0);
@@ -517,7 +573,12 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
       it('round-trips, overwrites and is per stream', () =>
         withEngine(async ({ engine }) => {
           assert.equal(await engine.getCheckpoint('task:1'), undefined);
-          const state = { stage: 'build', agents: { a1: { status: 'running' } }, progress: 0.5, notes: ['ü', null] };
+          const state = {
+            stage: 'build',
+            agents: { a1: { status: 'running' } },
+            progress: 0.5,
+            notes: ['ü', null],
+          };
           await engine.putCheckpoint('task:1', { seq: 10, state });
           assert.deepEqual(await engine.getCheckpoint('task:1'), { seq: 10, state });
           await engine.putCheckpoint('task:1', { seq: 20, state: { stage: 'done' } });
@@ -615,7 +676,11 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
       it('stores the JSON form of the data', () =>
         withEngine(async ({ engine }) => {
           const data: Record<string, unknown> = { keep: 1, gone: undefined, when: new Date(T0) };
-          const result = await engine.append('task:1', [ev('a', data), { ...ev('b'), data: undefined }, ev('c', null)]);
+          const result = await engine.append('task:1', [
+            ev('a', data),
+            { ...ev('b'), data: undefined },
+            ev('c', null),
+          ]);
           data.keep = 'mutated after append';
           const expected = [{ keep: 1, when: new Date(T0).toISOString() }, null, null];
           assert.deepEqual(

@@ -60,7 +60,13 @@ export interface Checkpoint {
   state: unknown;
 }
 
-/** Called after events are durable, in seq order per stream. */
+/**
+ * Called once per append call that stored at least one event (never for duplicates alone), after
+ * the events are durable and before that append's promise resolves, in seq order per stream.
+ * The array is shared by every listener: do not mutate it. A listener may append; that commit is
+ * delivered after the ones already queued. A throwing listener is reported (a process warning by
+ * default), never rethrown into the append.
+ */
 export type AppendListener = (stream: string, events: AnyEnvelope[]) => void;
 
 /**
@@ -68,20 +74,42 @@ export type AppendListener = (stream: string, events: AnyEnvelope[]) => void;
  * conformance suite in `engine-suite.ts`. Guarantees:
  * - per-stream seq starts at 1 and has no gaps; appends to one stream are applied in call order;
  * - `append` resolves, and listeners hear of the events, only once they are durable;
- * - the same event id appended twice to a stream is stored once and reports the original seq;
- * - a stream's epoch changes only when its history is lost (a fresh memory engine, a new database).
+ * - the same event id appended twice to a stream is stored once and reports the original seq
+ *   (within one batch too); the dedupe window is the retained history, so an id trimmed away
+ *   by retention can be stored again;
+ * - a stream's epoch changes only when its history is lost (a fresh memory engine, a new database),
+ *   never by trimming; a stream that was never written reports the epoch its first event will get;
+ * - data is stored as JSON: what comes back is the JSON round-trip of what went in;
+ * - after `close()`, every method rejects with `AgentwireError('unavailable')`.
  */
 export interface LogEngine {
   readonly kind: string;
+  /**
+   * Rejects with `invalid_payload` when some data has no JSON form (nothing of that call is
+   * stored), with `internal` when storage fails (nothing of the failed commit is stored and no seq
+   * is consumed).
+   */
   append(stream: string, inputs: AppendInput[]): Promise<AppendBatchResult>;
+  /**
+   * Events with seq > afterSeq. When afterSeq < first - 1 the events start at `first`: the caller
+   * sees the gap by comparing, and a missing stream reads as empty.
+   */
   read(stream: string, afterSeq: number, limit: number): Promise<ReadResult>;
+  /** Cheap, and creates nothing: a missing stream is `{ head: 0, first: 1 }` in the current epoch. */
   head(stream: string): Promise<StreamHead>;
   /** Streams whose name starts with `prefix`, most recently updated first. */
   listStreams(options: { prefix?: string; limit: number }): Promise<StreamInfo[]>;
   onAppend(listener: AppendListener): () => void;
+  /**
+   * One plan per stream with something to drop: the larger of the count cut (head - maxEvents) and
+   * the age cut. Only a prefix can go, so the age cut stops before the first event whose `time` is
+   * within maxAgeMs of `now`, even if older events follow it.
+   */
   retentionPlan(policy: RetentionPolicy, now: number): Promise<TrimPlan[]>;
+  /** Drops events with seq <= throughSeq (clamped to the head), moves `first`, returns how many went. */
   trim(stream: string, throughSeq: number): Promise<number>;
   putCheckpoint(stream: string, checkpoint: Checkpoint): Promise<void>;
   getCheckpoint(stream: string): Promise<Checkpoint | undefined>;
+  /** Commits appends already issued (they resolve), then releases the storage. Idempotent. */
   close(): Promise<void>;
 }

@@ -76,7 +76,15 @@ export class MemoryEngine implements LogEngine {
         return;
       }
       if (!state) {
-        state = { name: stream, head: 0, first: 1, events: [], ids: new Map(), createdAt: now, updatedAt: now };
+        state = {
+          name: stream,
+          head: 0,
+          first: 1,
+          events: [],
+          ids: new Map(),
+          createdAt: now,
+          updatedAt: now,
+        };
         this.streams.set(stream, state);
       }
       const json = encoded[i] ?? 'null';

@@ -3,8 +3,7 @@ import { MemoryEngine } from './memory.js';
 import { SqliteEngine } from './sqlite.js';
 
 export type EngineConfig =
-  | { kind: 'memory' }
-  | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full' };
+  { kind: 'memory' } | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full' };
 
 /**
  * Opens the configured log engine. Async although today's engines open synchronously, so a
@@ -15,6 +14,8 @@ export async function openEngine(config: EngineConfig): Promise<LogEngine> {
     case 'memory':
       return new MemoryEngine();
     case 'sqlite':
-      return new SqliteEngine(config.synchronous ? { path: config.path, synchronous: config.synchronous } : { path: config.path });
+      return new SqliteEngine(
+        config.synchronous ? { path: config.path, synchronous: config.synchronous } : { path: config.path },
+      );
   }
 }

@@ -123,7 +123,9 @@ describe('sqlite engine crash safety', () => {
         assert.equal(new Set(events.map((e) => e.id)).size, events.length);
 
         const id = `parent-${run}`;
-        const next = await engine.append(CRASH_STREAM, [{ id, type: 'log:entry', time: Date.now(), data: crashPayload(id) }]);
+        const next = await engine.append(CRASH_STREAM, [
+          { id, type: 'log:entry', time: Date.now(), data: crashPayload(id) },
+        ]);
         assert.deepEqual(next.results, [{ id, seq: stored.head + 1, duplicate: false }]);
         assert.equal(next.epoch, epoch);
         expectedStart = stored.head + 1;

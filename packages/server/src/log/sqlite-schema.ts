@@ -43,22 +43,25 @@ const CREATE = `
 
 /** Creates or checks the schema and returns the database epoch. */
 export function migrate(db: Database): string {
-  return db.transaction(() => {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      throw new AgentwireError(
-        'internal',
-        `The log database has schema version ${version}; this build understands up to ${SCHEMA_VERSION}. Upgrade agentwire.`,
-      );
-    }
-    if (version < SCHEMA_VERSION) {
-      db.exec(CREATE);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    }
-    const row = db.prepare(`SELECT value FROM meta WHERE key = 'epoch'`).get() as { value: string } | undefined;
-    if (row) return row.value;
-    const epoch = newEpoch();
-    db.prepare(`INSERT INTO meta (key, value) VALUES ('epoch', ?)`).run(epoch);
-    return epoch;
-  }).immediate();
+  return db
+    .transaction(() => {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new AgentwireError(
+          'internal',
+          `The log database has schema version ${version}; this build understands up to ${SCHEMA_VERSION}. Upgrade agentwire.`,
+        );
+      }
+      if (version < SCHEMA_VERSION) {
+        db.exec(CREATE);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }
+      const row = db.prepare(`SELECT value FROM meta WHERE key = 'epoch'`).get() as
+        { value: string } | undefined;
+      if (row) return row.value;
+      const epoch = newEpoch();
+      db.prepare(`INSERT INTO meta (key, value) VALUES ('epoch', ?)`).run(epoch);
+      return epoch;
+    })
+    .immediate();
 }

@@ -139,7 +139,8 @@ describe('sqlite engine specifics', () => {
     db.close();
     assert.throws(
       () => new SqliteEngine({ path }),
-      (err: unknown) => err instanceof AgentwireError && err.code === 'internal' && /schema version/.test(err.message),
+      (err: unknown) =>
+        err instanceof AgentwireError && err.code === 'internal' && /schema version/.test(err.message),
     );
   });
 

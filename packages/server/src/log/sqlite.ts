@@ -99,7 +99,12 @@ export class SqliteEngine implements LogEngine {
   private queuedEvents = 0;
   private scheduled: NodeJS.Immediate | undefined;
   private closed = false;
-  private readonly counters: SqliteEngineStats = { transactions: 0, failedTransactions: 0, appends: 0, events: 0 };
+  private readonly counters: SqliteEngineStats = {
+    transactions: 0,
+    failedTransactions: 0,
+    appends: 0,
+    events: 0,
+  };
 
   private readonly sql: {
     selectStream: Database.Statement<[string], StreamRow>;
@@ -124,7 +129,8 @@ export class SqliteEngine implements LogEngine {
     this.notifier = new AppendNotifier(options.onListenerError);
     let db: Database.Database | undefined;
     try {
-      if (options.path !== ':memory:' && options.path !== '') mkdirSync(dirname(options.path), { recursive: true });
+      if (options.path !== ':memory:' && options.path !== '')
+        mkdirSync(dirname(options.path), { recursive: true });
       db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -132,7 +138,10 @@ export class SqliteEngine implements LogEngine {
     } catch (err) {
       db?.close();
       if (err instanceof AgentwireError) throw err;
-      throw new AgentwireError('internal', `Cannot open the log database at ${options.path}: ${messageOf(err)}`);
+      throw new AgentwireError(
+        'internal',
+        `Cannot open the log database at ${options.path}: ${messageOf(err)}`,
+      );
     }
     this.db = db;
     this.sql = {
@@ -145,7 +154,9 @@ export class SqliteEngine implements LogEngine {
       insertEvent: db.prepare(
         `INSERT INTO events (stream, seq, id, type, time, data) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
-      selectSeqById: db.prepare<[string, string], number>('SELECT seq FROM events WHERE stream = ? AND id = ?').pluck(),
+      selectSeqById: db
+        .prepare<[string, string], number>('SELECT seq FROM events WHERE stream = ? AND id = ?')
+        .pluck(),
       selectEvents: db.prepare(
         'SELECT seq, id, type, time, data FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?',
       ),
@@ -281,7 +292,9 @@ export class SqliteEngine implements LogEngine {
     try {
       this.db.close();
     } catch (err) {
-      return Promise.reject(new AgentwireError('internal', `Closing the log database failed: ${messageOf(err)}`));
+      return Promise.reject(
+        new AgentwireError('internal', `Closing the log database failed: ${messageOf(err)}`),
+      );
     }
     return Promise.resolve();
   }
@@ -307,7 +320,10 @@ export class SqliteEngine implements LogEngine {
       const error =
         err instanceof AgentwireError
           ? err
-          : new AgentwireError('internal', `The log could not commit ${batch.length} appends: ${messageOf(err)}`);
+          : new AgentwireError(
+              'internal',
+              `The log could not commit ${batch.length} appends: ${messageOf(err)}`,
+            );
       // Through the notifier, so rejections keep their place after earlier commits' deliveries.
       for (const p of batch) this.notifier.publish(p.stream, [], () => p.reject(error));
       return;
@@ -351,7 +367,10 @@ export class SqliteEngine implements LogEngine {
         }
         const original = this.sql.selectSeqById.get(p.stream, input.id);
         if (original === undefined) {
-          throw new AgentwireError('internal', `Seq ${seq} of ${p.stream} is already taken: the stream head is behind its events.`);
+          throw new AgentwireError(
+            'internal',
+            `Seq ${seq} of ${p.stream} is already taken: the stream head is behind its events.`,
+          );
         }
         results.push({ id: input.id, seq: original, duplicate: true });
       });
