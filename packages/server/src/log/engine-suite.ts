@@ -362,19 +362,24 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
       it('lets a listener append without breaking order', () =>
         withEngine(async ({ engine }) => {
           const heard: string[] = [];
+          const echoes: Promise<AppendBatchResult>[] = [];
           engine.onAppend((stream, events) => {
             heard.push(...events.map((e) => `${stream}#${e.seq}`));
-            if (stream === 'task:1')
-              void engine.append(
-                'task:echo',
-                events.map((e) => ev(`echo-${e.id}`)),
+            if (stream === 'task:1') {
+              echoes.push(
+                engine.append(
+                  'task:echo',
+                  events.map((e) => ev(`echo-${e.id}`)),
+                ),
               );
+            }
           });
           await Promise.all([
             engine.append('task:1', [ev('a')]),
             engine.append('task:1', [ev('b'), ev('c')]),
           ]);
-          await sleep(5);
+          assert.equal(echoes.length, 2);
+          await Promise.all(echoes);
           assert.deepEqual(
             heard.filter((h) => h.startsWith('task:1')),
             ['task:1#1', 'task:1#2', 'task:1#3'],
@@ -564,6 +569,8 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
           assert.equal(next.results[0]?.seq, 5);
           assert.equal(next.epoch, head.epoch, 'trimming is retention, not history loss');
           assert.deepEqual(seqs((await engine.read('task:1', 0, 10)).events), [5]);
+          assert.equal(await engine.trim('task:1', Number.NaN), 0);
+          assert.equal((await engine.head('task:1')).first, 5);
           assert.equal(await engine.trim('task:missing', 10), 0);
           assert.equal((await engine.head('task:missing')).head, 0);
         }));
@@ -621,6 +628,7 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
           );
           assert.deepEqual(await engine.listStreams({ prefix: 'nothing:', limit: 10 }), []);
           assert.deepEqual(await engine.listStreams({ limit: 0 }), []);
+          assert.deepEqual(await engine.listStreams({ limit: Number.NaN }), []);
           // A duplicate is not activity.
           await sleep(5);
           await engine.append('task:b', [ev('1')]);

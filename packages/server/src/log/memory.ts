@@ -124,7 +124,7 @@ export class MemoryEngine implements LogEngine {
     // Same order as the SQLite index walk: newest first, ties by name descending.
     found.sort((a, b) => b.updatedAt - a.updatedAt || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
     return Promise.resolve(
-      found.slice(0, Math.max(0, options.limit)).map((s) => ({
+      found.slice(0, readBounds(0, options.limit).limit).map((s) => ({
         stream: s.name,
         epoch: this.epoch,
         head: s.head,
@@ -163,7 +163,9 @@ export class MemoryEngine implements LogEngine {
     const state = this.streams.get(stream);
     if (!state) return Promise.resolve(0);
     const through = Math.min(Math.floor(throughSeq), state.head);
-    const count = Math.max(0, through - state.first + 1);
+    // Written so that NaN trims nothing instead of poisoning `first`.
+    if (!(through >= state.first)) return Promise.resolve(0);
+    const count = through - state.first + 1;
     for (const e of state.events.splice(0, count)) state.ids.delete(e.id);
     state.first += count;
     return Promise.resolve(count);

@@ -231,7 +231,7 @@ export class SqliteEngine implements LogEngine {
   listStreams(options: { prefix?: string; limit: number }): Promise<StreamInfo[]> {
     return this.run(() => {
       const prefix = options.prefix ?? '';
-      return this.sql.listStreams.all(prefix, prefix, Math.max(0, Math.floor(options.limit))).map((r) => ({
+      return this.sql.listStreams.all(prefix, prefix, readBounds(0, options.limit).limit).map((r) => ({
         stream: r.name,
         epoch: r.epoch,
         head: r.head,
