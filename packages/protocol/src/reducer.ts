@@ -131,6 +131,26 @@ export function emptyTaskState(stream: string, epoch: string, time: number): Tas
 
 const terminal = (s: TaskStatus) => s === 'completed' || s === 'failed' || s === 'cancelled';
 
+/**
+ * Sets fields, removing those whose value is undefined. A state never holds an undefined value, so a
+ * state folded locally deep-equals the same state after the JSON round-trip a snapshot takes.
+ */
+function assign<T extends object>(target: T, fields: Partial<T>): T {
+  const t = target as Record<string, unknown>;
+  for (const [key, value] of Object.entries(fields)) {
+    // Assigning `__proto__` would swap the target's prototype rather than set a field.
+    if (key === '__proto__') continue;
+    if (value === undefined) delete t[key];
+    else t[key] = value;
+  }
+  return target;
+}
+
+/** A fresh object with the given fields, leaving out undefined ones (see `assign`). */
+function defined<T extends object>(fields: T): T {
+  return assign({} as T, fields);
+}
+
 function closeOpen<T extends { status: string; endedAt?: number }>(
   items: Record<string, T>,
   status: T['status'],
@@ -160,28 +180,31 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
   switch (e.type) {
     case 'task:start': {
       const d = e.data;
-      s.title = d.title;
-      s.kind = d.kind;
-      s.projectId = d.projectId;
-      s.stages = d.stages;
-      s.estimatedMs = d.estimatedMs;
-      s.startedAt = e.time;
+      assign(s, {
+        title: d.title,
+        kind: d.kind,
+        projectId: d.projectId,
+        stages: d.stages,
+        estimatedMs: d.estimatedMs,
+        startedAt: e.time,
+      });
       if (!terminal(s.status)) s.status = 'running';
       return s;
     }
-    case 'task:progress':
-      s.progress = { ...s.progress, ...e.data };
+    case 'task:progress': {
+      // Only the known fields, and only those present: a report of `message` alone keeps `percent`.
+      const { percent, message, current, total } = e.data;
+      s.progress = { ...s.progress, ...defined({ percent, message, current, total }) };
       if (s.status === 'pending') s.status = 'running';
       return s;
+    }
     case 'task:stage':
       s.stage = e.data.stage;
       if (e.data.message !== undefined) s.progress = { ...s.progress, message: e.data.message };
       return s;
     case 'task:complete':
       s.status = 'completed';
-      s.result = e.data.result;
-      s.summary = e.data.summary;
-      s.endedAt = e.time;
+      assign(s, { result: e.data.result, summary: e.data.summary, endedAt: e.time });
       s.progress = { ...s.progress, percent: 100 };
       s.agents = closeOpen(s.agents, 'completed', e.time);
       s.tools = closeOpen(s.tools, 'cancelled', e.time);
@@ -202,9 +225,7 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
         return s;
       }
       s.status = 'cancelled';
-      s.cancelledBy = e.data.by;
-      s.cancelReason = e.data.reason;
-      s.endedAt = e.time;
+      assign(s, { cancelledBy: e.data.by, cancelReason: e.data.reason, endedAt: e.time });
       s.agents = closeOpen(s.agents, 'cancelled', e.time);
       s.tools = closeOpen(s.tools, 'cancelled', e.time);
       return s;
@@ -214,7 +235,7 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
       if (!s.agents[d.agentId]) s.agentOrder = [...s.agentOrder, d.agentId];
       s.agents = {
         ...s.agents,
-        [d.agentId]: {
+        [d.agentId]: defined<AgentState>({
           id: d.agentId,
           name: d.name,
           role: d.role,
@@ -222,7 +243,7 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
           parentId: d.parentId,
           status: 'running',
           startedAt: e.time,
-        },
+        }),
       };
       if (s.status === 'pending') s.status = 'running';
       return s;
@@ -244,7 +265,7 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
       if (!s.tools[d.callId]) s.toolOrder = [...s.toolOrder, d.callId];
       s.tools = {
         ...s.tools,
-        [d.callId]: {
+        [d.callId]: defined<ToolCallState>({
           callId: d.callId,
           tool: d.tool,
           agentId: d.agentId,
@@ -252,7 +273,7 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
           attempt: d.attempt,
           status: 'running',
           startedAt: e.time,
-        },
+        }),
       };
       if (d.agentId && s.agents[d.agentId]) {
         s.agents = { ...s.agents, [d.agentId]: { ...s.agents[d.agentId]!, activity: `calling ${d.tool}` } };
@@ -263,18 +284,19 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
     case 'tool:failed': {
       const d = e.data;
       const prior = s.tools[d.callId];
-      const base: ToolCallState = prior ?? {
-        callId: d.callId,
-        tool: d.tool ?? 'unknown',
-        agentId: d.agentId,
-        status: 'running',
-        startedAt: e.time - (d.durationMs ?? 0),
-      };
+      const base: ToolCallState =
+        prior ??
+        defined<ToolCallState>({
+          callId: d.callId,
+          tool: d.tool ?? 'unknown',
+          agentId: d.agentId,
+          status: 'running',
+          startedAt: e.time - (d.durationMs ?? 0),
+        });
       if (!prior) s.toolOrder = [...s.toolOrder, d.callId];
       const next: ToolCallState = { ...base, endedAt: e.time, durationMs: d.durationMs ?? e.time - base.startedAt };
       if (e.type === 'tool:complete') {
-        next.status = 'completed';
-        next.result = e.data.result;
+        assign(next, { status: 'completed', result: e.data.result });
       } else {
         next.status = 'failed';
         next.error = e.data.error;
@@ -287,7 +309,13 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
       if (!s.messages[d.messageId]) s.messageOrder = [...s.messageOrder, d.messageId];
       s.messages = {
         ...s.messages,
-        [d.messageId]: { messageId: d.messageId, role: d.role, agentId: d.agentId, text: '', done: false },
+        [d.messageId]: defined<MessageState>({
+          messageId: d.messageId,
+          role: d.role,
+          agentId: d.agentId,
+          text: '',
+          done: false,
+        }),
       };
       return s;
     }
@@ -329,7 +357,7 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
       const d = e.data;
       s.questions = {
         ...s.questions,
-        [d.questionId]: {
+        [d.questionId]: defined<QuestionState>({
           questionId: d.questionId,
           prompt: d.prompt,
           agentId: d.agentId,
@@ -338,7 +366,7 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
           timeoutMs: d.timeoutMs,
           askedAt: e.time,
           status: 'open',
-        },
+        }),
       };
       return s;
     }
@@ -347,12 +375,10 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
       if (!q) return s;
       s.questions = {
         ...s.questions,
-        [q.questionId]: {
-          ...q,
-          status: e.data.timedOut ? 'timedout' : 'answered',
-          answer: e.data.answer,
-          by: e.data.by,
-        },
+        [q.questionId]: assign<QuestionState>(
+          { ...q },
+          { status: e.data.timedOut ? 'timedout' : 'answered', answer: e.data.answer, by: e.data.by },
+        ),
       };
       return s;
     }
@@ -360,6 +386,10 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
     case 'system:health':
     case 'system:performance':
     case 'system:alert':
+      return s;
+    default:
+      // A type this build does not know (a newer producer or gateway): count it and keep the state,
+      // rather than fall off the switch and hand the caller undefined.
       return s;
   }
 }
