@@ -1,7 +1,15 @@
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { catalog, isEventType, type EventType } from './catalog.js';
-import { CommandSchema, type Command } from './commands.js';
+import {
+  AnswerCommand,
+  CancelCommand,
+  CommandSchema,
+  MessageCommand,
+  StartCommand,
+  type Command,
+  type CommandType,
+} from './commands.js';
 import {
   EnvelopeSchema,
   EventInputSchema,
@@ -11,7 +19,16 @@ import {
   type Since,
 } from './envelope.js';
 import { AgentwireError, type ErrorCode } from './errors.js';
-import { ClientOpSchema, clientOpNames, ServerOpSchema, type ClientOp, type ServerOp } from './wire.js';
+import {
+  clientOpNames,
+  CommandOp,
+  PingOp,
+  ServerOpSchema,
+  SubscribeOp,
+  UnsubscribeOp,
+  type ClientOp,
+  type ServerOp,
+} from './wire.js';
 
 const compiled = new Map<TSchema, TypeCheck<TSchema>>();
 
@@ -32,12 +49,49 @@ export function assertSchema<T extends TSchema>(
   what: string,
   refs?: TSchema[],
 ): void {
+  assertAt(schema, value, code, what, '', refs);
+}
+
+/** `assertSchema` for a value found at `at` inside a larger message, so the error path names it. */
+function assertAt(
+  schema: TSchema,
+  value: unknown,
+  code: ErrorCode,
+  what: string,
+  at: string,
+  refs?: TSchema[],
+): void {
   const check = checker(schema, refs);
   if (check.Check(value)) return;
   const first = check.Errors(value).First();
-  const where = first?.path || '/';
+  const where = at + (first?.path ?? '') || '/';
   throw new AgentwireError(code, `${what}: ${first?.message ?? 'invalid'} at ${where}`, { path: where });
 }
+
+/**
+ * Names a value for an error message without serializing it: a hostile value (absurdly nested,
+ * huge) must not make the error itself fail.
+ */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 64));
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+// The unions accept exactly what these accept; validating against the one named by the message's
+// own `op` or `type` makes errors point at the offending field instead of "Expected union value".
+const clientOpSchemas = {
+  subscribe: SubscribeOp,
+  unsubscribe: UnsubscribeOp,
+  command: CommandOp,
+  ping: PingOp,
+} satisfies Record<ClientOp['op'], TSchema>;
+const commandSchemas = {
+  cancel: CancelCommand,
+  answer: AnswerCommand,
+  message: MessageCommand,
+  start: StartCommand,
+} satisfies Record<CommandType, TSchema>;
 
 /** Parses text as JSON, mapping failures (including absurd nesting) to `bad_json`. */
 export function parseJson(text: string): unknown {
@@ -78,8 +132,23 @@ export function parseSince(value: unknown): Since {
 }
 
 export function parseCommand(value: unknown): Command {
-  assertSchema(CommandSchema, value, 'invalid_message', 'Invalid command');
+  assertCommand(value, '');
   return value as Command;
+}
+
+function assertCommand(value: unknown, at: string): void {
+  const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+  if (typeof type === 'string' && Object.hasOwn(commandSchemas, type)) {
+    assertAt(commandSchemas[type as CommandType], value, 'invalid_message', 'Invalid command', at);
+    return;
+  }
+  if (type !== undefined) {
+    const where = `${at}/type`;
+    throw new AgentwireError('invalid_message', `Unknown command type ${describe(type)} at ${where}`, {
+      path: where,
+    });
+  }
+  assertAt(CommandSchema, value, 'invalid_message', 'Invalid command', at);
 }
 
 /** Parses one client frame of the native protocol. */
@@ -90,12 +159,16 @@ export function parseClientOp(text: string): ClientOp {
   }
   const op = (value as { op?: unknown }).op;
   if (!clientOpNames.includes(op as never)) {
-    throw new AgentwireError('unknown_op', `Unknown op ${JSON.stringify(op)?.slice(0, 64) ?? 'undefined'}.`);
+    throw new AgentwireError('unknown_op', `Unknown op ${describe(op)}.`);
   }
-  if (op === 'subscribe' && 'since' in value) {
-    parseSince((value as { since?: unknown }).since);
+  const name = op as ClientOp['op'];
+  if (name === 'subscribe' && 'since' in value) {
+    assertAt(SinceSchema, (value as { since?: unknown }).since, 'invalid_since', 'Invalid since', '/since');
   }
-  assertSchema(ClientOpSchema, value, 'invalid_message', `Invalid ${String(op)}`);
+  if (name === 'command' && 'command' in value) {
+    assertCommand((value as { command?: unknown }).command, '/command');
+  }
+  assertSchema(clientOpSchemas[name], value, 'invalid_message', `Invalid ${name}`);
   return value as ClientOp;
 }
 
