@@ -179,7 +179,11 @@ export class AgentHandle {
         refused: false,
       };
     } catch (err) {
-      return { handle, stored: this.ctx.outbox.refuse(this.ctx.stream, err, { type, data }), refused: true };
+      return {
+        handle,
+        stored: this.ctx.outbox.refuse(this.ctx.stream, err, [{ type, data }]),
+        refused: true,
+      };
     }
   }
 }

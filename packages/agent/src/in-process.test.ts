@@ -249,3 +249,35 @@ test('error objects become ErrorInfo without stacks; long messages are clipped, 
   assert.equal(info.message.length, 4_000);
   assert.equal(info.stack, undefined);
 });
+
+test('publish() sends raw events to any stream, honouring caller ids as idempotency keys', async () => {
+  const store = new MemoryPublisher();
+  const aw = connect({ publisher: store });
+  const acks = await aw.publish('project:acme', [
+    { id: 'deploy-1', type: 'custom:event', data: { name: 'deploy', payload: { version: '1.2.0' } } },
+    { type: 'system:alert', data: { severity: 'warning', message: 'disk 85%' } },
+  ]);
+  assert.deepEqual(
+    acks.map((a) => [a.seq, a.duplicate]),
+    [
+      [1, false],
+      [2, false],
+    ],
+  );
+  assert.equal(acks[0]!.id, 'deploy-1');
+  const again = await aw.publish('project:acme', [
+    { id: 'deploy-1', type: 'custom:event', data: { name: 'deploy', payload: { version: '1.2.0' } } },
+  ]);
+  assert.deepEqual(again, [{ id: 'deploy-1', seq: 1, duplicate: true }]);
+
+  await assert.rejects(aw.publish('not a stream', []), { code: 'invalid_stream' });
+  await assert.rejects(
+    aw.publish('project:acme', [
+      { type: 'custom:event', data: { name: 'fine' } },
+      { type: 'tool:complete', data: { callId: 'c1' } } as never,
+    ]),
+    (err: unknown) =>
+      err instanceof AgentwireError && err.code === 'invalid_payload' && /^events\[1\]/.test(err.message),
+  );
+  assert.equal(store.stream('project:acme').length, 2, 'nothing from the refused batch was queued');
+});

@@ -21,6 +21,7 @@ export type { ToolCall } from './tool-call.js';
 export type { MessageHandle } from './message.js';
 export type { Publisher, PublishResult } from './publisher.js';
 export type { FailedEvent, PublishErrorListener } from './outbox.js';
+export type { Ack } from './stream-queue.js';
 export type { RetryPolicy } from './retry.js';
 export type { HttpPublisherOptions } from './http-publisher.js';
 // Re-exported so producers can branch on `err.code` without depending on the protocol package.

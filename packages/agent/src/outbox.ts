@@ -2,7 +2,7 @@ import { AgentwireError, type EventType } from '@agentwire/protocol';
 import { prepareEvent, type PreparedEvent } from './prepare.js';
 import type { Publisher } from './publisher.js';
 import type { RetryPolicy } from './retry.js';
-import { StreamQueue, toTyped } from './stream-queue.js';
+import { StreamQueue, toTyped, type Ack } from './stream-queue.js';
 
 /** An event that could not be stored, as the caller described it. */
 export interface FailedEvent {
@@ -44,23 +44,28 @@ export class Outbox {
     try {
       event = prepareEvent(type, data);
     } catch (err) {
-      return this.refuse(stream, err, { type, data });
+      return this.refuse(stream, err, [{ type, data }]);
     }
     return this.submit(stream, event);
   }
 
-  /** Queues an event that `prepareEvent` already accepted. */
+  /** Queues an event that `prepareEvent` already accepted; resolves with its seq. */
   submit(stream: string, event: PreparedEvent): Promise<number> {
+    return quiet(this.submitForAck(stream, event).then((ack) => ack.seq));
+  }
+
+  /** Like submit(), but resolves with the whole acknowledgement. */
+  submitForAck(stream: string, event: PreparedEvent): Promise<Ack> {
     if (this.closed) {
-      return this.refuse(stream, new AgentwireError('unavailable', 'This producer is closed.'), event);
+      return this.refuse(stream, new AgentwireError('unavailable', 'This producer is closed.'), [event]);
     }
     return quiet(this.queueFor(stream).push(event));
   }
 
-  /** Reports an event that never reached a queue and hands back its (handled) rejection. */
-  refuse(stream: string, err: unknown, event: FailedEvent): Promise<never> {
+  /** Reports events that never reached a queue and hands back their (handled) rejection. */
+  refuse(stream: string, err: unknown, events: FailedEvent[]): Promise<never> {
     const error = toTyped(err);
-    this.report(error, stream, [event]);
+    this.report(error, stream, events);
     return quiet(Promise.reject(error));
   }
 

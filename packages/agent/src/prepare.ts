@@ -10,7 +10,7 @@ export type PreparedEvent = AnyEventInput & { id: string };
  * what the gateway stores is fixed at call time, and in-process publishing sees exactly what HTTP
  * would send (no `undefined` keys, no live objects the caller mutates afterwards).
  */
-export function prepareEvent(type: EventType, data: unknown): PreparedEvent {
+export function prepareEvent(type: EventType, data: unknown, id: string = newId()): PreparedEvent {
   let copy: unknown;
   try {
     copy = JSON.parse(JSON.stringify(data)) as unknown;
@@ -20,5 +20,5 @@ export function prepareEvent(type: EventType, data: unknown): PreparedEvent {
       `Data for ${type} is not JSON-serializable: ${(err as Error).message}`,
     );
   }
-  return parseEventInput({ id: newId(), type, data: copy }) as PreparedEvent;
+  return parseEventInput({ id, type, data: copy }) as PreparedEvent;
 }

@@ -3,9 +3,16 @@ import type { PreparedEvent } from './prepare.js';
 import type { PublishResult } from './publisher.js';
 import { retryDelay, sleep, type RetryPolicy } from './retry.js';
 
+/** How the gateway stored one event; `duplicate` when an earlier attempt had already stored it. */
+export interface Ack {
+  id: string;
+  seq: number;
+  duplicate: boolean;
+}
+
 interface Pending {
   event: PreparedEvent;
-  resolve(seq: number): void;
+  resolve(ack: Ack): void;
   reject(err: AgentwireError): void;
 }
 
@@ -24,7 +31,7 @@ const splittable = new Set(['too_many_events', 'payload_too_large']);
 
 /**
  * Keeps one stream's events in call order: one batch in flight at a time, and whatever was queued
- * meanwhile goes out together as the next batch. Each event's promise settles with its stored seq.
+ * meanwhile goes out together as the next batch. Each event's promise settles with how it was stored.
  */
 export class StreamQueue {
   private readonly pending: Pending[] = [];
@@ -37,8 +44,8 @@ export class StreamQueue {
     return !this.sending && this.pending.length === 0;
   }
 
-  push(event: PreparedEvent): Promise<number> {
-    const promise = new Promise<number>((resolve, reject) => this.pending.push({ event, resolve, reject }));
+  push(event: PreparedEvent): Promise<Ack> {
+    const promise = new Promise<Ack>((resolve, reject) => this.pending.push({ event, resolve, reject }));
     this.tail = promise.catch(() => undefined);
     if (!this.sending) void this.drain();
     return promise;
@@ -78,12 +85,12 @@ export class StreamQueue {
       this.options.onFailure(error, events);
       return;
     }
-    const seqs = new Map(result.results.map((r) => [r.id, r.seq]));
+    const acks = new Map(result.results.map((r) => [r.id, r]));
     const missing: PreparedEvent[] = [];
     for (const p of batch) {
-      const seq = seqs.get(p.event.id);
-      if (seq !== undefined) {
-        p.resolve(seq);
+      const ack = acks.get(p.event.id);
+      if (ack !== undefined) {
+        p.resolve({ id: ack.id, seq: ack.seq, duplicate: ack.duplicate });
         continue;
       }
       missing.push(p.event);
