@@ -1,0 +1,62 @@
+import { createGateway, type Gateway } from '@agentwire/server';
+import pc from 'picocolors';
+import { gatewayOptions, gatewaySpecs } from '../gateway-options.js';
+import { helpText, parseOptions } from '../options.js';
+
+export const serveHelp = helpText(
+  'agentwire serve [options]',
+  'Run the gateway: durable log, live fan-out, HTTP API and WebSocket endpoint.',
+  gatewaySpecs,
+);
+
+export async function startFromArgs(argv: string[], help: string): Promise<Gateway | undefined> {
+  const { values } = parseOptions(argv, gatewaySpecs);
+  if (values.help) {
+    process.stdout.write(help);
+    return undefined;
+  }
+  const options = gatewayOptions(values);
+  return createGateway(options);
+}
+
+export function printUrls(gateway: Gateway, extra: string[] = []): void {
+  const lines = [
+    '',
+    `  ${pc.bold(pc.cyan('agentwire'))} is running (${gateway.engine.kind} log)`,
+    '',
+    `  Tasks (JSON)   ${pc.underline(`${gateway.url}/v1/tasks`)}`,
+    `  WebSocket      ${pc.underline(gateway.wsUrl)}`,
+    `  Health         ${pc.underline(`${gateway.url}/healthz`)}`,
+    ...extra,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export function stopOnSignals(gateway: Gateway, before?: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    gateway.logger.info({ signal }, 'shutting down');
+    (async () => {
+      await before?.();
+      await gateway.close();
+    })().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        gateway.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+export async function serve(argv: string[]): Promise<void> {
+  const gateway = await startFromArgs(argv, serveHelp);
+  if (!gateway) return;
+  stopOnSignals(gateway);
+  printUrls(gateway);
+}

@@ -1,0 +1,45 @@
+import { resolve, join } from 'node:path';
+import type { GatewayOptions } from '@agentwire/server';
+import { parseDuration, parseInteger, UsageError, type OptionSpecs } from './options.js';
+
+export const gatewaySpecs: OptionSpecs = {
+  port: { type: 'string', short: 'p', env: 'AGENTWIRE_PORT', default: '7070', description: 'TCP port (0 picks a free one)' },
+  host: { type: 'string', env: 'AGENTWIRE_HOST', default: '127.0.0.1', description: 'Interface to bind (0.0.0.0 for all)' },
+  data: { type: 'string', short: 'd', env: 'AGENTWIRE_DATA', default: './agentwire-data', description: 'Data folder for the SQLite log' },
+  engine: { type: 'string', env: 'AGENTWIRE_ENGINE', default: 'sqlite', description: 'Log engine: sqlite or memory' },
+  durability: { type: 'string', env: 'AGENTWIRE_DURABILITY', default: 'normal', description: 'SQLite sync: normal (survives crashes) or full (survives power loss)' },
+  'retention-events': { type: 'string', env: 'AGENTWIRE_RETENTION_EVENTS', default: '100000', description: 'Events kept per stream (0 = all)' },
+  'retention-age': { type: 'string', env: 'AGENTWIRE_RETENTION_AGE', default: '7d', description: 'Age after which events are dropped (0 = never)' },
+  'log-level': { type: 'string', env: 'AGENTWIRE_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent' },
+};
+
+const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function gatewayOptions(values: Record<string, string | boolean | undefined>): GatewayOptions & { dataDir?: string } {
+  const str = (name: string) => String(values[name]);
+  const port = parseInteger(str('port'), 'port');
+  if (port > 65535) throw new UsageError('--port must be at most 65535.');
+  const logLevel = str('log-level');
+  if (!levels.includes(logLevel)) throw new UsageError(`--log-level must be one of ${levels.join(', ')}.`);
+  const engineKind = str('engine');
+  const durability = str('durability');
+  if (durability !== 'normal' && durability !== 'full') throw new UsageError('--durability must be normal or full.');
+  const retentionEvents = parseInteger(str('retention-events'), 'retention-events');
+  const retentionAge = str('retention-age') === '0' ? 0 : parseDuration(str('retention-age'));
+  const options: GatewayOptions & { dataDir?: string } = {
+    port,
+    host: str('host'),
+    logLevel,
+    retention: { maxEvents: retentionEvents, maxAgeMs: retentionAge },
+  };
+  if (engineKind === 'sqlite') {
+    const dataDir = resolve(str('data'));
+    options.dataDir = dataDir;
+    options.engine = { kind: 'sqlite', path: join(dataDir, 'log.db'), synchronous: durability };
+  } else if (engineKind === 'memory') {
+    options.engine = { kind: 'memory' };
+  } else {
+    throw new UsageError('--engine must be sqlite or memory.');
+  }
+  return options;
+}
