@@ -1,0 +1,2 @@
+export { startDemoWorkload } from './workload.js';
+export type { DemoOptions, DemoWorkload } from './workload.js';
