@@ -25,6 +25,10 @@ export interface InProcessConnectOptions extends CommonConnectOptions {
 export type ConnectOptions = HttpConnectOptions | InProcessConnectOptions;
 
 export function connect(options: ConnectOptions): Producer {
+  // Types already demand one of the two; this is for JavaScript callers and bad config files.
+  if (!options.publisher && typeof (options as { url?: unknown }).url !== 'string') {
+    throw new TypeError('connect() needs either { url } of a gateway or { publisher }.');
+  }
   const publisher = options.publisher ?? createHttpPublisher(options as HttpConnectOptions);
   const outbox = new Outbox({
     publisher,

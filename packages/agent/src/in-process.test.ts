@@ -229,6 +229,10 @@ test('events of different streams do not wait for each other', async () => {
   assert.deepEqual(store.types(slow.stream), ['task:start', 'log:entry']);
 });
 
+test('connect() without a url or a publisher is refused at once', () => {
+  assert.throws(() => connect({} as never), TypeError);
+});
+
 test('a caller-chosen task id must make a valid stream name', async () => {
   const aw = connect({ publisher: new MemoryPublisher() });
   await assert.rejects(aw.startTask({ title: 'x', taskId: 'has spaces' }), { code: 'invalid_stream' });
