@@ -248,13 +248,18 @@ describe('parseClientOp', () => {
     refuses(() => parseSince({ seq: -1 }), 'invalid_since');
   });
 
+  it('refuses a bad or missing stream name with invalid_stream, as HTTP does', () => {
+    for (const op of [{ op: 'subscribe', stream: 'no spaces allowed' }, { op: 'subscribe' }, { op: 'unsubscribe', stream: 7 }]) {
+      const err = refuses(() => parseClientOp(JSON.stringify(op)), 'invalid_stream', JSON.stringify(op));
+      assert.deepEqual(err.details, { path: '/stream' });
+    }
+  });
+
   it('refuses extra properties and wrong fields with invalid_message naming the path', () => {
     const cases: [object, string][] = [
       [{ op: 'ping', extra: 1 }, '/extra'],
       [{ op: 'subscribe', stream: 'task:1', snapshot: 'yes' }, '/snapshot'],
       [{ op: 'subscribe', stream: 'task:1', from: 3 }, '/from'],
-      [{ op: 'subscribe', stream: 'no spaces allowed' }, '/stream'],
-      [{ op: 'subscribe' }, '/stream'],
       [{ op: 'unsubscribe', stream: 'task:1', since: { seq: 1 } }, '/since'],
       [{ op: 'subscribe', stream: 'task:1', ref: '' }, '/ref'],
       [{ op: 'command', command: { type: 'cancel', stream: 'task:1' } }, '/ref'],

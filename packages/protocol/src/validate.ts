@@ -18,6 +18,7 @@ import {
   type AnyEventInput,
   type Since,
 } from './envelope.js';
+import { isStreamName } from './streams.js';
 import { AgentwireError, type ErrorCode } from './errors.js';
 import {
   clientOpNames,
@@ -162,6 +163,12 @@ export function parseClientOp(text: string): ClientOp {
     throw new AgentwireError('unknown_op', `Unknown op ${describe(op)}.`);
   }
   const name = op as ClientOp['op'];
+  // A bad stream name is the same refusal on every transport: HTTP answers invalid_stream too.
+  if ((name === 'subscribe' || name === 'unsubscribe') && !isStreamName((value as { stream?: unknown }).stream)) {
+    throw new AgentwireError('invalid_stream', 'Invalid stream name at /stream: use kind:id, e.g. task:42.', {
+      path: '/stream',
+    });
+  }
   if (name === 'subscribe' && 'since' in value) {
     assertAt(SinceSchema, (value as { since?: unknown }).since, 'invalid_since', 'Invalid since', '/since');
   }

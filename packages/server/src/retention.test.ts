@@ -37,16 +37,24 @@ for (const kind of ['memory', 'sqlite'] as const) {
       }
       const gw = await createGateway({ port: 0, logLevel: 'silent', engine, retention: { maxEvents: 40 }, retentionIntervalMs: 20 });
       try {
-        const all: AnyEnvelope[] = [];
         const stream = 'task:ret';
         const events = history(60);
+        // Retention may trim while we publish, so the full history is taken from a live subscriber.
+        const witness = await WsProbe.open(gw.wsUrl);
+        witness.send({ op: 'subscribe', stream, since: { seq: 0 } });
+        await witness.waitFor('subscribed');
         for (let i = 0; i < events.length; i += 25) await gw.publish(stream, events.slice(i, i + 25));
-        all.push(...(await gw.engine.read(stream, 0, 10_000)).events);
-        assert.equal(all.length, events.length);
+        await witness.until(() => witness.events.length === events.length);
+        const all: AnyEnvelope[] = witness.events;
+        witness.close();
         const expected = JSON.parse(JSON.stringify(reduceTaskEvents(all)));
 
         const deadline = Date.now() + 5000;
-        while ((await gw.engine.head(stream)).first === 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        const retained = async () => {
+          const h = await gw.engine.head(stream);
+          return h.head - h.first + 1;
+        };
+        while ((await retained()) !== 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         const head = await gw.engine.head(stream);
         assert.equal(head.head - head.first + 1, 40, 'exactly maxEvents retained');
 

@@ -103,7 +103,7 @@ describe('native WebSocket transport', () => {
       ['{not json', 'bad_json'],
       ['[1,2]', 'invalid_message'],
       [{ op: 'explode' }, 'unknown_op'],
-      [{ op: 'subscribe', stream: 'no spaces allowed', ref: 'r' }, 'invalid_message'],
+      [{ op: 'subscribe', stream: 'no spaces allowed', ref: 'r' }, 'invalid_stream'],
       [{ op: 'subscribe', stream: 'task:x', since: { seq: -1 } }, 'invalid_since'],
       [{ op: 'subscribe', stream: 'task:x', since: { seq: 'a' } }, 'invalid_since'],
       [{ op: 'unsubscribe', stream: 'task:never' }, 'not_subscribed'],
