@@ -1,1 +1,26 @@
-export {};
+export { createClient } from './client.js';
+export type { Client, ClientEvents, ClientOptions, ClientStatus } from './client.js';
+export type {
+  Position,
+  ResetInfo,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionEvents,
+} from './subscription.js';
+export type { BackoffOptions } from './backoff.js';
+export type { CloseInfo, Transport, TransportFactory, TransportKind } from './transport.js';
+export { TransportClosedError } from './transport.js';
+export type { WebSocketConstructor, WebSocketLike } from './socket.js';
+export type { Listener } from './emitter.js';
+// Re-exported so an app can depend on the client alone.
+export { AgentwireError } from '@agentwire/protocol';
+export type {
+  AnyEnvelope,
+  Command,
+  Envelope,
+  ErrorCode,
+  EventDataMap,
+  EventType,
+  Since,
+  TaskState,
+} from '@agentwire/protocol';

@@ -1,0 +1,398 @@
+import {
+  AgentwireError,
+  assertStreamName,
+  errorCodeForClose,
+  parseServerOp,
+  parseSince,
+  type ClientOp,
+  type Command,
+  type ErrorCode,
+  type ServerOp,
+} from '@agentwire/protocol';
+import { WebSocket as DefaultWebSocket } from '#websocket';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { Emitter, type Listener } from './emitter.js';
+import type { WebSocketConstructor } from './socket.js';
+import { StreamSubscription, type SubscribeOptions, type Subscription } from './subscription.js';
+import type { CloseInfo, Transport, TransportFactory, TransportKind } from './transport.js';
+import { webSocketUrl } from './url.js';
+import { WebSocketTransport } from './websocket-transport.js';
+
+export type ClientStatus = 'connecting' | TransportKind | 'offline' | 'closed';
+
+export interface ClientOptions {
+  /** The gateway: its base URL (`http://localhost:7070`) or its WebSocket URL. */
+  url: string;
+  /** The WebSocket implementation; defaults to `ws` in Node and the global one in browsers. */
+  WebSocket?: WebSocketConstructor;
+  /** Reconnect delays; `false` stays offline after the first disconnect. */
+  reconnect?: Partial<BackoffOptions> | false;
+  /** Ping interval, overriding the gateway's `hello`; the connection is declared dead after 2.5×. */
+  heartbeatMs?: number;
+  /** Replaces the WebSocket transport, e.g. with SSE or long-polling. */
+  transport?: TransportFactory;
+}
+
+export interface ClientEvents {
+  status: [status: ClientStatus];
+  /** Connection-level errors, malformed frames and errors no subscription or command owns. */
+  error: [error: AgentwireError];
+}
+
+export interface Client {
+  readonly status: ClientStatus;
+  on<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void;
+  off<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): void;
+  /** Starts following a stream; safe before the connection is up. One subscription per stream. */
+  subscribe(stream: string, options?: SubscribeOptions): Subscription;
+  /** Sends a command (cancel, answer, message, start) and resolves with the gateway's ack result. */
+  command(command: Command): Promise<unknown>;
+  /** Drops the current connection (or waiting period) and connects now, e.g. after a token refresh. */
+  reconnect(): void;
+  close(): Promise<void>;
+}
+
+const DEFAULT_HEARTBEAT_MS = 15_000;
+/** Silence longer than this many heartbeats means the connection is dead. */
+const DEAD_AFTER_HEARTBEATS = 2.5;
+/** Close codes that retrying cannot fix; the user has to act (new token, other rights). */
+const fatal = new Set<ErrorCode>(['unauthorized', 'token_expired', 'forbidden']);
+/** Our own close code when we give up on a silent connection. */
+const CLOSE_DEAD = 4000;
+
+interface PendingCommand {
+  op: ClientOp;
+  sent: boolean;
+  resolve: (result: unknown) => void;
+  reject: (error: AgentwireError) => void;
+}
+
+class GatewayClient implements Client {
+  readonly #url: string;
+  readonly #createTransport: TransportFactory;
+  readonly #backoff: Backoff | undefined;
+  readonly #backoffOptions: Partial<BackoffOptions>;
+  readonly #heartbeatOverride: number | undefined;
+  readonly #emitter = new Emitter<ClientEvents>();
+  readonly #subs = new Map<string, StreamSubscription>();
+  readonly #commands = new Map<string, PendingCommand>();
+  #status: ClientStatus = 'connecting';
+  #transport: Transport | undefined;
+  #open = false;
+  #refs = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #heartbeatMs: number;
+  #lastReceived = 0;
+  /** The last connection-level error frame, so the close that follows it is not reported twice. */
+  #lastError: AgentwireError | undefined;
+  #stopped = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ClientOptions) {
+    this.#url = webSocketUrl(options.url);
+    const ctor = options.WebSocket ?? DefaultWebSocket;
+    this.#createTransport = options.transport ?? ((url) => new WebSocketTransport(url, ctor));
+    this.#backoffOptions = options.reconnect || {};
+    this.#backoff = options.reconnect === false ? undefined : new Backoff(this.#backoffOptions);
+    if (options.heartbeatMs !== undefined && !(options.heartbeatMs > 0)) {
+      throw new RangeError('heartbeatMs must be a positive number of milliseconds');
+    }
+    this.#heartbeatOverride = options.heartbeatMs;
+    this.#heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    this.#connect();
+  }
+
+  get status(): ClientStatus {
+    return this.#status;
+  }
+
+  on<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void {
+    return this.#emitter.on(event, listener);
+  }
+
+  off<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): void {
+    this.#emitter.off(event, listener);
+  }
+
+  subscribe(stream: string, options: SubscribeOptions = {}): Subscription {
+    if (this.#closing) throw new AgentwireError('unavailable', 'The client is closed.');
+    assertStreamName(stream);
+    if (options.since !== undefined) parseSince(options.since);
+    if (this.#subs.has(stream)) {
+      throw new AgentwireError(
+        'already_subscribed',
+        `Already subscribed to ${stream}; share that subscription.`,
+      );
+    }
+    const sub = new StreamSubscription(this.#host, stream, options);
+    this.#subs.set(stream, sub);
+    if (this.#open) sub.attach();
+    return sub;
+  }
+
+  command(command: Command): Promise<unknown> {
+    if (this.#closing) return Promise.reject(new AgentwireError('unavailable', 'The client is closed.'));
+    const ref = this.#nextRef('c');
+    return new Promise((resolve, reject) => {
+      const pending: PendingCommand = { op: { op: 'command', ref, command }, sent: false, resolve, reject };
+      this.#commands.set(ref, pending);
+      if (this.#open) this.#sendCommand(pending);
+    });
+  }
+
+  reconnect(): void {
+    if (this.#closing) throw new AgentwireError('unavailable', 'The client is closed.');
+    this.#stopped = false;
+    this.#backoff?.reset();
+    void this.#drop();
+    this.#connect();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#setStatus('closed');
+    for (const sub of [...this.#subs.values()]) sub.close();
+    const closed = this.#drop(1000, 'client closed');
+    this.#failCommands(new AgentwireError('unavailable', 'The client was closed.'), true);
+    this.#emitter.clear();
+    await closed;
+  }
+
+  // ---- connection lifecycle ----------------------------------------------------------------------
+
+  #connect(): void {
+    if (this.#closing || this.#stopped) return;
+    this.#setStatus('connecting');
+    const transport = this.#createTransport(this.#url);
+    this.#transport = transport;
+    transport.onMessage((frame) => {
+      if (this.#transport === transport) this.#receive(frame);
+    });
+    transport.onClose((info) => {
+      if (this.#transport === transport) this.#disconnected(info);
+    });
+    // Before the first hello the watchdog also bounds how long an unanswered handshake may take.
+    this.#lastReceived = Date.now();
+    this.#armWatchdog(transport);
+    transport.connect().then(
+      () => {
+        if (this.#transport === transport) this.#opened(transport);
+      },
+      (err: unknown) => {
+        if (this.#transport !== transport) return;
+        const info = (err as { info?: CloseInfo }).info ?? { code: 1006, reason: String(err) };
+        this.#disconnected(info);
+      },
+    );
+  }
+
+  #opened(transport: Transport): void {
+    this.#open = true;
+    this.#setStatus(transport.kind);
+    this.#lastReceived = Date.now();
+    this.#startPing(transport);
+    for (const sub of this.#subs.values()) sub.attach();
+    for (const pending of this.#commands.values()) if (!pending.sent) this.#sendCommand(pending);
+  }
+
+  /** Forgets the current transport (closing it in the background) and every timer tied to it. */
+  #drop(code = CLOSE_DEAD, reason = 'reconnecting'): Promise<void> {
+    const transport = this.#transport;
+    this.#transport = undefined;
+    this.#open = false;
+    this.#lastError = undefined;
+    this.#stopHeartbeat();
+    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    for (const sub of this.#subs.values()) sub.detach();
+    // Sent commands may or may not have reached the producer; only the caller can decide to retry.
+    this.#failCommands(
+      new AgentwireError('unavailable', 'The connection was lost before the command was acknowledged.'),
+      false,
+    );
+    return transport ? transport.close(code, reason) : Promise.resolve();
+  }
+
+  #disconnected(info: CloseInfo, error?: AgentwireError): void {
+    const lastError = this.#lastError;
+    void this.#drop();
+    let code: ErrorCode | undefined;
+    if (error) {
+      code = error.code;
+      this.#emitter.emit('error', error);
+    } else if (lastError && lastError.closeCode === info.code) {
+      code = lastError.code; // already reported when its frame arrived
+    } else {
+      code = errorCodeForClose(info.code);
+      if (code)
+        this.#emitter.emit('error', new AgentwireError(code, info.reason || undefined, { close: info.code }));
+    }
+    if (this.#closing) return;
+    if (!this.#backoff || (code !== undefined && fatal.has(code))) {
+      this.#stopped = true;
+      this.#setStatus('closed');
+      return;
+    }
+    this.#setStatus('offline');
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      this.#connect();
+    }, this.#backoff.next());
+  }
+
+  // ---- inbound -----------------------------------------------------------------------------------
+
+  #receive(frame: string): void {
+    this.#lastReceived = Date.now();
+    let op: ServerOp;
+    try {
+      op = parseServerOp(frame);
+    } catch (err) {
+      // One bad frame says nothing about the next; report it and keep the connection.
+      this.#emitter.emit('error', toAgentwireError(err));
+      return;
+    }
+    switch (op.op) {
+      case 'hello':
+        this.#backoff?.reset();
+        if (
+          this.#heartbeatOverride === undefined &&
+          op.heartbeatMs > 0 &&
+          op.heartbeatMs !== this.#heartbeatMs
+        ) {
+          this.#heartbeatMs = op.heartbeatMs;
+          if (this.#transport) this.#startPing(this.#transport);
+        }
+        return;
+      case 'subscribed':
+        this.#subs.get(op.stream)?.handleSubscribed(op);
+        return;
+      case 'event':
+        this.#subs.get(op.event.stream)?.handleEvents([op.event]);
+        return;
+      case 'events':
+        this.#subs.get(op.stream)?.handleEvents(op.events);
+        return;
+      case 'ack': {
+        const pending = this.#commands.get(op.ref);
+        this.#commands.delete(op.ref);
+        pending?.resolve(op.result);
+        return;
+      }
+      case 'error':
+        this.#receiveError(op.code, op.message, op.ref, op.stream, op.details);
+        return;
+      case 'unsubscribed':
+      case 'pong':
+        return;
+    }
+  }
+
+  #receiveError(code: string, message: string, ref?: string, stream?: string, details?: unknown): void {
+    const error = AgentwireError.from({ code, message, details });
+    const pending = ref === undefined ? undefined : this.#commands.get(ref);
+    if (pending) {
+      this.#commands.delete(ref!);
+      pending.reject(error);
+      return;
+    }
+    const sub =
+      stream !== undefined
+        ? this.#subs.get(stream)
+        : [...this.#subs.values()].find((s) => ref !== undefined && s.pendingRef === ref);
+    if (sub) {
+      sub.handleError(error, ref);
+      return;
+    }
+    if (ref === undefined && stream === undefined) this.#lastError = error;
+    this.#emitter.emit('error', error);
+  }
+
+  // ---- heartbeat ---------------------------------------------------------------------------------
+
+  #startPing(transport: Transport): void {
+    if (this.#pingTimer !== undefined) clearInterval(this.#pingTimer);
+    this.#pingTimer = setInterval(() => transport.send({ op: 'ping' }), this.#heartbeatMs);
+    this.#armWatchdog(transport);
+  }
+
+  /** One timer for the whole connection, re-armed for the remaining silence budget when it fires. */
+  #armWatchdog(transport: Transport): void {
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    const limit = this.#heartbeatMs * DEAD_AFTER_HEARTBEATS;
+    const check = () => {
+      if (this.#transport !== transport) return;
+      const silent = Date.now() - this.#lastReceived;
+      if (silent < limit) {
+        this.#watchdog = setTimeout(check, limit - silent);
+        return;
+      }
+      this.#watchdog = undefined;
+      this.#disconnected(
+        { code: CLOSE_DEAD, reason: 'heartbeat timeout' },
+        new AgentwireError('timeout', `No message from the gateway for ${silent} ms; reconnecting.`),
+      );
+    };
+    this.#watchdog = setTimeout(check, Math.max(0, limit - (Date.now() - this.#lastReceived)));
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#pingTimer !== undefined) clearInterval(this.#pingTimer);
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#pingTimer = undefined;
+    this.#watchdog = undefined;
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------
+
+  readonly #host = {
+    send: (op: ClientOp): boolean => {
+      if (!this.#open || !this.#transport) return false;
+      this.#transport.send(op);
+      return true;
+    },
+    nextRef: () => this.#nextRef('s'),
+    newBackoff: () => new Backoff(this.#backoffOptions),
+    release: (sub: StreamSubscription) => {
+      if (this.#subs.get(sub.stream) === sub) this.#subs.delete(sub.stream);
+    },
+  };
+
+  #nextRef(prefix: string): string {
+    return `${prefix}${++this.#refs}`;
+  }
+
+  #sendCommand(pending: PendingCommand): void {
+    pending.sent = true;
+    this.#transport?.send(pending.op);
+  }
+
+  #failCommands(error: AgentwireError, all: boolean): void {
+    for (const [ref, pending] of this.#commands) {
+      if (!all && !pending.sent) continue; // not sent yet: it goes out on the next connection
+      this.#commands.delete(ref);
+      pending.reject(error);
+    }
+  }
+
+  #setStatus(status: ClientStatus): void {
+    if (status === this.#status) return;
+    this.#status = status;
+    this.#emitter.emit('status', status);
+  }
+}
+
+export function createClient(options: ClientOptions): Client {
+  return new GatewayClient(options);
+}
+
+function toAgentwireError(err: unknown): AgentwireError {
+  if (err instanceof AgentwireError) return err;
+  return new AgentwireError('invalid_message', err instanceof Error ? err.message : String(err));
+}
