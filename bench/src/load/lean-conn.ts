@@ -1,0 +1,253 @@
+import { connect, type Socket } from 'node:net';
+import type { Histogram } from '../hist.js';
+
+/** The wire each server speaks; the load generator only knows enough of each to subscribe and count. */
+export type Dialect = 'agentwire' | 'ws' | 'socketio' | 'nchan';
+
+export interface ConnTarget {
+  dialect: Dialect;
+  port: number;
+  stream: string;
+  localAddress: string;
+  /** agentwire: resume after this seq. */
+  since?: number;
+  /** socketio: the session and offset to recover (connection state recovery). */
+  recover?: { pid: string; offset: string };
+}
+
+/** What every connection of a worker adds to. */
+export interface Tally {
+  hist: Histogram;
+  delivered: number;
+  /** Close codes seen in close frames, or -1 for a socket that ended without one. */
+  closes: Map<number, number>;
+}
+
+// Every benchmark event carries `"t":<monotonic ns>` in its payload and no other key is named `t`,
+// so counting this marker counts deliveries whatever the dialect wraps the event in.
+const MARK = Buffer.from('"t":');
+// Clients must mask; an all-zero key is a valid key and spares us the XOR.
+const ZERO_MASK = Buffer.alloc(4);
+// One read buffer per thread: the callback consumes it synchronously before the next read.
+const readBuffer = Buffer.allocUnsafe(256 * 1024);
+const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+function clientFrame(data: string | Buffer, opcode = 0x1): Buffer {
+  const payload = typeof data === 'string' ? Buffer.from(data) : data;
+  const len = payload.length;
+  const head = len < 126 ? Buffer.from([0x80 | opcode, 0x80 | len]) : Buffer.from([0x80 | opcode, 0x80 | 126, len >> 8, len & 0xff]);
+  return Buffer.concat([head, ZERO_MASK, payload]);
+}
+
+function pathOf(t: ConnTarget): string {
+  const s = encodeURIComponent(t.stream);
+  switch (t.dialect) {
+    case 'agentwire':
+      return '/v1/ws';
+    case 'ws':
+      return `/?stream=${s}`;
+    case 'socketio':
+      return `/socket.io/?EIO=4&transport=websocket&stream=${s}`;
+    case 'nchan':
+      return `/sub/${s}`;
+  }
+}
+
+/**
+ * A deliberately lean WebSocket client: raw TCP, a hand-written frame parser over a shared read
+ * buffer, and a marker scan instead of JSON parsing, so one load core can absorb far more
+ * deliveries than one server core can produce.
+ */
+export class LeanConn {
+  socket: Socket | undefined;
+  ready = false;
+  done = false;
+  /** Events this connection received since it was opened. */
+  count = 0;
+  pid: string | undefined;
+  offset: string | undefined;
+  trackOffsets = false;
+  private upgraded = false;
+  private pending: Buffer | undefined;
+  private onReady: ((ok: boolean) => void) | undefined;
+
+  constructor(
+    readonly target: ConnTarget,
+    private readonly tally: Tally,
+    /** Called once when `count` first reaches `goal`. */
+    private readonly goal = Infinity,
+    private readonly onGoal?: () => void,
+  ) {}
+
+  open(): Promise<boolean> {
+    const t = this.target;
+    return new Promise((resolve) => {
+      this.onReady = resolve;
+      const socket = connect({
+        host: '127.0.0.1',
+        port: t.port,
+        localAddress: t.localAddress,
+        noDelay: true,
+        onread: { buffer: readBuffer, callback: (n: number, buf: Uint8Array) => this.onData(buf as Buffer, n) },
+      });
+      this.socket = socket;
+      socket.on('connect', () => {
+        socket.write(
+          `GET ${pathOf(t)} HTTP/1.1\r\nHost: 127.0.0.1:${t.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            `Sec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        );
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        if (this.socket === socket) {
+          this.socket = undefined;
+          if (this.ready) this.tally.closes.set(-1, (this.tally.closes.get(-1) ?? 0) + 1);
+          this.settle(false);
+        }
+      });
+    });
+  }
+
+  /** Ends the connection abruptly, as a network drop would. */
+  drop(): void {
+    const s = this.socket;
+    this.socket = undefined;
+    this.ready = false;
+    s?.destroy();
+  }
+
+  private settle(ok: boolean): void {
+    const cb = this.onReady;
+    this.onReady = undefined;
+    if (ok) this.ready = true;
+    cb?.(ok);
+  }
+
+  private send(text: string): void {
+    this.socket?.write(clientFrame(text));
+  }
+
+  private onData(chunk: Buffer, n: number): boolean {
+    let buf = chunk;
+    let end = n;
+    if (this.pending) {
+      buf = Buffer.concat([this.pending, chunk.subarray(0, n)]);
+      end = buf.length;
+      this.pending = undefined;
+    }
+    let pos = 0;
+    if (!this.upgraded) {
+      const head = buf.indexOf('\r\n\r\n');
+      if (head === -1 || head >= end) {
+        this.pending = Buffer.from(buf.subarray(0, end));
+        return true;
+      }
+      if (!buf.toString('latin1', 0, 12).startsWith('HTTP/1.1 101')) {
+        this.socket?.destroy();
+        return false;
+      }
+      this.upgraded = true;
+      pos = head + 4;
+      this.onUpgraded();
+    }
+    const now = Number(process.hrtime.bigint());
+    while (end - pos >= 2) {
+      const b0 = buf[pos]!;
+      let len = buf[pos + 1]! & 0x7f;
+      let at = pos + 2;
+      if (len === 126) {
+        if (end - pos < 4) break;
+        len = buf.readUInt16BE(pos + 2);
+        at += 2;
+      } else if (len === 127) {
+        if (end - pos < 10) break;
+        len = Number(buf.readBigUInt64BE(pos + 2));
+        at += 8;
+      }
+      if (end - at < len) break;
+      this.onFrame(b0 & 0x0f, buf, at, at + len, now);
+      pos = at + len;
+    }
+    // Whatever is left is part of a frame: copy it, the shared read buffer is about to be reused.
+    if (pos < end) this.pending = Buffer.from(buf.subarray(pos, end));
+    return true;
+  }
+
+  private onUpgraded(): void {
+    const t = this.target;
+    if (t.dialect === 'agentwire') {
+      const since = t.since === undefined ? '' : `,"since":{"seq":${t.since}}`;
+      this.send(`{"op":"subscribe","stream":${JSON.stringify(t.stream)}${since}}`);
+    } else if (t.dialect === 'nchan') {
+      this.settle(true);
+    }
+  }
+
+  private onFrame(opcode: number, buf: Buffer, start: number, end: number, now: number): void {
+    if (opcode === 0x8) {
+      const code = end - start >= 2 ? buf.readUInt16BE(start) : 1005;
+      this.tally.closes.set(code, (this.tally.closes.get(code) ?? 0) + 1);
+      this.ready = false;
+      this.socket?.destroy();
+      return;
+    }
+    if (opcode === 0x9) {
+      this.socket?.write(clientFrame(Buffer.from(buf.subarray(start, end)), 0xa));
+      return;
+    }
+    if (opcode > 0x2) return;
+    let events = 0;
+    for (let i = buf.indexOf(MARK, start); i !== -1 && i < end; i = buf.indexOf(MARK, i + 4)) {
+      let j = i + 4;
+      let stamp = 0;
+      for (let c = buf[j]!; c >= 48 && c <= 57; c = buf[++j]!) stamp = stamp * 10 + (c - 48);
+      this.tally.hist.record((now - stamp) / 1000);
+      events++;
+    }
+    if (events > 0) {
+      this.tally.delivered += events;
+      this.count += events;
+      if (this.trackOffsets) this.offset = socketIoOffset(buf, start, end);
+      if (!this.done && this.count >= this.goal) {
+        this.done = true;
+        this.onGoal?.();
+      }
+      return;
+    }
+    if (!this.ready) this.onControl(buf.toString('utf8', start, end));
+    else if (this.target.dialect === 'socketio' && end - start === 1 && buf[start] === 0x32) this.send('3');
+  }
+
+  /** Frames before the subscription is live: each dialect's way of saying "subscribed". */
+  private onControl(text: string): void {
+    switch (this.target.dialect) {
+      case 'agentwire':
+        if (text.startsWith('{"op":"subscribed"')) this.settle(true);
+        else if (text.startsWith('{"op":"error"')) this.socket?.destroy();
+        return;
+      case 'ws':
+        if (text === '{"op":"ready"}') this.settle(true);
+        return;
+      case 'socketio':
+        if (text.startsWith('0{')) {
+          const r = this.target.recover;
+          this.send(r ? `40${JSON.stringify(r)}` : '40');
+        } else if (text.startsWith('40')) {
+          this.pid = /"pid":"([^"]+)"/.exec(text)?.[1];
+          this.settle(true);
+        } else if (text === '2') {
+          this.send('3');
+        }
+        return;
+      case 'nchan':
+        return;
+    }
+  }
+}
+
+/** With connection state recovery, Socket.IO appends the packet's offset as its last argument. */
+function socketIoOffset(buf: Buffer, start: number, end: number): string | undefined {
+  if (buf[end - 1] !== 0x5d || buf[end - 2] !== 0x22) return undefined;
+  const open = buf.lastIndexOf(0x22, end - 3);
+  return open > start ? buf.toString('latin1', open + 1, end - 2) : undefined;
+}

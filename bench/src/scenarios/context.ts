@@ -1,0 +1,100 @@
+import type { Histogram } from '../hist.js';
+import type { LoadGroup } from '../load/group.js';
+import { ServerProc, type ServerKind, type StartOptions } from '../server-proc.js';
+
+/** How big and how long: `full` for results.md, `quick` for a look, `smoke` for the test suite. */
+export interface Scale {
+  name: 'full' | 'quick' | 'smoke';
+  /** Subscribers for broadcast-1k / broadcast-10k, tasks-10k, idle-10k / idle-50k and storm. */
+  broadcast: [number, number];
+  tasks: number;
+  idle: [number, number];
+  storm: number;
+  stormStreams: number;
+  /** One open-loop step of a saturation search, and the fixed-rate measurement. */
+  stepMs: number;
+  fixedMs: number;
+  /** Most steps a saturation search takes; 0 skips the search. */
+  searchSteps: number;
+  /** Pause before a memory reading, for connections and buffers to settle. */
+  settleMs: number;
+}
+
+export const scales: Record<Scale['name'], Scale> = {
+  full: { name: 'full', broadcast: [1000, 10_000], tasks: 10_000, idle: [10_000, 50_000], storm: 10_000, stormStreams: 100, stepMs: 2000, fixedMs: 5000, searchSteps: 8, settleMs: 500 },
+  quick: { name: 'quick', broadcast: [1000, 10_000], tasks: 10_000, idle: [10_000, 50_000], storm: 10_000, stormStreams: 100, stepMs: 1000, fixedMs: 2000, searchSteps: 5, settleMs: 500 },
+  smoke: { name: 'smoke', broadcast: [20, 40], tasks: 40, idle: [40, 80], storm: 40, stormStreams: 4, stepMs: 250, fixedMs: 300, searchSteps: 1, settleMs: 20 },
+};
+
+export interface Context {
+  scale: Scale;
+  servers: ServerKind[];
+  group: LoadGroup;
+  start: Omit<StartOptions, 'engine' | 'recovery'>;
+  /** Most connections one process may hold (the open-file limit less some headroom). */
+  maxConnections: number;
+  log(message: string): void;
+}
+
+/** One line of the results table. Fields a scenario does not measure stay undefined. */
+export interface Row {
+  scenario: string;
+  server: ServerKind;
+  mode: string;
+  /** Deliveries (or acknowledged events) per second. */
+  perSec?: number;
+  /** Latency percentiles in milliseconds. */
+  p50?: number;
+  p99?: number;
+  p999?: number;
+  /** Server CPU seconds over `wallS` seconds of the measurement. */
+  cpuS?: number;
+  wallS?: number;
+  rssMB?: number;
+  bytesPerConn?: number;
+  /** Share of the load core the load generator used: near 100% means it, not the server, was the limit. */
+  loadPct?: number;
+  /** Seconds to a milestone (storm: everyone caught up). */
+  timeS?: number;
+  /** Which field is compared across servers, and whether lower is better. */
+  primary?: 'perSec' | 'p99' | 'bytesPerConn' | 'timeS';
+  note?: string;
+}
+
+export function latencies(hist: Histogram): Pick<Row, 'p50' | 'p99' | 'p999'> {
+  return { p50: hist.quantile(0.5) / 1000, p99: hist.quantile(0.99) / 1000, p999: hist.quantile(0.999) / 1000 };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const hrNow = (): number => Number(process.hrtime.bigint());
+
+/** Starts a server, runs `body`, and always stops the server and closes the clients. */
+export async function withServer<T>(
+  ctx: Context,
+  kind: ServerKind,
+  extra: Pick<StartOptions, 'engine' | 'recovery'>,
+  body: (server: ServerProc) => Promise<T>,
+): Promise<T> {
+  const server = await ServerProc.start(kind, { ...ctx.start, ...extra });
+  try {
+    return await body(server);
+  } finally {
+    await ctx.group.close();
+    await server.stop();
+  }
+}
+
+/** Measures the server's memory growth while `open` runs, per connection opened. */
+export async function memoryPerConnection(
+  ctx: Context,
+  server: ServerProc,
+  open: () => Promise<number>,
+): Promise<{ opened: number; bytesPerConn: number; rss: number }> {
+  await server.settleMemory(ctx.scale.settleMs);
+  const before = server.rssBytes();
+  const opened = await open();
+  await sleep(ctx.scale.settleMs);
+  await server.settleMemory(ctx.scale.settleMs);
+  const rss = server.rssBytes();
+  return { opened, bytesPerConn: opened > 0 ? (rss - before) / opened : NaN, rss };
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * The publishing side of every fan-out scenario, run inside (or next to) the server under test so
+ * each server pays for its own publishing. Open loop: the schedule is fixed in advance and each
+ * event is stamped with the time it was *due*, not the time it went out, so a server that falls
+ * behind shows it in its latency instead of quietly slowing the schedule (coordinated omission).
+ */
+
+/** Streams are `${prefix}${i}` for i < count, or just `prefix` when count is 0. */
+export interface StreamSet {
+  prefix: string;
+  count: number;
+}
+
+export function streamNames(set: StreamSet): string[] {
+  return set.count === 0 ? [set.prefix] : Array.from({ length: set.count }, (_, i) => `${set.prefix}${i}`);
+}
+
+/** Publishes events stamped `stamps` (monotonic ns) to one stream, in order. */
+export type PublishFn = (stream: string, stamps: number[]) => void;
+
+export interface RunResult {
+  published: number;
+  /** How late the last tick ran behind its schedule, in ms: a sign the server could not keep up. */
+  lagMs: number;
+}
+
+export const nowNs = (): number => Number(process.hrtime.bigint());
+
+// A batch stays within the gateway's default per-batch limit.
+const MAX_GROUP = 1000;
+
+/** Publishes `rate` events/s round-robin over `streams` for `durationMs`. */
+export function runOpenLoop(streams: string[], rate: number, durationMs: number, publish: PublishFn): Promise<RunResult> {
+  const start = nowNs();
+  const total = Math.floor((rate * durationMs) / 1000);
+  const interval = 1e9 / rate;
+  let sent = 0;
+  let lagMs = 0;
+  return new Promise((resolve) => {
+    const tick = (): void => {
+      const now = nowNs();
+      const due = Math.min(total, Math.floor((now - start) / interval) + 1);
+      lagMs = Math.max(0, (now - (start + (due - 1) * interval)) / 1e6);
+      // Consecutive events of the same stream go out together, as an SDK batching per turn would.
+      while (sent < due) {
+        const stream = streams[sent % streams.length]!;
+        const stamps: number[] = [];
+        do stamps.push(start + sent++ * interval);
+        while (sent < due && stamps.length < MAX_GROUP && streams.length === 1);
+        publish(stream, stamps);
+      }
+      if (sent >= total) resolve({ published: sent, lagMs });
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+}
+
+/** The envelope the peers send: the same fields and size as an agentwire envelope. */
+export class EnvelopeMaker {
+  private readonly seqs = new Map<string, number>();
+  private readonly epoch = randomUUID();
+
+  make(stream: string, stamp: number): object {
+    const seq = (this.seqs.get(stream) ?? 0) + 1;
+    this.seqs.set(stream, seq);
+    return {
+      stream,
+      seq,
+      epoch: this.epoch,
+      id: randomUUID(),
+      type: 'custom:event',
+      time: Date.now(),
+      data: { name: 'bench', payload: { t: stamp } },
+    };
+  }
+}
+
+/** The event input agentwire's ingest takes; the gateway adds stream, seq, epoch, id and time. */
+export function benchInput(stamp: number): { type: 'custom:event'; data: { name: string; payload: { t: number } } } {
+  return { type: 'custom:event', data: { name: 'bench', payload: { t: stamp } } };
+}

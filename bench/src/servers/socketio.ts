@@ -1,0 +1,38 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { serveController } from './child.js';
+import { EnvelopeMaker, nowNs } from './driver.js';
+
+/**
+ * The Socket.IO 4.8 peer, as the seed systems use it: every subscriber joins the room of its stream
+ * (named in the handshake query) and events are broadcast to the room. With BENCH_RECOVERY=1 it
+ * turns on connection state recovery, Socket.IO's own way to replay missed packets on reconnect.
+ */
+const recovery = process.env.BENCH_RECOVERY === '1';
+const http = createServer();
+const io = new Server(http, {
+  transports: ['websocket'],
+  perMessageDeflate: false,
+  ...(recovery && { connectionStateRecovery: { maxDisconnectionDuration: 5 * 60_000, skipMiddlewares: true } }),
+});
+const envelopes = new EnvelopeMaker();
+
+io.on('connection', (socket) => {
+  if (!socket.recovered) void socket.join(String(socket.handshake.query.stream ?? ''));
+});
+
+await new Promise<void>((resolve) => http.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, resolve));
+
+function publish(stream: string, stamps: number[]): void {
+  for (const stamp of stamps) io.to(stream).emit('event', envelopes.make(stream, stamp));
+}
+
+serveController((http.address() as AddressInfo).port, {
+  publish,
+  async burst(streams, perStream) {
+    for (const stream of streams) publish(stream, Array.from({ length: perStream }, nowNs));
+  },
+  connections: () => io.engine.clientsCount,
+  close: () => new Promise<void>((resolve) => void io.close(() => resolve())),
+});

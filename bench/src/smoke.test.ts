@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ALL_SERVERS, runBench, type ScenarioName } from './run.js';
+import { nchanInstalled } from './server-proc.js';
+
+// Every scenario once, at a scale of tens of connections and steps of a quarter second, against
+// every peer that is installed: this checks the harness works end to end, not how fast anything is.
+const servers = nchanInstalled() ? ALL_SERVERS : ALL_SERVERS.filter((s) => s !== 'nchan');
+const run = (scenario: ScenarioName) => runBench({ scenarios: [scenario], scale: 'smoke', servers, log: () => {} });
+
+test('bench harness smoke run', async (t) => {
+  if (!servers.includes('nchan')) {
+    t.diagnostic('nchan peer skipped: nginx with libnginx-mod-nchan is not installed (npm run bench installs it).');
+  }
+
+  await t.test('broadcast: every server delivers to its subscribers', async () => {
+    const rows = await run('broadcast-1k');
+    assert.deepEqual(new Set(rows.map((r) => r.server)), new Set(servers));
+    for (const r of rows) assert.ok(r.perSec! > 0 && r.p99! >= 0, `${r.server} delivered nothing`);
+  });
+
+  await t.test('many tasks: one stream per subscriber', async () => {
+    const rows = await run('tasks-10k');
+    for (const r of rows) assert.ok(r.perSec! > 0, `${r.server} delivered nothing`);
+  });
+
+  await t.test('idle connections: memory per connection is measured', async () => {
+    const rows = await run('idle-10k');
+    assert.equal(rows.length, servers.length);
+    for (const r of rows) assert.ok(Number.isFinite(r.bytesPerConn), `${r.server} has no memory reading`);
+  });
+
+  await t.test('durable ingest: HTTP and SDK, fixed rate and saturation', async () => {
+    const rows = await run('ingest');
+    assert.equal(rows.length, 4);
+    for (const r of rows) assert.ok(r.perSec! > 0 && !r.note, `${r.mode}: ${r.note ?? 'nothing acknowledged'}`);
+  });
+
+  await t.test('reconnect storm: every subscriber resumes every missed event', async () => {
+    const rows = await run('storm');
+    const ours = rows.find((r) => r.server === 'agentwire');
+    assert.ok(ours && Number.isFinite(ours.timeS), `agentwire: ${ours?.note}`);
+    assert.ok(rows.some((r) => r.server === 'socketio'));
+  });
+});
