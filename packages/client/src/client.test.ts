@@ -219,12 +219,25 @@ test('heartbeat: pings every heartbeatMs, and silence for 2.5× that means recon
 });
 
 test('heartbeat: a connection that answers pings stays up; the hello interval is adopted', async () => {
-  const { server, client, done } = await setup({ heartbeatMs: 20 });
+  const { server, client, done } = await setup({ heartbeatMs: 25 });
   const conn = await server.connection(0);
-  await sleep(200); // 10 heartbeats, 4 dead-line periods
+  await sleep(250); // 10 heartbeats, 4 dead-line periods
   assert.equal(server.connections.length, 1);
   assert.equal(client.status, 'websocket');
-  assert.ok(conn.pings >= 5, `adopted hello's 20 ms: ${conn.pings} pings`);
+  assert.ok(conn.pings >= 2, `adopted hello's 25 ms, not the default 15 s: ${conn.pings} pings`);
+  await done();
+});
+
+test('heartbeat: a frozen event loop is not mistaken for a dead gateway', async () => {
+  const { server, client, errors, done } = await setup({}, { heartbeatMs: 20 });
+  await server.connection(0);
+  await until(() => client.status === 'websocket', 'open');
+  const until150 = Date.now() + 150; // three times the 50 ms silence budget, with pongs waiting unread
+  while (Date.now() < until150);
+  await sleep(60);
+  assert.equal(server.connections.length, 1);
+  assert.equal(client.status, 'websocket');
+  assert.deepEqual(errors, []);
   await done();
 });
 

@@ -230,8 +230,9 @@ class GatewayClient implements Client {
       code = lastError.code; // already reported when its frame arrived
     } else {
       code = errorCodeForClose(info.code);
-      if (code)
-        this.#emitter.emit('error', new AgentwireError(code, info.reason || undefined, { close: info.code }));
+      // Gateways often put the bare code in the reason; the registry's message says more.
+      const message = info.reason && info.reason !== code ? info.reason : undefined;
+      if (code) this.#emitter.emit('error', new AgentwireError(code, message, { close: info.code }));
     }
     if (this.#closing) return;
     if (!this.#backoff || (code !== undefined && fatal.has(code))) {
@@ -326,11 +327,23 @@ class GatewayClient implements Client {
   #armWatchdog(transport: Transport): void {
     if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
     const limit = this.#heartbeatMs * DEAD_AFTER_HEARTBEATS;
-    const check = () => {
+    const arm = (delay: number) => {
+      const due = Date.now() + delay;
+      this.#watchdog = setTimeout(() => check(due), delay);
+    };
+    const check = (due: number) => {
       if (this.#transport !== transport) return;
-      const silent = Date.now() - this.#lastReceived;
+      const now = Date.now();
+      const silent = now - this.#lastReceived;
       if (silent < limit) {
-        this.#watchdog = setTimeout(check, limit - silent);
+        arm(limit - silent);
+        return;
+      }
+      // A timer that fires late means we were frozen (busy loop, throttled background tab, laptop
+      // sleep), not that the gateway was silent: frames may be waiting unread. Probe before judging.
+      if (now - due > this.#heartbeatMs / 2) {
+        transport.send({ op: 'ping' });
+        arm(this.#heartbeatMs);
         return;
       }
       this.#watchdog = undefined;
@@ -339,7 +352,7 @@ class GatewayClient implements Client {
         new AgentwireError('timeout', `No message from the gateway for ${silent} ms; reconnecting.`),
       );
     };
-    this.#watchdog = setTimeout(check, Math.max(0, limit - (Date.now() - this.#lastReceived)));
+    arm(Math.max(0, limit - (Date.now() - this.#lastReceived)));
   }
 
   #stopHeartbeat(): void {
