@@ -19,6 +19,12 @@ export interface Limits {
   maxBufferedBytes: number;
   /** Most events one history read returns. */
   maxReadLimit: number;
+  /** Longest a long-poll (`GET /v1/streams/{stream}/poll`) waits for news, in ms; `wait=` is clamped to it. */
+  maxPollWaitMs: number;
+  /** Interval of SSE heartbeat comments, in ms; keeps proxies from closing idle streams. */
+  sseHeartbeatMs: number;
+  /** The `retry:` hint sent to SSE clients: how long a browser waits before reconnecting, in ms. */
+  sseRetryMs: number;
 }
 
 export const defaultLimits: Limits = {
@@ -28,6 +34,9 @@ export const defaultLimits: Limits = {
   maxSubscriptionsPerConnection: 100,
   maxBufferedBytes: 8 * 1024 * 1024,
   maxReadLimit: 1000,
+  maxPollWaitMs: 25_000,
+  sseHeartbeatMs: 15_000,
+  sseRetryMs: 1_000,
 };
 
 export interface GatewayOptions {

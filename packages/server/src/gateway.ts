@@ -13,6 +13,9 @@ import { openEngine } from './log/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { applyRetention } from './retention.js';
 import { SnapshotService } from './snapshots.js';
+import { HttpCommands } from './transports/http-commands.js';
+import { PollingTransport } from './transports/polling.js';
+import { SseTransport } from './transports/sse.js';
 import { WsTransport } from './transports/ws.js';
 
 export interface Gateway {
@@ -64,6 +67,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       uptimeMs: Date.now() - started,
       engine: engine.kind,
       connections: ws.connectionCount,
+      sseConnections: sse.connectionCount,
+      pendingPolls: polling.pendingCount,
       subscriptions: hub.subscriptionCount,
       streams: hub.streamCount,
       publishedEvents,
@@ -79,6 +84,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     limits,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     logger,
+  });
+
+  // Per-stream HTTP transports and commands for clients without a WebSocket.
+  const sse = new SseTransport({ hub, limits, logger });
+  const polling = new PollingTransport({ hub, limits, logger });
+  const httpCommands = new HttpCommands({
+    commands: { dispatch: (command, sender) => gateway.commands.dispatch(command, sender) },
+    maxBodyBytes: limits.maxBodyBytes,
   });
 
   const ctx = {
@@ -98,6 +111,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       sendError(res, new AgentwireError('not_found', 'Malformed URL.'));
       return;
     }
+    if (sse.handle(req, res, url) || polling.handle(req, res, url) || httpCommands.handle(req, res, url)) return;
     handleApi(ctx, req, res, url)
       .then((handled) => {
         if (handled) return;
@@ -156,6 +170,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       ready = false;
       clearInterval(retentionTimer);
       await ws.close(1012, 'shutting_down');
+      sse.close();
+      polling.close();
       hub.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

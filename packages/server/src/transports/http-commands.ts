@@ -1,0 +1,50 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AgentwireError, parseCommand } from '@agentwire/protocol';
+import type { CommandRouter } from '../commands.js';
+import { readJsonBody } from '../http/body.js';
+import { sendError, sendJson } from '../http/respond.js';
+
+export interface HttpCommandsOptions {
+  /** The gateway's router, looked up per request because the gateway lets it be replaced. */
+  commands: CommandRouter;
+  maxBodyBytes: number;
+}
+
+/**
+ * `POST /v1/commands`: the native `command` op for clients without a socket (SSE and long-polling
+ * clients, scripts). The body is a protocol `Command` plus an optional `ref`; the answer is
+ * `{ref, result}`, or the typed error with the registry's status, like a WebSocket `ack`/`error`.
+ */
+export class HttpCommands {
+  constructor(private readonly options: HttpCommandsOptions) {}
+
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    if (url.pathname !== '/v1/commands') return false;
+    this.dispatch(req).then(
+      (body) => sendJson(res, 200, body),
+      (err: unknown) => {
+        if (err instanceof AgentwireError && err.code === 'method_not_allowed')
+          res.setHeader('allow', 'POST');
+        sendError(res, err);
+      },
+    );
+    return true;
+  }
+
+  private async dispatch(req: IncomingMessage): Promise<{ ref?: string; result?: unknown }> {
+    if (req.method !== 'POST') throw new AgentwireError('method_not_allowed', 'Use POST.');
+    const body = await readJsonBody(req, this.options.maxBodyBytes);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new AgentwireError('invalid_message', 'The body must be a command object.');
+    }
+    const { ref, ...rest } = body as Record<string, unknown>;
+    if (ref !== undefined && (typeof ref !== 'string' || ref.length < 1 || ref.length > 128)) {
+      throw new AgentwireError('invalid_message', 'ref must be a string of 1 to 128 characters.', {
+        path: '/ref',
+      });
+    }
+    const command = parseCommand(rest);
+    const result = await this.options.commands.dispatch(command, {});
+    return { ...(ref !== undefined && { ref }), ...(result !== undefined && { result }) };
+  }
+}
