@@ -6,7 +6,9 @@ export const gatewaySpecs: OptionSpecs = {
   port: { type: 'string', short: 'p', env: 'AGENTWIRE_PORT', default: '7070', description: 'TCP port (0 picks a free one)' },
   host: { type: 'string', env: 'AGENTWIRE_HOST', default: '127.0.0.1', description: 'Interface to bind (0.0.0.0 for all)' },
   data: { type: 'string', short: 'd', env: 'AGENTWIRE_DATA', default: './agentwire-data', description: 'Data folder for the SQLite log' },
-  engine: { type: 'string', env: 'AGENTWIRE_ENGINE', default: 'sqlite', description: 'Log engine: sqlite or memory' },
+  engine: { type: 'string', env: 'AGENTWIRE_ENGINE', default: 'sqlite', description: 'Log engine: sqlite, memory or redis (a cluster of gateways)' },
+  'redis-url': { type: 'string', env: 'AGENTWIRE_REDIS_URL', default: 'redis://127.0.0.1:6379', description: 'Redis for --engine redis' },
+  'redis-prefix': { type: 'string', env: 'AGENTWIRE_REDIS_PREFIX', default: 'agentwire:', description: 'Key prefix; gateways sharing it form one cluster' },
   durability: { type: 'string', env: 'AGENTWIRE_DURABILITY', default: 'normal', description: 'SQLite sync: normal (survives crashes) or full (survives power loss)' },
   'retention-events': { type: 'string', env: 'AGENTWIRE_RETENTION_EVENTS', default: '100000', description: 'Events kept per stream (0 = all)' },
   'retention-age': { type: 'string', env: 'AGENTWIRE_RETENTION_AGE', default: '7d', description: 'Age after which events are dropped (0 = never)' },
@@ -38,8 +40,12 @@ export function gatewayOptions(values: Record<string, string | boolean | undefin
     options.engine = { kind: 'sqlite', path: join(dataDir, 'log.db'), synchronous: durability };
   } else if (engineKind === 'memory') {
     options.engine = { kind: 'memory' };
+  } else if (engineKind === 'redis') {
+    const url = str('redis-url');
+    if (!/^rediss?:\/\//.test(url)) throw new UsageError('--redis-url must start with redis:// or rediss://.');
+    options.engine = { kind: 'redis', url, prefix: str('redis-prefix') };
   } else {
-    throw new UsageError('--engine must be sqlite or memory.');
+    throw new UsageError('--engine must be sqlite, memory or redis.');
   }
   return options;
 }

@@ -1,15 +1,23 @@
 import type { LogEngine } from './engine.js';
 import { MemoryEngine } from './memory.js';
+import { RedisEngine } from './redis.js';
 import { SqliteEngine } from './sqlite.js';
 
 export type EngineConfig =
-  { kind: 'memory' } | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full' };
+  | { kind: 'memory' }
+  | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full' }
+  | { kind: 'redis'; url: string; prefix?: string; dedupeWindowMs?: number };
+
+export interface EngineHooks {
+  /** Networked engines: the connection to the storage failed or dropped (it reconnects by itself). */
+  onConnectionError?: (err: Error) => void;
+}
 
 /**
  * Opens the configured log engine. Async although today's engines open synchronously, so a
  * networked engine (Redis) can join without changing callers.
  */
-export async function openEngine(config: EngineConfig): Promise<LogEngine> {
+export async function openEngine(config: EngineConfig, hooks: EngineHooks = {}): Promise<LogEngine> {
   switch (config.kind) {
     case 'memory':
       return new MemoryEngine();
@@ -17,5 +25,12 @@ export async function openEngine(config: EngineConfig): Promise<LogEngine> {
       return new SqliteEngine(
         config.synchronous ? { path: config.path, synchronous: config.synchronous } : { path: config.path },
       );
+    case 'redis':
+      return RedisEngine.open({
+        url: config.url,
+        ...(config.prefix !== undefined && { prefix: config.prefix }),
+        ...(config.dedupeWindowMs !== undefined && { dedupeWindowMs: config.dedupeWindowMs }),
+        ...(hooks.onConnectionError && { onConnectionError: hooks.onConnectionError }),
+      });
   }
 }
