@@ -1,0 +1,7 @@
+export { AgentwireContext } from './context.js';
+export { AgentwireProvider, type AgentwireProviderProps } from './provider.js';
+export { useAgentwireClient } from './use-client.js';
+export { useSubscription } from './use-subscription.js';
+export { useTask, type LiveTask } from './use-task.js';
+export { useStream, type LiveStream, type UseStreamOptions } from './use-stream.js';
+export { useConnectionStatus } from './use-connection-status.js';
