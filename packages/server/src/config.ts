@@ -3,6 +3,8 @@ import type { LogEngine, RetentionPolicy } from './log/engine.js';
 export type EngineConfig =
   | { kind: 'memory' }
   | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full' }
+  /** Several gateway nodes sharing one Redis under one prefix form a cluster (docs/scaling.md). */
+  | { kind: 'redis'; url: string; prefix?: string; dedupeWindowMs?: number }
   | { kind: 'custom'; engine: LogEngine };
 
 /** Explicit, documented limits (docs/limits.md). Every breach is a typed error or a close code. */

@@ -41,7 +41,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const logger = createLogger(options.logLevel ?? 'info');
   const limits: Limits = { ...defaultLimits, ...options.limits };
   const config = options.engine ?? { kind: 'memory' };
-  const engine = config.kind === 'custom' ? config.engine : await openEngine(config);
+  const engine =
+    config.kind === 'custom'
+      ? config.engine
+      : await openEngine(config, {
+          onConnectionError: (err) => logger.warn({ err: err.message }, 'log storage connection error'),
+        });
   const snapshots = new SnapshotService(engine);
   const hub = new Hub(engine, snapshots, limits.maxBufferedBytes);
   const ingest = new Ingest(engine, limits.maxEventsPerBatch);
