@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { installNchan, type ServerKind } from './server-proc.js';
 import { ALL_SERVERS, fdLimit, runBench, SCENARIOS, type ScenarioName } from './run.js';
@@ -43,6 +43,16 @@ if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
 const scale = args.includes('--quick') ? 'quick' : 'full';
 const machine = `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}`;
 console.error(`agentwire bench (${scale}): ${machine}; open files ${fdLimit()}; ${pin ? 'server on core 0, load on core 1' : 'unpinned'}`);
+// Other work on the machine skews every figure: say how busy it was around the run.
+const busy = (): string => {
+  let pressure = '';
+  try {
+    pressure = `, cpu pressure ${/avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1]}%`;
+  } catch {}
+  return `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${pressure}`;
+};
+const before = busy();
+const started = Date.now();
 const rows = await runBench({
   scenarios,
   scale,
@@ -51,5 +61,5 @@ const rows = await runBench({
   ...(flag('workers') && { workers: Number(flag('workers')) }),
   ...(cpuProfDir && { cpuProfDir }),
 });
-console.log(`\n${machine}\n`);
+console.log(`\n${machine}\nbefore: ${before}; after: ${busy()}; took ${Math.round((Date.now() - started) / 1000)} s\n`);
 console.log(renderTable(rows, args.includes('--markdown')));

@@ -27,6 +27,8 @@ const columns: [string, (row: Row, rows: Row[]) => string][] = [
   ['p99 ms', (r) => fmt(r.p99, 2)],
   ['p999 ms', (r) => fmt(r.p999, 2)],
   ['CPU s', (r) => (r.cpuS === undefined ? '' : `${r.cpuS.toFixed(2)}/${fmt(r.wallS, 2)}`)],
+  // Server CPU per delivery holds up better than rates when other work shares the machine.
+  ['CPU µs/dlv', (r) => (r.cpuS === undefined || !r.perSec || !r.wallS ? '' : fmt((r.cpuS * 1e6) / (r.perSec * r.wallS), 2))],
   ['RSS MB', (r) => fmt(r.rssMB, 0)],
   ['B/conn', (r) => fmt(r.bytesPerConn, 0)],
   ['load %', (r) => fmt(r.loadPct, 0)],

@@ -52,6 +52,8 @@ async function ingest(command: IngestCommand): Promise<unknown> {
 }
 
 serveController(gateway.port, {
+  // The gateway's default per-batch limit.
+  maxGroup: 1000,
   publish(stream, stamps) {
     gateway.publish(stream, stamps.map(benchInput)).catch(() => void publishErrors++);
   },

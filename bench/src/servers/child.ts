@@ -11,6 +11,8 @@ export type ServerCommand =
 
 export interface ServerHooks {
   publish: PublishFn;
+  /** Most events `publish` takes at once; 1 for servers that have no batch API. */
+  maxGroup?: number;
   /** Publishes `perStream` events to every stream and resolves once all of them are out. */
   burst(streams: string[], perStream: number): Promise<void>;
   /** Connected clients as the server counts them. */
@@ -40,7 +42,7 @@ export function serveController(port: number, hooks: ServerHooks): void {
   async function handle(msg: ServerCommand): Promise<unknown> {
     switch (msg.cmd) {
       case 'run':
-        return runOpenLoop(streamNames(msg.streams), msg.rate, msg.durationMs, hooks.publish);
+        return runOpenLoop(streamNames(msg.streams), msg.rate, msg.durationMs, hooks.publish, hooks.maxGroup);
       case 'burst':
         await hooks.burst(streamNames(msg.streams), msg.perStream);
         return {};

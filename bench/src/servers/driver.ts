@@ -28,11 +28,21 @@ export interface RunResult {
 
 export const nowNs = (): number => Number(process.hrtime.bigint());
 
-// A batch stays within the gateway's default per-batch limit.
-const MAX_GROUP = 1000;
+// Longest a tick keeps publishing before it yields to I/O and checks the deadline.
+const TICK_BUDGET_NS = 50e6;
 
-/** Publishes `rate` events/s round-robin over `streams` for `durationMs`. */
-export function runOpenLoop(streams: string[], rate: number, durationMs: number, publish: PublishFn): Promise<RunResult> {
+/**
+ * Publishes `rate` events/s round-robin over `streams` for `durationMs` (or fewer, if it runs late).
+ * Events of one stream due in the same tick go to `publish` together, up to `maxGroup`: a server
+ * with a batch API (agentwire, through its SDK) gets them as one batch, the others one by one.
+ */
+export function runOpenLoop(
+  streams: string[],
+  rate: number,
+  durationMs: number,
+  publish: PublishFn,
+  maxGroup = 1,
+): Promise<RunResult> {
   const start = nowNs();
   const total = Math.floor((rate * durationMs) / 1000);
   const interval = 1e9 / rate;
@@ -44,14 +54,17 @@ export function runOpenLoop(streams: string[], rate: number, durationMs: number,
       const due = Math.min(total, Math.floor((now - start) / interval) + 1);
       lagMs = Math.max(0, (now - (start + (due - 1) * interval)) / 1e6);
       // Consecutive events of the same stream go out together, as an SDK batching per turn would.
-      while (sent < due) {
+      // The clock is checked as we go: a slow server must not turn one tick into minutes.
+      const stop = now + TICK_BUDGET_NS;
+      while (sent < due && nowNs() < stop) {
         const stream = streams[sent % streams.length]!;
         const stamps: number[] = [];
         do stamps.push(start + sent++ * interval);
-        while (sent < due && stamps.length < MAX_GROUP && streams.length === 1);
+        while (sent < due && stamps.length < maxGroup && streams.length === 1);
         publish(stream, stamps);
       }
-      if (sent >= total) resolve({ published: sent, lagMs });
+      // A server far behind its schedule would stretch the step without bound: stop on time.
+      if (sent >= total || now - start >= durationMs * 1e6) resolve({ published: sent, lagMs });
       else setTimeout(tick, 1);
     };
     tick();
