@@ -9,6 +9,9 @@ export const gatewaySpecs: OptionSpecs = {
   engine: { type: 'string', env: 'AGENTWIRE_ENGINE', default: 'sqlite', description: 'Log engine: sqlite, memory or redis (a cluster of gateways)' },
   'redis-url': { type: 'string', env: 'AGENTWIRE_REDIS_URL', default: 'redis://127.0.0.1:6379', description: 'Redis for --engine redis' },
   'redis-prefix': { type: 'string', env: 'AGENTWIRE_REDIS_PREFIX', default: 'agentwire:', description: 'Key prefix; gateways sharing it form one cluster' },
+  'amqp-url': { type: 'string', env: 'AGENTWIRE_AMQP_URL', description: 'Consume producer events from RabbitMQ (amqp://user:pass@host:5672)' },
+  'amqp-exchange': { type: 'string', env: 'AGENTWIRE_AMQP_EXCHANGE', default: 'agent.events', description: 'Topic exchange producers publish to' },
+  'amqp-queue': { type: 'string', env: 'AGENTWIRE_AMQP_QUEUE', default: 'agentwire.ingest', description: 'Durable queue the gateways consume (dead letters: <queue>.dead)' },
   durability: { type: 'string', env: 'AGENTWIRE_DURABILITY', default: 'normal', description: 'SQLite sync: normal (survives crashes) or full (survives power loss)' },
   'retention-events': { type: 'string', env: 'AGENTWIRE_RETENTION_EVENTS', default: '100000', description: 'Events kept per stream (0 = all)' },
   'retention-age': { type: 'string', env: 'AGENTWIRE_RETENTION_AGE', default: '7d', description: 'Age after which events are dropped (0 = never)' },
@@ -46,6 +49,11 @@ export function gatewayOptions(values: Record<string, string | boolean | undefin
     options.engine = { kind: 'redis', url, prefix: str('redis-prefix') };
   } else {
     throw new UsageError('--engine must be sqlite, memory or redis.');
+  }
+  const amqpUrl = values['amqp-url'];
+  if (typeof amqpUrl === 'string' && amqpUrl !== '') {
+    if (!/^amqps?:\/\//.test(amqpUrl)) throw new UsageError('--amqp-url must start with amqp:// or amqps://.');
+    options.amqp = { url: amqpUrl, exchange: str('amqp-exchange'), queue: str('amqp-queue') };
   }
   return options;
 }

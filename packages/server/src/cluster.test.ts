@@ -15,7 +15,11 @@ const prefix = `agentwire-test:cluster-${randomBytes(6).toString('hex')}:`;
 
 const entry = (id: string) => ({ id, type: 'log:entry', data: { level: 'info', message: id } });
 
-async function subscribe(gateway: Gateway, stream: string, since?: { epoch: string; seq: number }): Promise<WsProbe> {
+async function subscribe(
+  gateway: Gateway,
+  stream: string,
+  since?: { epoch: string; seq: number },
+): Promise<WsProbe> {
   const probe = await WsProbe.open(gateway.wsUrl);
   probe.send({ op: 'subscribe', stream, ...(since && { since }) });
   await probe.waitFor('subscribed', (f) => f.stream === stream);
@@ -23,7 +27,12 @@ async function subscribe(gateway: Gateway, stream: string, since?: { epoch: stri
 }
 
 /** Publishes `ids` one batch at a time, in order, over HTTP to `gateway`. */
-async function publishOverHttp(gateway: Gateway, stream: string, ids: string[], batch: number): Promise<void> {
+async function publishOverHttp(
+  gateway: Gateway,
+  stream: string,
+  ids: string[],
+  batch: number,
+): Promise<void> {
   for (let i = 0; i < ids.length; i += batch) {
     const res = await fetch(`${gateway.url}/v1/streams/${encodeURIComponent(stream)}/events`, {
       method: 'POST',
@@ -35,8 +44,14 @@ async function publishOverHttp(gateway: Gateway, stream: string, ids: string[], 
 }
 
 /** Publishes `ids` in process, one batch at a time, in order. */
-async function publishInProcess(gateway: Gateway, stream: string, ids: string[], batch: number): Promise<void> {
-  for (let i = 0; i < ids.length; i += batch) await gateway.publish(stream, ids.slice(i, i + batch).map(entry));
+async function publishInProcess(
+  gateway: Gateway,
+  stream: string,
+  ids: string[],
+  batch: number,
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += batch)
+    await gateway.publish(stream, ids.slice(i, i + batch).map(entry));
 }
 
 function assertInOrderOnce(events: AnyEnvelope[], from: number, to: number, label: string): void {
@@ -62,7 +77,9 @@ describe('a cluster of gateways on one Redis', { skip }, () => {
 
   before(async () => {
     nodes = await Promise.all(
-      [0, 1, 2].map(() => createGateway({ port: 0, logLevel: 'silent', engine: { kind: 'redis', url, prefix } })),
+      [0, 1, 2].map(() =>
+        createGateway({ port: 0, logLevel: 'silent', engine: { kind: 'redis', url, prefix } }),
+      ),
     );
   });
 
@@ -81,51 +98,59 @@ describe('a cluster of gateways on one Redis', { skip }, () => {
     }
   });
 
-  it('shows a subscriber on one node what two other nodes publish to one stream at once', { timeout: 20_000 }, async () => {
-    const [a, b, c] = nodes as [Gateway, Gateway, Gateway];
-    const stream = 'task:concurrent';
-    const onA = await subscribe(a, stream);
-    const onC = await subscribe(c, stream);
-    const fromB = Array.from({ length: 150 }, (_, i) => `b-${i}`);
-    const fromC = Array.from({ length: 150 }, (_, i) => `c-${i}`);
-    const fromA = Array.from({ length: 60 }, (_, i) => `a-${i}`);
-    await Promise.all([
-      publishOverHttp(b, stream, fromB, 3),
-      publishInProcess(c, stream, fromC, 5),
-      publishInProcess(a, stream, fromA, 1),
-    ]);
-    const total = fromA.length + fromB.length + fromC.length;
-    // A last event after everything: anything delivered twice would have arrived before it.
-    await b.publish(stream, [entry('sentinel')]);
-    for (const [label, probe] of [
-      ['node A', onA],
-      ['node C', onC],
-    ] as const) {
-      await probe.until(() => probe.events.some((e) => e.id === 'sentinel'), 15_000);
-      assertInOrderOnce(probe.events, 1, total + 1, label);
-      for (const ids of [fromA, fromB, fromC]) assertProducerOrder(probe.events, ids);
-      probe.close();
-    }
-  });
+  it(
+    'shows a subscriber on one node what two other nodes publish to one stream at once',
+    { timeout: 20_000 },
+    async () => {
+      const [a, b, c] = nodes as [Gateway, Gateway, Gateway];
+      const stream = 'task:concurrent';
+      const onA = await subscribe(a, stream);
+      const onC = await subscribe(c, stream);
+      const fromB = Array.from({ length: 150 }, (_, i) => `b-${i}`);
+      const fromC = Array.from({ length: 150 }, (_, i) => `c-${i}`);
+      const fromA = Array.from({ length: 60 }, (_, i) => `a-${i}`);
+      await Promise.all([
+        publishOverHttp(b, stream, fromB, 3),
+        publishInProcess(c, stream, fromC, 5),
+        publishInProcess(a, stream, fromA, 1),
+      ]);
+      const total = fromA.length + fromB.length + fromC.length;
+      // A last event after everything: anything delivered twice would have arrived before it.
+      await b.publish(stream, [entry('sentinel')]);
+      for (const [label, probe] of [
+        ['node A', onA],
+        ['node C', onC],
+      ] as const) {
+        await probe.until(() => probe.events.some((e) => e.id === 'sentinel'), 15_000);
+        assertInOrderOnce(probe.events, 1, total + 1, label);
+        for (const ids of [fromA, fromB, fromC]) assertProducerOrder(probe.events, ids);
+        probe.close();
+      }
+    },
+  );
 
-  it('lets a subscriber resume on a different node with no gap and no duplicate', { timeout: 20_000 }, async () => {
-    const [a, b, c] = nodes as [Gateway, Gateway, Gateway];
-    const stream = 'task:moving';
-    const first = await subscribe(a, stream);
-    await publishInProcess(c, stream, ['m-1', 'm-2', 'm-3', 'm-4'], 2);
-    await first.until(() => first.events.length === 4);
-    const epoch = first.find('subscribed')?.epoch;
-    assert.ok(epoch);
-    first.close();
-    // Published while the subscriber is between nodes.
-    await publishInProcess(b, stream, ['m-5', 'm-6'], 1);
-    const second = await subscribe(b, stream, { epoch, seq: 4 });
-    assert.equal(second.find('subscribed')?.recovered, true);
-    await publishInProcess(a, stream, ['m-7'], 1);
-    await second.until(() => second.events.some((e) => e.id === 'm-7'));
-    assertInOrderOnce(second.events, 5, 7, 'resumed on node B');
-    second.close();
-  });
+  it(
+    'lets a subscriber resume on a different node with no gap and no duplicate',
+    { timeout: 20_000 },
+    async () => {
+      const [a, b, c] = nodes as [Gateway, Gateway, Gateway];
+      const stream = 'task:moving';
+      const first = await subscribe(a, stream);
+      await publishInProcess(c, stream, ['m-1', 'm-2', 'm-3', 'm-4'], 2);
+      await first.until(() => first.events.length === 4);
+      const epoch = first.find('subscribed')?.epoch;
+      assert.ok(epoch);
+      first.close();
+      // Published while the subscriber is between nodes.
+      await publishInProcess(b, stream, ['m-5', 'm-6'], 1);
+      const second = await subscribe(b, stream, { epoch, seq: 4 });
+      assert.equal(second.find('subscribed')?.recovered, true);
+      await publishInProcess(a, stream, ['m-7'], 1);
+      await second.until(() => second.events.some((e) => e.id === 'm-7'));
+      assertInOrderOnce(second.events, 5, 7, 'resumed on node B');
+      second.close();
+    },
+  );
 
   it('agrees on stream heads and epochs on every node', async () => {
     const heads = await Promise.all(nodes.map((n) => n.engine.head('task:concurrent')));

@@ -1,3 +1,4 @@
+import type { AmqpIngestOptions } from './amqp/options.js';
 import type { LogEngine, RetentionPolicy } from './log/engine.js';
 
 export type EngineConfig =
@@ -57,6 +58,8 @@ export interface GatewayOptions {
   logLevel?: string;
   /** Extra static files served at / (the dashboard), if any. */
   staticDir?: string;
+  /** Consume producers' events from RabbitMQ (seed 002's `agent.events` exchange by default). */
+  amqp?: AmqpIngestOptions;
 }
 
 export const DEFAULT_PORT = 7070;

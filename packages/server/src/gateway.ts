@@ -11,6 +11,7 @@ import { Ingest, type PublishResult } from './ingest.js';
 import type { LogEngine } from './log/engine.js';
 import { openEngine } from './log/index.js';
 import { createLogger, type Logger } from './logger.js';
+import { AmqpIngest } from './amqp/consumer.js';
 import { applyRetention } from './retention.js';
 import { SnapshotService } from './snapshots.js';
 import { HttpCommands } from './transports/http-commands.js';
@@ -167,6 +168,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     );
   }, options.retentionIntervalMs ?? 60_000);
   retentionTimer.unref();
+  // RabbitMQ ingest (docs/scaling.md): publishes through the same ingest as HTTP and in-process.
+  const amqp = options.amqp
+    ? new AmqpIngest(options.amqp, (stream, events) => gateway.publish(stream, events), logger, limits.maxEventsPerBatch)
+    : undefined;
   ready = true;
 
   let closing: Promise<void> | undefined;
@@ -174,6 +179,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     (closing ??= (async () => {
       ready = false;
       clearInterval(retentionTimer);
+      // First, so the messages it is storing are acknowledged while the log is still open.
+      await amqp?.stop();
       await ws.close(1012, 'shutting_down');
       sse.close();
       polling.close();
@@ -184,5 +191,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       });
       await engine.close();
     })());
+  if (amqp) {
+    try {
+      await amqp.start();
+    } catch (err) {
+      await gateway.close();
+      throw err;
+    }
+  }
   return gateway;
 }

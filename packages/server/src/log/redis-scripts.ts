@@ -148,7 +148,12 @@ return { #entries, more }
  * Runs a script by its hash and loads it on first use (or after Redis restarted and forgot it).
  * Callers keep at most one script call per stream in flight, so the retry cannot reorder a stream.
  */
-export async function runScript(redis: Redis, lua: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+export async function runScript(
+  redis: Redis,
+  lua: LuaScript,
+  keys: string[],
+  args: (string | number)[],
+): Promise<unknown> {
   try {
     return await redis.evalsha(lua.sha, lua.keys, ...keys, ...args);
   } catch (err) {

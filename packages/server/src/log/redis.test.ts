@@ -36,8 +36,14 @@ after(async () => {
   }
 });
 
-const ev = (id: string, data: unknown = { id }): AppendInput => ({ id, type: 'log:entry', time: Date.now(), data });
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const ev = (id: string, data: unknown = { id }): AppendInput => ({
+  id,
+  type: 'log:entry',
+  time: Date.now(),
+  data,
+});
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 async function using<T>(engines: LogEngine[], fn: () => Promise<T>): Promise<T> {
   try {
@@ -72,88 +78,121 @@ describe('redis log engine', { skip }, () => {
   });
 
   describe('redis engine specifics', () => {
-    it('group-commits the appends a stream receives while a commit is in flight', { timeout: 15_000 }, async () => {
-      const engine = await open(freshPrefix());
-      await using([engine], async () => {
-        const results = await Promise.all(range(1, 300).map((i) => engine.append('task:1', [ev(`e${i}`)])));
-        assert.deepEqual(
-          results.map((r) => r.results[0]?.seq),
-          range(1, 300),
-        );
-        const stats = engine.stats();
-        assert.equal(stats.appends, 300);
-        assert.ok(stats.commits < 300, `expected fewer commits than appends, got ${stats.commits}`);
-      });
-    });
+    it(
+      'group-commits the appends a stream receives while a commit is in flight',
+      { timeout: 15_000 },
+      async () => {
+        const engine = await open(freshPrefix());
+        await using([engine], async () => {
+          const results = await Promise.all(range(1, 300).map((i) => engine.append('task:1', [ev(`e${i}`)])));
+          assert.deepEqual(
+            results.map((r) => r.results[0]?.seq),
+            range(1, 300),
+          );
+          const stats = engine.stats();
+          assert.equal(stats.appends, 300);
+          assert.ok(stats.commits < 300, `expected fewer commits than appends, got ${stats.commits}`);
+        });
+      },
+    );
 
-    it('shares one gapless seq and one dedupe index between nodes appending to one stream', { timeout: 15_000 }, async () => {
-      const prefix = freshPrefix();
-      const [a, b] = await Promise.all([open(prefix), open(prefix)]);
-      await using([a, b], async () => {
-        const pending = range(1, 60).flatMap((i) => [
-          a.append('task:1', [ev(`a${i}`), ev(`shared${i}`)]),
-          b.append('task:1', [ev(`b${i}`), ev(`shared${i}`)]),
-        ]);
-        const results = (await Promise.all(pending)).flatMap((r) => r.results);
-        const stored = results.filter((r) => !r.duplicate);
-        assert.equal(stored.length, 180, 'every shared id is stored once');
-        assert.deepEqual(
-          stored.map((r) => r.seq).sort((x, y) => x - y),
-          range(1, 180),
-        );
-        const read = await b.read('task:1', 0, 1000);
-        assert.deepEqual(
-          read.events.map((e) => e.seq),
-          range(1, 180),
-        );
-        for (const dup of results.filter((r) => r.duplicate)) {
-          assert.equal(read.events[dup.seq - 1]?.id, dup.id, 'a duplicate reports the original seq');
-        }
-        assert.equal((await a.head('task:1')).epoch, read.epoch);
-      });
-    });
+    it(
+      'shares one gapless seq and one dedupe index between nodes appending to one stream',
+      { timeout: 15_000 },
+      async () => {
+        const prefix = freshPrefix();
+        const [a, b] = await Promise.all([open(prefix), open(prefix)]);
+        await using([a, b], async () => {
+          const pending = range(1, 60).flatMap((i) => [
+            a.append('task:1', [ev(`a${i}`), ev(`shared${i}`)]),
+            b.append('task:1', [ev(`b${i}`), ev(`shared${i}`)]),
+          ]);
+          const results = (await Promise.all(pending)).flatMap((r) => r.results);
+          const stored = results.filter((r) => !r.duplicate);
+          assert.equal(stored.length, 180, 'every shared id is stored once');
+          assert.deepEqual(
+            stored.map((r) => r.seq).sort((x, y) => x - y),
+            range(1, 180),
+          );
+          const read = await b.read('task:1', 0, 1000);
+          assert.deepEqual(
+            read.events.map((e) => e.seq),
+            range(1, 180),
+          );
+          for (const dup of results.filter((r) => r.duplicate)) {
+            assert.equal(read.events[dup.seq - 1]?.id, dup.id, 'a duplicate reports the original seq');
+          }
+          assert.equal((await a.head('task:1')).epoch, read.epoch);
+        });
+      },
+    );
 
-    it("delivers another node's events to listeners exactly once, in order, while both append", { timeout: 15_000 }, async () => {
-      const prefix = freshPrefix();
-      const [a, b] = await Promise.all([open(prefix), open(prefix)]);
-      await using([a, b], async () => {
-        const heardA = heardAll(a, 'task:1', 200);
-        const heardB = heardAll(b, 'task:1', 200);
-        const pending: Promise<unknown>[] = [];
-        for (let i = 0; i < 100; i++) {
-          pending.push(a.append('task:1', [ev(`a${i}`)]), b.append('task:1', [ev(`b${i}`)]));
-        }
-        await Promise.all(pending);
-        await Promise.all([heardA.done, heardB.done]);
-        assert.deepEqual(heardA.seqs, range(1, 200));
-        assert.deepEqual(heardB.seqs, range(1, 200));
-        assert.ok(a.stats().remoteEvents > 0 && b.stats().remoteEvents > 0);
-      });
-    });
+    it(
+      "delivers another node's events to listeners exactly once, in order, while both append",
+      { timeout: 15_000 },
+      async () => {
+        const prefix = freshPrefix();
+        const [a, b] = await Promise.all([open(prefix), open(prefix)]);
+        await using([a, b], async () => {
+          const heardA = heardAll(a, 'task:1', 200);
+          const heardB = heardAll(b, 'task:1', 200);
+          const pending: Promise<unknown>[] = [];
+          for (let i = 0; i < 100; i++) {
+            pending.push(a.append('task:1', [ev(`a${i}`)]), b.append('task:1', [ev(`b${i}`)]));
+          }
+          await Promise.all(pending);
+          await Promise.all([heardA.done, heardB.done]);
+          assert.deepEqual(heardA.seqs, range(1, 200));
+          assert.deepEqual(heardB.seqs, range(1, 200));
+          assert.ok(a.stats().remoteEvents > 0 && b.stats().remoteEvents > 0);
+        });
+      },
+    );
 
-    it('fills in commits whose announcement never arrived, before later ones', { timeout: 15_000 }, async () => {
-      const prefix = freshPrefix();
-      const [a, b] = await Promise.all([open(prefix), open(prefix)]);
-      const raw = new Redis(url);
-      await using([a, b], async () => {
-        const heard = heardAll(a, 'task:1', 6);
-        await b.append('task:1', [ev('1'), ev('2')]);
-        // A writer whose Pub/Sub announcement is lost: the same script, announcing on a dead channel.
-        const keys = redisKeys(prefix);
-        await runScript(
-          raw,
-          APPEND,
-          [keys.meta('task:1'), keys.events('task:1'), keys.ids('task:1'), keys.index, keys.epoch],
-          ['unused', Date.now(), `${prefix}nowhere`, 'ghost', '', 'task:1', 1, 2, '3', 'log:entry', 1, '{}', '4', 'log:entry', 1, '{}'],
-        );
-        await b.append('task:1', [ev('5'), ev('6')]);
-        await heard.done;
-        assert.deepEqual(heard.seqs, range(1, 6));
-        // A's own next commit continues from there without repeating anything.
-        await a.append('task:1', [ev('7')]);
-        assert.deepEqual(heard.seqs, range(1, 7));
-      }).finally(() => raw.disconnect());
-    });
+    it(
+      'fills in commits whose announcement never arrived, before later ones',
+      { timeout: 15_000 },
+      async () => {
+        const prefix = freshPrefix();
+        const [a, b] = await Promise.all([open(prefix), open(prefix)]);
+        const raw = new Redis(url);
+        await using([a, b], async () => {
+          const heard = heardAll(a, 'task:1', 6);
+          await b.append('task:1', [ev('1'), ev('2')]);
+          // A writer whose Pub/Sub announcement is lost: the same script, announcing on a dead channel.
+          const keys = redisKeys(prefix);
+          await runScript(
+            raw,
+            APPEND,
+            [keys.meta('task:1'), keys.events('task:1'), keys.ids('task:1'), keys.index, keys.epoch],
+            [
+              'unused',
+              Date.now(),
+              `${prefix}nowhere`,
+              'ghost',
+              '',
+              'task:1',
+              1,
+              2,
+              '3',
+              'log:entry',
+              1,
+              '{}',
+              '4',
+              'log:entry',
+              1,
+              '{}',
+            ],
+          );
+          await b.append('task:1', [ev('5'), ev('6')]);
+          await heard.done;
+          assert.deepEqual(heard.seqs, range(1, 6));
+          // A's own next commit continues from there without repeating anything.
+          await a.append('task:1', [ev('7')]);
+          assert.deepEqual(heard.seqs, range(1, 7));
+        }).finally(() => raw.disconnect());
+      },
+    );
 
     it('keeps committing and delivering while its subscriber reconnects', { timeout: 15_000 }, async () => {
       const prefix = freshPrefix();
@@ -219,33 +258,45 @@ describe('redis log engine', { skip }, () => {
       });
     });
 
-    it('fails a commit Redis refuses with `internal`, storing nothing, and continues', { timeout: 15_000 }, async () => {
-      const prefix = freshPrefix();
-      const engine = await open(prefix);
-      const raw = new Redis(url);
-      await using([engine], async () => {
-        await engine.append('task:1', [ev('a')]);
-        const keys = redisKeys(prefix);
-        // Someone else wrote a key of the wrong type: the script fails before its first write.
-        await raw.set(keys.ids('task:2'), 'not a hash');
-        await assert.rejects(engine.append('task:2', [ev('x')]), (err: unknown) => {
-          assert.ok(err instanceof AgentwireError);
-          assert.equal(err.code, 'internal');
-          return true;
-        });
-        assert.deepEqual(await engine.head('task:2'), { stream: 'task:2', epoch: (await engine.head('task:1')).epoch, head: 0, first: 1 });
-        assert.equal(await raw.exists(keys.events('task:2')), 0);
-        assert.equal((await engine.append('task:1', [ev('b')])).results[0]?.seq, 2);
-      }).finally(() => raw.disconnect());
-    });
+    it(
+      'fails a commit Redis refuses with `internal`, storing nothing, and continues',
+      { timeout: 15_000 },
+      async () => {
+        const prefix = freshPrefix();
+        const engine = await open(prefix);
+        const raw = new Redis(url);
+        await using([engine], async () => {
+          await engine.append('task:1', [ev('a')]);
+          const keys = redisKeys(prefix);
+          // Someone else wrote a key of the wrong type: the script fails before its first write.
+          await raw.set(keys.ids('task:2'), 'not a hash');
+          await assert.rejects(engine.append('task:2', [ev('x')]), (err: unknown) => {
+            assert.ok(err instanceof AgentwireError);
+            assert.equal(err.code, 'internal');
+            return true;
+          });
+          assert.deepEqual(await engine.head('task:2'), {
+            stream: 'task:2',
+            epoch: (await engine.head('task:1')).epoch,
+            head: 0,
+            first: 1,
+          });
+          assert.equal(await raw.exists(keys.events('task:2')), 0);
+          assert.equal((await engine.append('task:1', [ev('b')])).results[0]?.seq, 2);
+        }).finally(() => raw.disconnect());
+      },
+    );
 
     it('refuses to open when Redis cannot be reached', { timeout: 15_000 }, async () => {
-      await assert.rejects(RedisEngine.open({ url: 'redis://127.0.0.1:1', prefix: freshPrefix() }), (err: unknown) => {
-        assert.ok(err instanceof AgentwireError);
-        assert.equal(err.code, 'unavailable');
-        assert.match(err.message, /127\.0\.0\.1:1/);
-        return true;
-      });
+      await assert.rejects(
+        RedisEngine.open({ url: 'redis://127.0.0.1:1', prefix: freshPrefix() }),
+        (err: unknown) => {
+          assert.ok(err instanceof AgentwireError);
+          assert.equal(err.code, 'unavailable');
+          assert.match(err.message, /127\.0\.0\.1:1/);
+          return true;
+        },
+      );
     });
   });
 });

@@ -173,7 +173,10 @@ export class RedisEngine implements LogEngine {
     } catch (err) {
       client.disconnect();
       subscriber.disconnect();
-      throw new AgentwireError('unavailable', `Cannot open the Redis log at ${redactUrl(options.url)}: ${messageOf(err)}`);
+      throw new AgentwireError(
+        'unavailable',
+        `Cannot open the Redis log at ${redactUrl(options.url)}: ${messageOf(err)}`,
+      );
     }
   }
 
@@ -234,7 +237,8 @@ export class RedisEngine implements LogEngine {
       }
       if (names.length === 0) return [];
       const pipeline = this.client.pipeline();
-      for (const name of names) pipeline.hmget(this.keys.meta(name), 'epoch', 'head', 'first', 'createdAt', 'updatedAt');
+      for (const name of names)
+        pipeline.hmget(this.keys.meta(name), 'epoch', 'head', 'first', 'createdAt', 'updatedAt');
       const rows = await execPipeline(pipeline);
       const infos: StreamInfo[] = [];
       names.forEach((name, i) => {
@@ -273,9 +277,9 @@ export class RedisEngine implements LogEngine {
       if (!(maxEvents > 0) && !(maxAgeMs > 0)) return plans;
       const seen = new Set<string>();
       for (let start = 0; ; start += PAGE) {
-        const page = (await this.client.zrange(this.keys.index, String(start), String(start + PAGE - 1))).filter(
-          (name) => !seen.has(name),
-        );
+        const page = (
+          await this.client.zrange(this.keys.index, String(start), String(start + PAGE - 1))
+        ).filter((name) => !seen.has(name));
         for (const name of page) seen.add(name);
         if (page.length > 0) plans.push(...(await this.planPage(page, maxEvents, maxAgeMs, now)));
         if (page.length < PAGE) break;
@@ -450,7 +454,9 @@ export class RedisEngine implements LogEngine {
           return;
         }
         results.push({ id: input.id, seq: n, duplicate: false });
-        appended.push(makeEnvelope(stream, epoch, n, input.id, input.type, input.time, p.encoded[i] ?? 'null'));
+        appended.push(
+          makeEnvelope(stream, epoch, n, input.id, input.type, input.time, p.encoded[i] ?? 'null'),
+        );
       });
       return { stream, epoch, results, appended };
     });
@@ -472,7 +478,8 @@ export class RedisEngine implements LogEngine {
       try {
         outcomes = await commit.replied;
       } catch (err) {
-        for (const p of commit.batch) this.notifier.publish(stream, [], () => p.reject(err as AgentwireError));
+        for (const p of commit.batch)
+          this.notifier.publish(stream, [], () => p.reject(err as AgentwireError));
         return;
       }
       await this.deliverLocal(stream, commit.batch, outcomes);
@@ -504,7 +511,11 @@ export class RedisEngine implements LogEngine {
   }
 
   /** Hands this node's committed appends to the listeners, then settles them, in order. */
-  private async deliverLocal(stream: string, batch: PendingAppend[], outcomes: AppendBatchResult[]): Promise<void> {
+  private async deliverLocal(
+    stream: string,
+    batch: PendingAppend[],
+    outcomes: AppendBatchResult[],
+  ): Promise<void> {
     for (const [i, p] of batch.entries()) {
       const outcome = outcomes[i]!;
       const events = outcome.appended;
@@ -547,7 +558,8 @@ export class RedisEngine implements LogEngine {
           } catch (err) {
             // The reply was lost but the commit happened: deliver it from the log.
             await this.catchUp(stream, first, last);
-            for (const p of commit.batch) this.notifier.publish(stream, [], () => p.reject(err as AgentwireError));
+            for (const p of commit.batch)
+              this.notifier.publish(stream, [], () => p.reject(err as AgentwireError));
             return;
           }
           // Not the commit this announcement is about (its reply was lost): read the announced range.
@@ -581,7 +593,7 @@ export class RedisEngine implements LogEngine {
    * next commit of the stream tries again, and the hub re-reads any gap it sees.
    */
   private async deliverRange(stream: string, after: number, through: number): Promise<void> {
-    for (let from = after; from < through; ) {
+    for (let from = after; from < through;) {
       let chunk: ReadResult;
       try {
         chunk = await this.readRaw(stream, from, Math.min(READ_CHUNK, through - from));
@@ -634,7 +646,12 @@ export class RedisEngine implements LogEngine {
     return epoch;
   }
 
-  private async planPage(names: string[], maxEvents: number, maxAgeMs: number, now: number): Promise<TrimPlan[]> {
+  private async planPage(
+    names: string[],
+    maxEvents: number,
+    maxAgeMs: number,
+    now: number,
+  ): Promise<TrimPlan[]> {
     const heads = this.client.pipeline();
     for (const name of names) heads.hmget(this.keys.meta(name), 'head', 'first');
     const rows = await execPipeline(heads);
@@ -653,11 +670,13 @@ export class RedisEngine implements LogEngine {
         c.through = Math.max(c.through, young === undefined ? c.head : young - 1);
       }
     }
-    return candidates.filter((c) => c.through >= c.first).map((c) => ({ stream: c.stream, throughSeq: c.through }));
+    return candidates
+      .filter((c) => c.through >= c.first)
+      .map((c) => ({ stream: c.stream, throughSeq: c.through }));
   }
 
   private async firstYoung(stream: string, first: number, cutoff: number): Promise<number | undefined> {
-    for (let from = first; ; ) {
+    for (let from = first; ;) {
       const entries = (await this.client.xrange(
         this.keys.events(stream),
         `${from}-0`,

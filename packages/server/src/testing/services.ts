@@ -5,7 +5,11 @@ import { connect } from 'node:net';
  * it is, or a reason to skip the test when it is not. Under `CI=true` a missing server is a failure,
  * never a skip: CI provides every service, so a skip there would hide a broken setup.
  */
-export async function requireService(name: string, url: string, timeoutMs = 2000): Promise<string | undefined> {
+export async function requireService(
+  name: string,
+  url: string,
+  timeoutMs = 2000,
+): Promise<string | undefined> {
   const { hostname, port } = endpoint(url);
   const problem = await new Promise<string | undefined>((resolve) => {
     const socket = connect({ host: hostname, port, timeout: timeoutMs });
@@ -25,7 +29,12 @@ export async function requireService(name: string, url: string, timeoutMs = 2000
   return `${message}; skipping (under CI=true this fails instead)`;
 }
 
-const defaultPorts: Record<string, number> = { 'redis:': 6379, 'rediss:': 6380, 'amqp:': 5672, 'amqps:': 5671 };
+const defaultPorts: Record<string, number> = {
+  'redis:': 6379,
+  'rediss:': 6380,
+  'amqp:': 5672,
+  'amqps:': 5671,
+};
 
 function endpoint(url: string): { hostname: string; port: number } {
   const parsed = new URL(url);

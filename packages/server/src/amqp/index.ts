@@ -1,0 +1,10 @@
+export { AmqpIngest, type AmqpIngestStats, type IngestPublish } from './consumer.js';
+export { decodeDelivery, type AmqpDelivery, type DecodedEvent } from './decode.js';
+export {
+  DEAD_LETTER_HEADERS,
+  DEFAULT_AMQP_EXCHANGE,
+  DEFAULT_AMQP_QUEUE,
+  resolveAmqpOptions,
+  type AmqpIngestOptions,
+} from './options.js';
+export { seed002Rules, type SeedRule } from './seed-002.js';

@@ -1,0 +1,46 @@
+/** RabbitMQ ingest settings (docs/scaling.md). Names default to seed 002's topology. */
+export interface AmqpIngestOptions {
+  /** `amqp://user:pass@host:5672/vhost` (or `amqps://`). */
+  url: string;
+  /** Topic exchange producers publish to; declared durable. Default `agent.events`. */
+  exchange?: string;
+  /** Durable queue this gateway consumes; every gateway node shares it. Default `agentwire.ingest`. */
+  queue?: string;
+  /** Binding patterns of the queue on the exchange. Default `['#']`: everything. */
+  bindingKeys?: string[];
+  /** Where refused messages go, with the error code in a header. Default `<queue>.dead`. */
+  deadQueue?: string;
+  /** The dead-letter exchange (fanout) in front of the dead queue. Default `<queue>.dlx`. */
+  deadExchange?: string;
+  /** Unacknowledged messages in flight at once: the bound on memory and on each group commit. Default 256. */
+  prefetch?: number;
+  /** Larger messages are refused with `payload_too_large`. Default 1 MiB. */
+  maxMessageBytes?: number;
+}
+
+export type ResolvedAmqpOptions = Required<AmqpIngestOptions>;
+
+export const DEFAULT_AMQP_EXCHANGE = 'agent.events';
+export const DEFAULT_AMQP_QUEUE = 'agentwire.ingest';
+
+export function resolveAmqpOptions(options: AmqpIngestOptions): ResolvedAmqpOptions {
+  const queue = options.queue ?? DEFAULT_AMQP_QUEUE;
+  return {
+    url: options.url,
+    exchange: options.exchange ?? DEFAULT_AMQP_EXCHANGE,
+    queue,
+    bindingKeys: options.bindingKeys ?? ['#'],
+    deadQueue: options.deadQueue ?? `${queue}.dead`,
+    deadExchange: options.deadExchange ?? `${queue}.dlx`,
+    prefetch: options.prefetch ?? 256,
+    maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
+  };
+}
+
+/** Headers a dead-lettered message carries, besides its own. */
+export const DEAD_LETTER_HEADERS = {
+  code: 'x-agentwire-error-code',
+  message: 'x-agentwire-error-message',
+  exchange: 'x-agentwire-exchange',
+  routingKey: 'x-agentwire-routing-key',
+} as const;
