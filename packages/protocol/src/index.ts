@@ -7,3 +7,7 @@ export * from './reducer.js';
 export * from './streams.js';
 export * from './validate.js';
 export * from './wire.js';
+export * from './answer-check.js';
+export * from './json-schema.js';
+export * from './producer-validate.js';
+export * from './producer-wire.js';

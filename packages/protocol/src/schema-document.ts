@@ -3,6 +3,12 @@ import { catalog } from './catalog.js';
 import { CommandSchema } from './commands.js';
 import { EnvelopeSchema, EventInputSchema, SinceSchema } from './envelope.js';
 import { errorCodes } from './errors.js';
+import {
+  CommandDeliverySchema,
+  GatewayOpSchema,
+  PRODUCER_PROTOCOL_VERSION,
+  ProducerOpSchema,
+} from './producer-wire.js';
 import { ClientOpSchema, PROTOCOL_VERSION, ServerOpSchema } from './wire.js';
 
 /**
@@ -17,6 +23,7 @@ export function schemaDocument(): Record<string, unknown> {
     $id: 'https://agentwire.dev/schema/protocol.json',
     title: 'agentwire protocol',
     'x-protocol-version': PROTOCOL_VERSION,
+    'x-producer-protocol-version': PRODUCER_PROTOCOL_VERSION,
     $defs: {
       Envelope: EnvelopeSchema,
       EventInput: EventInputSchema,
@@ -24,6 +31,9 @@ export function schemaDocument(): Record<string, unknown> {
       Command: CommandSchema,
       ClientOp: ClientOpSchema,
       ServerOp: ServerOpSchema,
+      CommandDelivery: CommandDeliverySchema,
+      ProducerOp: ProducerOpSchema,
+      GatewayOp: GatewayOpSchema,
       events,
     },
     'x-error-codes': errorCodes,
