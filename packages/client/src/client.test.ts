@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
-import { createClient, type ClientOptions, type ClientStatus } from './index.js';
+import { WebSocket as WsWebSocket } from 'ws';
+import { createClient, type ClientOptions, type ClientStatus, type WebSocketConstructor } from './index.js';
 import {
   envelope as ev,
   ScriptedServer,
@@ -41,6 +42,17 @@ test('status goes connecting → websocket → closed, and close() ends the sock
   await sleep(30);
   assert.equal(server.connections.length, 1, 'no reconnect after close()');
   await done();
+});
+
+test('options are checked up front', () => {
+  assert.throws(() => createClient({ url: 'ftp://x' }), TypeError);
+  assert.throws(() => createClient({ url: 'http://x', heartbeatMs: 0 }), RangeError);
+  assert.throws(() => createClient({ url: 'http://x', reconnect: { factor: 0 } }), RangeError);
+  const notAConstructor = {} as unknown as WebSocketConstructor;
+  assert.throws(
+    () => createClient({ url: 'http://x', WebSocket: notAConstructor }),
+    /no WebSocket implementation/,
+  );
 });
 
 test('ops issued while connecting are queued: subscriptions and commands go out on open', async () => {
@@ -98,7 +110,7 @@ test('error frames are surfaced typed: to the command, to the subscription, or t
 });
 
 test('a transient stream error retries the subscribe from the same position', async () => {
-  const { server, client, done } = await setup();
+  const { server, client, errors, done } = await setup();
   const sub = client.subscribe('task:1', { since: { epoch: 'e1', seq: 4 } });
   const conn = await server.connection(0);
   const op = await conn.next('subscribe');
@@ -113,6 +125,31 @@ test('a transient stream error retries the subscribe from the same position', as
   assert.deepEqual(again.since, { epoch: 'e1', seq: 4 });
   conn.send(subscribed(again, { epoch: 'e1', seq: 4, recovered: true }));
   assert.deepEqual(await sub.ready, { epoch: 'e1', seq: 4 });
+  conn.send({ op: 'event', event: ev(5, 'task:progress', { percent: 5 }) });
+  await until(() => sub.position?.seq === 5, 'seq 5');
+  const subErrors: string[] = [];
+  sub.on('error', (e) => subErrors.push(e.message));
+
+  // The gateway gave up on the live subscription (e.g. a hole while catching up); stale refs are ignored.
+  conn.send({
+    op: 'error',
+    code: 'internal',
+    message: 'old',
+    stream: 'task:1',
+    ...(op.ref && { ref: op.ref }),
+  });
+  conn.send({
+    op: 'error',
+    code: 'internal',
+    message: 'hole',
+    stream: 'task:1',
+    ...(again.ref && { ref: again.ref }),
+  });
+  assert.deepEqual(await conn.next(), { op: 'unsubscribe', stream: 'task:1' });
+  const third = await conn.next('subscribe');
+  assert.deepEqual(third.since, { epoch: 'e1', seq: 5 });
+  assert.deepEqual(subErrors, ['hole']);
+  assert.deepEqual(errors, [], 'stream errors go to the subscription, not the client');
   await done();
 });
 
@@ -301,4 +338,39 @@ test('connection refused: the client keeps trying with backoff until the gateway
   await client.close();
   assert.equal(client.status, 'closed');
   assert.deepEqual(events, []);
+});
+
+test('the WebSocket option replaces the implementation; a browser "online" event skips the backoff', async () => {
+  const created: string[] = [];
+  class CountingWebSocket extends WsWebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols);
+      created.push(url);
+    }
+  }
+  // Stand in for `window`, which Node lacks, to deliver the browser's "online" event.
+  const target = new EventTarget();
+  const g = globalThis as { addEventListener?: unknown; removeEventListener?: unknown };
+  g.addEventListener = target.addEventListener.bind(target);
+  g.removeEventListener = target.removeEventListener.bind(target);
+  try {
+    const { server, client, statuses, done } = await setup(
+      {},
+      { WebSocket: CountingWebSocket, reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000, jitter: 0 } },
+    );
+    const conn = await server.connection(0);
+    assert.deepEqual(created, [`${server.url.replace('http', 'ws')}/v1/ws`]);
+    await until(() => client.status === 'websocket', 'open');
+    conn.terminate();
+    await until(() => client.status === 'offline', 'offline for a minute');
+    target.dispatchEvent(new Event('online'));
+    await server.connection(1, 1_000);
+    await until(() => client.status === 'websocket', 'back');
+    assert.equal(created.length, 2);
+    assert.deepEqual(statuses, ['connecting', 'websocket', 'offline', 'connecting', 'websocket']);
+    await done();
+  } finally {
+    delete g.addEventListener;
+    delete g.removeEventListener;
+  }
 });

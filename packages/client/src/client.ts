@@ -93,6 +93,9 @@ class GatewayClient implements Client {
   constructor(options: ClientOptions) {
     this.#url = webSocketUrl(options.url);
     const ctor = options.WebSocket ?? DefaultWebSocket;
+    if (typeof ctor !== 'function' && !options.transport) {
+      throw new TypeError('agentwire: no WebSocket implementation here; pass one as the WebSocket option');
+    }
     this.#createTransport = options.transport ?? ((url) => new WebSocketTransport(url, ctor));
     this.#backoffOptions = options.reconnect || {};
     this.#backoff = options.reconnect === false ? undefined : new Backoff(this.#backoffOptions);
@@ -101,6 +104,7 @@ class GatewayClient implements Client {
     }
     this.#heartbeatOverride = options.heartbeatMs;
     this.#heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    globalEvents()?.addEventListener('online', this.#online);
     this.#connect();
   }
 
@@ -156,6 +160,7 @@ class GatewayClient implements Client {
   }
 
   async #close(): Promise<void> {
+    globalEvents()?.removeEventListener('online', this.#online);
     this.#setStatus('closed');
     for (const sub of [...this.#subs.values()]) sub.close();
     const closed = this.#drop(1000, 'client closed');
@@ -165,6 +170,14 @@ class GatewayClient implements Client {
   }
 
   // ---- connection lifecycle ----------------------------------------------------------------------
+
+  /** The browser regained its network: waiting out the backoff would only delay the user. */
+  readonly #online = (): void => {
+    if (this.#status !== 'offline') return;
+    this.#backoff?.reset();
+    void this.#drop();
+    this.#connect();
+  };
 
   #connect(): void {
     if (this.#closing || this.#stopped) return;
@@ -306,7 +319,7 @@ class GatewayClient implements Client {
     const sub =
       stream !== undefined
         ? this.#subs.get(stream)
-        : [...this.#subs.values()].find((s) => ref !== undefined && s.pendingRef === ref);
+        : [...this.#subs.values()].find((s) => ref !== undefined && s.ref === ref);
     if (sub) {
       sub.handleError(error, ref);
       return;
@@ -399,6 +412,19 @@ class GatewayClient implements Client {
     this.#status = status;
     this.#emitter.emit('status', status);
   }
+}
+
+interface GlobalEvents {
+  addEventListener(type: string, listener: () => void): void;
+  removeEventListener(type: string, listener: () => void): void;
+}
+
+/** `window` (or a worker's global scope) where it exists; nothing in Node. */
+function globalEvents(): GlobalEvents | undefined {
+  const g = globalThis as Partial<GlobalEvents>;
+  return typeof g.addEventListener === 'function' && typeof g.removeEventListener === 'function'
+    ? (g as GlobalEvents)
+    : undefined;
 }
 
 export function createClient(options: ClientOptions): Client {

@@ -102,8 +102,10 @@ export class StreamSubscription implements Subscription {
   #state: TaskState | undefined;
   /** Whether `#state` is a faithful fold of the whole stream (so reducing further is meaningful). */
   #stateKnown: boolean;
-  /** The ref of the subscribe awaiting its reply; events are ignored while set. */
-  #pendingRef: string | undefined;
+  /** The ref of our latest subscribe on this connection; replies and errors about older ones are stale. */
+  #ref: string | undefined;
+  /** That subscribe awaits its reply; events are ignored meanwhile (they belong to a replaced one). */
+  #pending = false;
   #askedSince: Since | undefined;
   /** The gateway holds a subscription for us on the current connection. */
   #live = false;
@@ -160,8 +162,8 @@ export class StreamSubscription implements Subscription {
 
   // ---- driven by the client ------------------------------------------------------------------
 
-  get pendingRef(): string | undefined {
-    return this.#pendingRef;
+  get ref(): string | undefined {
+    return this.#ref;
   }
 
   /** Asks the gateway for the stream, resuming from the current position when there is one. */
@@ -170,7 +172,8 @@ export class StreamSubscription implements Subscription {
     this.#clearRetry();
     const ref = this.#host.nextRef();
     const since: Since | undefined = this.#position ? { ...this.#position } : this.#since;
-    this.#pendingRef = ref;
+    this.#ref = ref;
+    this.#pending = true;
     this.#askedSince = since;
     this.#host.send({
       op: 'subscribe',
@@ -183,15 +186,16 @@ export class StreamSubscription implements Subscription {
 
   /** The connection is gone; the gateway's side of the subscription went with it. */
   detach(): void {
-    this.#pendingRef = undefined;
+    this.#ref = undefined;
+    this.#pending = false;
     this.#live = false;
     this.#clearRetry();
   }
 
   handleSubscribed(op: SubscribedOp): void {
-    if (this.#closed || this.#pendingRef === undefined) return;
-    if (op.ref !== undefined && op.ref !== this.#pendingRef) return; // reply to a superseded subscribe
-    this.#pendingRef = undefined;
+    if (this.#closed || !this.#pending) return;
+    if (op.ref !== undefined && op.ref !== this.#ref) return; // reply to a superseded subscribe
+    this.#pending = false;
     this.#live = true;
     this.#retry?.reset();
     const asked = this.#askedSince;
@@ -226,7 +230,7 @@ export class StreamSubscription implements Subscription {
   }
 
   handleEvents(events: readonly AnyEnvelope[]): void {
-    if (this.#pendingRef !== undefined || !this.#live) return; // stale frames of a replaced subscription
+    if (this.#pending || !this.#live) return; // stale frames of a replaced subscription
     const before = this.#state;
     for (const e of events) {
       const at = this.#position;
@@ -246,16 +250,17 @@ export class StreamSubscription implements Subscription {
     if (this.#state !== before && !this.#closed) this.#emitter.emit('state', this.#state);
   }
 
-  /** An error op naming this stream; `ref` says whether it answers our pending subscribe. */
+  /** An error op naming this stream; `ref` says which of our subscribes it is about. */
   handleError(error: AgentwireError, ref: string | undefined): void {
     if (this.#closed || ignorable.has(error.code)) return;
-    if (ref !== undefined && ref !== this.#pendingRef) return; // about a subscribe we already replaced
+    if (ref !== undefined && ref !== this.#ref) return; // about a subscribe we already replaced
     this.#emitter.emit('error', error);
     if (!retryable.has(error.code)) {
       this.#end(error);
       return;
     }
-    this.#pendingRef = undefined;
+    // Pending or live, the gateway dropped it (or will be told to): ask again from our position.
+    this.#pending = false;
     this.#retry ??= this.#host.newBackoff();
     this.#clearRetry();
     this.#retryTimer = setTimeout(() => {
@@ -276,10 +281,9 @@ export class StreamSubscription implements Subscription {
     if (this.#closed) return;
     this.#closed = true;
     this.#clearRetry();
-    if (this.#live || this.#pendingRef !== undefined)
-      this.#host.send({ op: 'unsubscribe', stream: this.stream });
+    if (this.#live || this.#pending) this.#host.send({ op: 'unsubscribe', stream: this.stream });
     this.#live = false;
-    this.#pendingRef = undefined;
+    this.#pending = false;
     this.#host.release(this);
     if (!this.#settled) {
       this.#settled = true;
