@@ -32,6 +32,19 @@ export class Subscription {
   ) {}
 }
 
+/**
+ * A live-only interest in every stream whose name starts with `prefix` (a dashboard watching all
+ * tasks). No resume and no snapshot: it sees what commits after it opened.
+ */
+export class PatternSubscription {
+  closed = false;
+
+  constructor(
+    readonly prefix: string,
+    readonly sink: Sink,
+  ) {}
+}
+
 const CATCH_UP_CHUNK = 500;
 
 /**
@@ -42,6 +55,7 @@ const CATCH_UP_CHUNK = 500;
  */
 export class Hub {
   private readonly streams = new Map<string, Set<Subscription>>();
+  private readonly patterns = new Set<PatternSubscription>();
   private readonly unlisten: () => void;
   deliveredEvents = 0;
 
@@ -53,13 +67,14 @@ export class Hub {
     this.unlisten = engine.onAppend((stream, events) => {
       snapshots.onAppend(stream, events);
       this.fanOut(stream, events);
+      this.fanOutPatterns(stream, events);
     });
   }
 
   get subscriptionCount(): number {
     let n = 0;
     for (const subs of this.streams.values()) n += subs.size;
-    return n;
+    return n + this.patterns.size;
   }
 
   get streamCount(): number {
@@ -123,8 +138,22 @@ export class Hub {
     if (subs.size === 0) this.streams.delete(sub.stream);
   }
 
+  /** Delivers every event committed from now on to any stream starting with `prefix`. */
+  openPattern(prefix: string, sink: Sink): PatternSubscription {
+    const sub = new PatternSubscription(prefix, sink);
+    this.patterns.add(sub);
+    return sub;
+  }
+
+  closePattern(sub: PatternSubscription): void {
+    sub.closed = true;
+    this.patterns.delete(sub);
+  }
+
   close(): void {
     this.unlisten();
+    for (const sub of this.patterns) sub.closed = true;
+    this.patterns.clear();
     for (const subs of this.streams.values()) for (const sub of subs) sub.closed = true;
     this.streams.clear();
   }
@@ -180,6 +209,22 @@ export class Hub {
         sub.buffer = [...events];
         this.catchUp(sub).catch(() => this.drop(sub));
       }
+    }
+  }
+
+  private fanOutPatterns(stream: string, events: AnyEnvelope[]): void {
+    if (this.patterns.size === 0 || events.length === 0) return;
+    let frame: string | undefined;
+    for (const sub of this.patterns) {
+      if (!stream.startsWith(sub.prefix)) continue;
+      if (sub.sink.bufferedBytes > this.maxBufferedBytes) {
+        this.closePattern(sub);
+        sub.sink.overflow();
+        continue;
+      }
+      frame ??= framesFor(stream, events.map(encodeEnvelope));
+      this.deliveredEvents += events.length;
+      sub.sink.send(frame);
     }
   }
 
