@@ -241,14 +241,14 @@ test('heartbeat: pings every heartbeatMs, and silence for 2.5× that means recon
   const sub = client.subscribe('task:1', { snapshot: false });
   const c0 = await server.connection(0);
   c0.send(subscribed(await c0.next('subscribe'), { epoch: 'e1', seq: 0, recovered: true }));
+  const lastFrame = Date.now(); // the client hears nothing after this event
   c0.send({ op: 'event', event: ev(1, 'task:progress', { percent: 1 }) });
   await until(() => sub.position?.seq === 1, 'seq 1');
-  const silentSince = Date.now();
   // The scripted server never answers pings: the client must give up on it by itself.
   const c1 = await server.connection(1, 1_000);
-  const waited = Date.now() - silentSince;
+  const waited = Date.now() - lastFrame;
   assert.ok(c0.pings >= 1, `pinged ${c0.pings} times`);
-  assert.ok(waited >= 60 && waited < 500, `declared dead after ${waited} ms`);
+  assert.ok(waited >= 74 && waited < 1_000, `declared dead after ${waited} ms`);
   assert.equal(errors[0]?.code, 'timeout');
   assert.ok(statuses.includes('offline'));
   assert.deepEqual((await c1.next('subscribe')).since, { epoch: 'e1', seq: 1 });
@@ -266,11 +266,11 @@ test('heartbeat: a connection that answers pings stays up; the hello interval is
 });
 
 test('heartbeat: a frozen event loop is not mistaken for a dead gateway', async () => {
-  const { server, client, errors, done } = await setup({}, { heartbeatMs: 20 });
+  const { server, client, errors, done } = await setup({}, { heartbeatMs: 30 });
   await server.connection(0);
   await until(() => client.status === 'websocket', 'open');
-  const until150 = Date.now() + 150; // three times the 50 ms silence budget, with pongs waiting unread
-  while (Date.now() < until150);
+  const frozenUntil = Date.now() + 200; // well past the 75 ms silence budget, pongs waiting unread
+  while (Date.now() < frozenUntil);
   await sleep(60);
   assert.equal(server.connections.length, 1);
   assert.equal(client.status, 'websocket');

@@ -353,10 +353,12 @@ class GatewayClient implements Client {
         return;
       }
       // A timer that fires late means we were frozen (busy loop, throttled background tab, laptop
-      // sleep), not that the gateway was silent: frames may be waiting unread. Probe before judging.
+      // sleep), not that the gateway was silent: frames may be waiting unread. Silence we could not
+      // observe proves nothing, so probe and start the budget again from now.
       if (now - due > this.#heartbeatMs / 2) {
+        this.#lastReceived = now;
         transport.send({ op: 'ping' });
-        arm(this.#heartbeatMs);
+        arm(limit);
         return;
       }
       this.#watchdog = undefined;

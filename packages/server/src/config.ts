@@ -1,5 +1,7 @@
 import type { AmqpIngestOptions } from './amqp/options.js';
 import type { LogEngine, RetentionPolicy } from './log/engine.js';
+import type { SocketIoOptions } from './transports/socketio.js';
+import type { TokenVerifier } from './transports/token.js';
 
 export type EngineConfig =
   | { kind: 'memory' }
@@ -58,6 +60,13 @@ export interface GatewayOptions {
   logLevel?: string;
   /** Extra static files served at / (the dashboard), if any. */
   staticDir?: string;
+  /** Socket.IO paths and the dialect each speaks (docs/dialects.md). Default DEFAULT_SOCKETIO_PATHS. */
+  socketio?: SocketIoOptions;
+  /**
+   * Checks tokens dialect clients present (Socket.IO `auth.token`, `?token=`). Default: accept and
+   * record them, until the gateway's auth verifies them.
+   */
+  verifyDialectToken?: TokenVerifier;
   /** Consume producers' events from RabbitMQ (seed 002's `agent.events` exchange by default). */
   amqp?: AmqpIngestOptions;
 }

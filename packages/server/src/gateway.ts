@@ -18,6 +18,7 @@ import { HttpCommands } from './transports/http-commands.js';
 import { PollingTransport } from './transports/polling.js';
 import { SseTransport } from './transports/sse.js';
 import { WsTransport } from './transports/ws.js';
+import { DEFAULT_SOCKETIO_PATHS, SocketIoTransport } from './transports/socketio.js';
 
 export interface Gateway {
   /** `http://host:port` of the running gateway. */
@@ -73,6 +74,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       uptimeMs: Date.now() - started,
       engine: engine.kind,
       connections: ws.connectionCount,
+      socketioConnections: socketio.connectionCount,
       sseConnections: sse.connectionCount,
       pendingPolls: polling.pendingCount,
       subscriptions: hub.subscriptionCount,
@@ -100,6 +102,18 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     maxBodyBytes: limits.maxBodyBytes,
   });
 
+  // Socket.IO (native and seed dialects) on the same port (docs/dialects.md).
+  const socketio = new SocketIoTransport({
+    hub,
+    snapshots,
+    commands: { dispatch: (command, sender) => gateway.commands.dispatch(command, sender) },
+    limits,
+    logger,
+    paths: options.socketio?.paths ?? DEFAULT_SOCKETIO_PATHS,
+    ...(options.socketio?.corsOrigin !== undefined && { corsOrigin: options.socketio.corsOrigin }),
+    ...(options.verifyDialectToken && { verifyToken: options.verifyDialectToken }),
+  });
+
   const ctx = {
     engine,
     ingest: { publish: gateway.publish } as Ingest,
@@ -118,6 +132,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       return;
     }
     if (sse.handle(req, res, url) || polling.handle(req, res, url) || httpCommands.handle(req, res, url)) return;
+    if (socketio.handleRequest(req, res, url)) return;
     handleApi(ctx, req, res, url)
       .then((handled) => {
         if (handled) return;
@@ -136,6 +151,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       ws.handleUpgrade(req, socket, head);
       return;
     }
+    if (socketio.handleUpgrade(req, socket, head, path ?? '')) return;
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   server.on('clientError', (_err, socket) => {
@@ -182,6 +198,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       // First, so the messages it is storing are acknowledged while the log is still open.
       await amqp?.stop();
       await ws.close(1012, 'shutting_down');
+      await socketio.close();
       sse.close();
       polling.close();
       hub.close();

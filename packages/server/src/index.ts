@@ -14,3 +14,11 @@ export type {
 } from './log/engine.js';
 export { openEngine } from './log/index.js';
 export type { TaskSummary } from './tasks.js';
+export { dialectNames, isDialectName, type DialectName } from './dialects/dialect.js';
+export {
+  DEFAULT_SOCKETIO_PATHS,
+  parseSocketIoPath,
+  type SocketIoOptions,
+  type SocketIoPath,
+} from './transports/socketio.js';
+export { acceptAnyToken, type Principal, type TokenContext, type TokenVerifier } from './transports/token.js';

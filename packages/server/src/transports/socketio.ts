@@ -1,0 +1,226 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { AgentwireError } from '@agentwire/protocol';
+import { Server as Engine } from 'engine.io';
+import { Server as SocketIoServer, type Namespace, type Socket } from 'socket.io';
+import type { CommandRouter } from '../commands.js';
+import type { Limits } from '../config.js';
+import {
+  dialectNames,
+  isDialectName,
+  socketIoDialects,
+  FLASK_ROOMS,
+  type DialectName,
+} from '../dialects/index.js';
+import { errorBody } from '../dialects/helpers.js';
+import type { Hub } from '../hub/hub.js';
+import { sendError, sendJson } from '../http/respond.js';
+import type { Logger } from '../logger.js';
+import type { SnapshotService } from '../snapshots.js';
+import { SocketIoConnection } from './socketio-connection.js';
+import { acceptAnyToken, type Principal, type TokenVerifier } from './token.js';
+
+export interface SocketIoPath {
+  /** URL path Socket.IO answers on, e.g. `/mageagent/socket.io` (a client's `path` option). */
+  path: string;
+  dialect: DialectName;
+}
+
+export interface SocketIoOptions {
+  /** Paths and the dialect each speaks; replaces DEFAULT_SOCKETIO_PATHS when given. */
+  paths?: SocketIoPath[];
+  /** Origins allowed by CORS on the polling transport. Default `*`, as the seed servers had it. */
+  corsOrigin?: string | string[];
+}
+
+/**
+ * The native protocol on Socket.IO's default path, and each seed dialect on a path of its own.
+ * A frontend that hard-codes `/socket.io` gets its dialect by configuration (`/socket.io=progress`),
+ * by a proxy rewrite, or by connecting to the dialect's namespace (docs/dialects.md).
+ */
+export const DEFAULT_SOCKETIO_PATHS: readonly SocketIoPath[] = [
+  { path: '/socket.io', dialect: 'native' },
+  { path: '/mageagent/socket.io', dialect: 'mageagent' },
+  { path: '/progress/socket.io', dialect: 'progress' },
+  { path: '/dashboard/socket.io', dialect: 'flask-dashboard' },
+];
+
+/** Paths the gateway serves itself; Socket.IO may not take them over. */
+const RESERVED = ['/v1', '/ws', '/api', '/healthz', '/readyz'];
+
+export function normalizeSocketIoPath(path: string): string {
+  const p = `/${path.trim()}`.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
+  if (p === '' || p === '/' || !/^[A-Za-z0-9._~\-/]+$/.test(p)) {
+    throw new Error(`Invalid Socket.IO path ${JSON.stringify(path)}: use a URL path such as /socket.io.`);
+  }
+  if (RESERVED.some((r) => p === r || p.startsWith(`${r}/`))) {
+    throw new Error(`Socket.IO path ${p} would shadow the gateway's own routes (${RESERVED.join(', ')}).`);
+  }
+  return p;
+}
+
+/** Parses `path=dialect`, the form of `--socketio-path` and `AGENTWIRE_SOCKETIO_PATHS` entries. */
+export function parseSocketIoPath(spec: string): SocketIoPath {
+  const eq = spec.lastIndexOf('=');
+  const dialect = spec.slice(eq + 1).trim();
+  if (eq <= 0 || !isDialectName(dialect)) {
+    throw new Error(
+      `Invalid Socket.IO path ${JSON.stringify(spec)}: use path=dialect, dialect one of ${Object.keys(socketIoDialects).join(', ')}.`,
+    );
+  }
+  return { path: normalizeSocketIoPath(spec.slice(0, eq)), dialect };
+}
+
+export interface SocketIoTransportOptions {
+  hub: Hub;
+  snapshots: SnapshotService;
+  commands: CommandRouter;
+  limits: Limits;
+  logger: Logger;
+  paths: readonly SocketIoPath[];
+  corsOrigin?: string | string[];
+  verifyToken?: TokenVerifier;
+}
+
+interface Mount {
+  path: string;
+  dialect: DialectName;
+  engine: Engine;
+  io: SocketIoServer;
+}
+
+/**
+ * Socket.IO on the gateway's HTTP server. Rather than `io.attach(server)` — which wraps every
+ * request listener and destroys upgrades it does not own — each path gets an engine.io server that
+ * the gateway hands requests to, so `/v1/ws` and seed 004's path stay with their own handlers.
+ */
+export class SocketIoTransport {
+  private readonly mounts: Mount[];
+  private readonly connections = new Set<SocketIoConnection>();
+
+  constructor(private readonly options: SocketIoTransportOptions) {
+    const seen = new Set<string>();
+    const mounts: Mount[] = [];
+    for (const entry of options.paths) {
+      const path = normalizeSocketIoPath(entry.path);
+      if (!isDialectName(entry.dialect))
+        throw new Error(`Unknown Socket.IO dialect ${JSON.stringify(entry.dialect)}.`);
+      if (seen.has(path)) throw new Error(`Socket.IO path ${path} is configured twice.`);
+      seen.add(path);
+      mounts.push(this.mount(path, entry.dialect));
+    }
+    // Longest first, so /a/socket.io wins over a configured /a for /a/socket.io/… requests.
+    this.mounts = mounts.sort((a, b) => b.path.length - a.path.length);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get paths(): SocketIoPath[] {
+    return this.mounts.map(({ path, dialect }) => ({ path, dialect }));
+  }
+
+  /** Takes the request if it is for a Socket.IO path or the dashboard's status endpoint. */
+  handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    if (
+      url.pathname === '/api/websocket/status' &&
+      this.mounts.some((m) => m.dialect === 'flask-dashboard')
+    ) {
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        sendError(res, new AgentwireError('method_not_allowed'));
+      else sendJson(res, 200, this.status());
+      return true;
+    }
+    const mount = this.match(url.pathname);
+    if (!mount) return false;
+    mount.engine.handleRequest(req, res);
+    return true;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pathname: string): boolean {
+    const mount = this.match(pathname);
+    if (!mount) return false;
+    mount.engine.handleUpgrade(req, socket, head);
+    return true;
+  }
+
+  /** Seed 003's `GET /api/websocket/status`: connections and room sizes on the dashboard paths. */
+  status(): { status: 'active'; connections: number; rooms: Record<string, number> } {
+    const rooms: Record<string, number> = Object.fromEntries(FLASK_ROOMS.map((r) => [r, 0]));
+    let connections = 0;
+    for (const m of this.mounts) {
+      const names = m.dialect === 'flask-dashboard' ? ['/', '/flask-dashboard'] : ['/flask-dashboard'];
+      for (const name of names) {
+        const nsp = m.io.of(name);
+        connections += nsp.sockets.size;
+        for (const room of FLASK_ROOMS) {
+          rooms[room] = (rooms[room] ?? 0) + (nsp.adapter.rooms.get(room)?.size ?? 0);
+        }
+      }
+    }
+    return { status: 'active', connections, rooms };
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.connections) c.dispose();
+    await Promise.all(
+      this.mounts.map((m) => new Promise<void>((resolve) => void m.io.close(() => resolve()))),
+    );
+  }
+
+  private match(pathname: string): Mount | undefined {
+    return this.mounts.find((m) => pathname === m.path || pathname.startsWith(`${m.path}/`));
+  }
+
+  private mount(path: string, dialectName: DialectName): Mount {
+    const engine = new Engine({
+      cors: { origin: this.options.corsOrigin ?? '*', methods: ['GET', 'POST'] },
+      maxHttpBufferSize: this.options.limits.maxFrameBytes,
+      transports: ['polling', 'websocket'],
+    });
+    const io = new SocketIoServer({ path, serveClient: false });
+    io.bind(engine);
+    // The path's dialect on the main namespace, and every dialect on a namespace of its own name,
+    // so `io('https://gw/mageagent')` (namespace /mageagent, default path) reaches seed 000's.
+    this.serve(io.of('/'), path, dialectName);
+    for (const name of dialectNames) this.serve(io.of(`/${name}`), path, name);
+    return { path, dialect: dialectName, engine, io };
+  }
+
+  private serve(nsp: Namespace, path: string, dialectName: DialectName): void {
+    const dialect = socketIoDialects[dialectName];
+    nsp.use((socket, next) => {
+      this.authenticate(socket, path, dialectName).then(
+        (principal) => {
+          socket.data.principal = principal;
+          next();
+        },
+        (err: unknown) => next(connectError(err)),
+      );
+    });
+    nsp.on('connection', (socket) => {
+      const principal = (socket.data.principal ?? {}) as Principal;
+      const connection = new SocketIoConnection(socket, dialect, this.options, principal);
+      this.connections.add(connection);
+      socket.once('disconnect', () => this.connections.delete(connection));
+      const where = { connection: socket.id, path, namespace: nsp.name, dialect: dialectName };
+      this.options.logger.debug(where, 'socket.io connected');
+    });
+  }
+
+  private async authenticate(socket: Socket, path: string, dialect: DialectName): Promise<Principal> {
+    const { auth, query, headers } = socket.handshake;
+    const bearer = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1];
+    const candidates = [(auth as Record<string, unknown>).token, query.token, bearer];
+    const token = candidates.find((t): t is string => typeof t === 'string' && t !== '');
+    const verify = this.options.verifyToken ?? acceptAnyToken;
+    return verify(token, { transport: 'socketio', dialect, path });
+  }
+}
+
+/** A refused handshake as Socket.IO reports it: `connect_error` with `err.data = {code, message}`. */
+function connectError(err: unknown): Error {
+  const e = err instanceof AgentwireError ? err : new AgentwireError('unauthorized');
+  return Object.assign(new Error(e.message), { data: errorBody(e) });
+}

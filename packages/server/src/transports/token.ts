@@ -1,0 +1,39 @@
+import type { IncomingMessage } from 'node:http';
+
+/** Who is on the other end of a dialect connection, as far as its token tells. */
+export interface Principal {
+  /** The verified user or service, once a verifier knows it. */
+  subject?: string;
+  /** The token as presented, kept so later checks (expiry, scopes) can see it. */
+  token?: string;
+  claims?: Record<string, unknown>;
+}
+
+export interface TokenContext {
+  /** `socketio` for Socket.IO paths, `websocket` / `http` for seed 004's terminal and its polling. */
+  transport: 'socketio' | 'websocket' | 'http';
+  dialect: string;
+  path: string;
+}
+
+/**
+ * Checks the token a dialect client presents (Socket.IO `auth: {token}`, `?token=…`, or an
+ * `Authorization: Bearer` header). Resolve with the principal to accept; throw an AgentwireError
+ * (`unauthorized`, `token_expired`, `forbidden`) to refuse. This is the seam the auth work plugs
+ * into; until then `acceptAnyToken` records the token and lets everyone in, as the seeds did.
+ */
+export type TokenVerifier = (
+  token: string | undefined,
+  context: TokenContext,
+) => Principal | Promise<Principal>;
+
+export const acceptAnyToken: TokenVerifier = (token) => (token === undefined ? {} : { token });
+
+/** The bearer token of an HTTP request or upgrade: `?token=` first (browsers cannot set headers on WebSockets). */
+export function requestToken(req: IncomingMessage, url: URL): string | undefined {
+  const query = url.searchParams.get('token');
+  if (query) return query;
+  const header = req.headers.authorization;
+  const match = header === undefined ? null : /^Bearer\s+(.+)$/i.exec(header);
+  return match?.[1];
+}
