@@ -62,6 +62,8 @@ export interface GatewayOptions {
   staticDir?: string;
   /** Socket.IO paths and the dialect each speaks (docs/dialects.md). Default DEFAULT_SOCKETIO_PATHS. */
   socketio?: SocketIoOptions;
+  /** Seed 004's live terminal: the stream a project id maps to. Default `task:{projectId}`. */
+  swarmTerminal?: { stream?: string };
   /**
    * Checks tokens dialect clients present (Socket.IO `auth.token`, `?token=`). Default: accept and
    * record them, until the gateway's auth verifies them.

@@ -19,6 +19,9 @@ import { PollingTransport } from './transports/polling.js';
 import { SseTransport } from './transports/sse.js';
 import { WsTransport } from './transports/ws.js';
 import { DEFAULT_SOCKETIO_PATHS, SocketIoTransport } from './transports/socketio.js';
+import { SwarmPolling } from './transports/swarm-polling.js';
+import { SwarmTerminalTransport } from './transports/swarm-terminal.js';
+import { DEFAULT_SWARM_STREAM } from './dialects/swarm-terminal.js';
 
 export interface Gateway {
   /** `http://host:port` of the running gateway. */
@@ -75,6 +78,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       engine: engine.kind,
       connections: ws.connectionCount,
       socketioConnections: socketio.connectionCount,
+      swarmTerminalConnections: swarm.connectionCount,
       sseConnections: sse.connectionCount,
       pendingPolls: polling.pendingCount,
       subscriptions: hub.subscriptionCount,
@@ -102,7 +106,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     maxBodyBytes: limits.maxBodyBytes,
   });
 
-  // Socket.IO (native and seed dialects) on the same port (docs/dialects.md).
+  // Socket.IO (native and seed dialects) and seed 004's terminal, on the same port (docs/dialects.md).
   const socketio = new SocketIoTransport({
     hub,
     snapshots,
@@ -113,6 +117,18 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     ...(options.socketio?.corsOrigin !== undefined && { corsOrigin: options.socketio.corsOrigin }),
     ...(options.verifyDialectToken && { verifyToken: options.verifyDialectToken }),
   });
+  const swarmOptions = {
+    hub,
+    engine,
+    snapshots,
+    limits,
+    logger,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    streamTemplate: options.swarmTerminal?.stream ?? DEFAULT_SWARM_STREAM,
+    ...(options.verifyDialectToken && { verifyToken: options.verifyDialectToken }),
+  };
+  const swarm = new SwarmTerminalTransport(swarmOptions);
+  const swarmPolling = new SwarmPolling(swarmOptions);
 
   const ctx = {
     engine,
@@ -132,7 +148,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       return;
     }
     if (sse.handle(req, res, url) || polling.handle(req, res, url) || httpCommands.handle(req, res, url)) return;
-    if (socketio.handleRequest(req, res, url)) return;
+    if (socketio.handleRequest(req, res, url) || swarmPolling.handleRequest(req, res, url)) return;
     handleApi(ctx, req, res, url)
       .then((handled) => {
         if (handled) return;
@@ -151,7 +167,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       ws.handleUpgrade(req, socket, head);
       return;
     }
-    if (socketio.handleUpgrade(req, socket, head, path ?? '')) return;
+    if (socketio.handleUpgrade(req, socket, head, path ?? '') || swarm.handleUpgrade(req, socket, head, path ?? '')) return;
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   server.on('clientError', (_err, socket) => {
@@ -198,7 +214,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       // First, so the messages it is storing are acknowledged while the log is still open.
       await amqp?.stop();
       await ws.close(1012, 'shutting_down');
-      await socketio.close();
+      await Promise.all([socketio.close(), swarm.close()]);
       sse.close();
       polling.close();
       hub.close();

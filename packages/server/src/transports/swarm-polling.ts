@@ -1,0 +1,124 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AgentwireError, taskIdOf } from '@agentwire/protocol';
+import type { Limits } from '../config.js';
+import {
+  swarmMessages,
+  swarmSnapshot,
+  swarmStreamFor,
+  type SwarmMessage,
+} from '../dialects/swarm-terminal.js';
+import { sendError, sendJson } from '../http/respond.js';
+import type { LogEngine } from '../log/engine.js';
+import type { Logger } from '../logger.js';
+import type { SnapshotService } from '../snapshots.js';
+import { acceptAnyToken, requestToken, type TokenVerifier } from './token.js';
+
+export interface SwarmPollingOptions {
+  engine: LogEngine;
+  snapshots: SnapshotService;
+  limits: Limits;
+  logger: Logger;
+  streamTemplate: string;
+  verifyToken?: TokenVerifier;
+}
+
+/** Under the `/v1/public/agent-swarms/…` REST prefix seed 004's AgentSwarmService already calls. */
+export const SWARM_POLL_PATH = /^\/v1\/public\/agent-swarms\/([^/]+)\/messages\/?$/;
+
+const DEFAULT_LIMIT = 200;
+
+/**
+ * Seed 004's HTTP fallback: `GET /v1/public/agent-swarms/{projectId}/messages?after=<seq>` answers
+ * the same messages the WebSocket sends, read from the log, so a poller that passes back `next`
+ * sees every message once. Without `after` (or when `after` is outside the retained history or
+ * `epoch` changed) it answers the snapshot messages and `reset: true`. Stateless: any node can
+ * answer any poll.
+ */
+export class SwarmPolling {
+  constructor(private readonly options: SwarmPollingOptions) {}
+
+  handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    const match = SWARM_POLL_PATH.exec(url.pathname);
+    if (!match) return false;
+    // The terminal's page is usually served from another origin than the gateway's port.
+    res.setHeader('access-control-allow-origin', '*');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-methods': 'GET, OPTIONS',
+        'access-control-allow-headers': 'authorization, content-type',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return true;
+    }
+    this.serve(req, res, url, match[1]!).catch((err: unknown) => {
+      if (!(err instanceof AgentwireError)) this.options.logger.error({ err }, 'swarm polling failed');
+      sendError(res, err);
+    });
+    return true;
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse, url: URL, rawId: string): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new AgentwireError('method_not_allowed');
+    const { engine, snapshots, limits, verifyToken = acceptAnyToken } = this.options;
+    let projectId: string;
+    try {
+      projectId = decodeURIComponent(rawId);
+    } catch {
+      throw new AgentwireError('invalid_stream', 'The project id is not valid percent-encoding.');
+    }
+    const stream = swarmStreamFor(this.options.streamTemplate, projectId);
+    await verifyToken(requestToken(req, url), {
+      transport: 'http',
+      dialect: 'swarm-terminal',
+      path: url.pathname,
+    });
+    const after = intParam(url, 'after');
+    const limit = Math.max(1, Math.min(intParam(url, 'limit') ?? DEFAULT_LIMIT, limits.maxReadLimit));
+    const epoch = url.searchParams.get('epoch');
+    const head = await engine.head(stream);
+    const isTask = taskIdOf(stream) !== undefined;
+    const reset =
+      after === undefined ||
+      (epoch !== null && epoch !== head.epoch) ||
+      after < head.first - 1 ||
+      after > head.head;
+
+    let messages: SwarmMessage[];
+    let next: number;
+    let status: string;
+    let more = false;
+    if (reset) {
+      const snap = await snapshots.get(stream);
+      messages = swarmSnapshot(snap.state, projectId);
+      next = snap.seq;
+      status = snap.state?.status ?? 'pending';
+    } else {
+      const read = await engine.read(stream, after, limit);
+      const state = isTask ? (await snapshots.get(stream)).state : null;
+      messages = read.events.flatMap((e) => swarmMessages(e, state, projectId));
+      next = read.events.length > 0 ? read.events[read.events.length - 1]!.seq : after;
+      more = next < read.head;
+      status = state?.status ?? 'pending';
+    }
+    sendJson(res, 200, {
+      projectId,
+      stream,
+      epoch: head.epoch,
+      after: after ?? null,
+      next,
+      reset,
+      more,
+      status,
+      messages,
+    });
+  }
+}
+
+function intParam(url: URL, name: string): number | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '') return undefined;
+  if (!/^\d{1,15}$/.test(raw))
+    throw new AgentwireError('invalid_message', `Query parameter ${name} must be a non-negative integer.`);
+  return Number(raw);
+}
