@@ -1,5 +1,6 @@
 import { resolve, join } from 'node:path';
 import type { GatewayOptions } from '@agentwire/server';
+import { installedDashboardDir } from './dashboard-dir.js';
 import { parseDuration, parseInteger, UsageError, type OptionSpecs } from './options.js';
 
 export const gatewaySpecs: OptionSpecs = {
@@ -16,6 +17,7 @@ export const gatewaySpecs: OptionSpecs = {
   'retention-events': { type: 'string', env: 'AGENTWIRE_RETENTION_EVENTS', default: '100000', description: 'Events kept per stream (0 = all)' },
   'retention-age': { type: 'string', env: 'AGENTWIRE_RETENTION_AGE', default: '7d', description: 'Age after which events are dropped (0 = never)' },
   'log-level': { type: 'string', env: 'AGENTWIRE_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent' },
+  dashboard: { type: 'string', env: 'AGENTWIRE_DASHBOARD', description: 'Folder of the web dashboard served at /, or off (default: the installed @agentwire/dashboard)' },
 };
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -37,6 +39,13 @@ export function gatewayOptions(values: Record<string, string | boolean | undefin
     logLevel,
     retention: { maxEvents: retentionEvents, maxAgeMs: retentionAge },
   };
+  const dashboard = values.dashboard;
+  if (typeof dashboard === 'string' && dashboard !== '') {
+    if (dashboard !== 'off') options.staticDir = resolve(dashboard);
+  } else {
+    const dir = installedDashboardDir();
+    if (dir) options.staticDir = dir;
+  }
   if (engineKind === 'sqlite') {
     const dataDir = resolve(str('data'));
     options.dataDir = dataDir;
