@@ -1,6 +1,5 @@
 import { resolve, join } from 'node:path';
-import type { GatewayOptions } from '@agentwire/server';
-import { installedDashboardDir } from './dashboard-dir.js';
+import { parseSocketIoPath, type GatewayOptions } from '@agentwire/server';
 import { parseDuration, parseInteger, UsageError, type OptionSpecs } from './options.js';
 
 export const gatewaySpecs: OptionSpecs = {
@@ -17,7 +16,13 @@ export const gatewaySpecs: OptionSpecs = {
   'retention-events': { type: 'string', env: 'AGENTWIRE_RETENTION_EVENTS', default: '100000', description: 'Events kept per stream (0 = all)' },
   'retention-age': { type: 'string', env: 'AGENTWIRE_RETENTION_AGE', default: '7d', description: 'Age after which events are dropped (0 = never)' },
   'log-level': { type: 'string', env: 'AGENTWIRE_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent' },
-  dashboard: { type: 'string', env: 'AGENTWIRE_DASHBOARD', description: 'Folder of the web dashboard served at /, or off (default: the installed @agentwire/dashboard)' },
+  'socketio-path': {
+    type: 'string',
+    multiple: true,
+    env: 'AGENTWIRE_SOCKETIO_PATHS',
+    description: 'Socket.IO path=dialect, repeatable (env: comma-separated); dialects native, mageagent, progress, flask-dashboard; replaces the defaults (docs/dialects.md)',
+  },
+  'swarm-stream': { type: 'string', env: 'AGENTWIRE_SWARM_STREAM', default: 'task:{projectId}', description: "Stream seed 004's terminal watches for a project" },
 };
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -39,13 +44,17 @@ export function gatewayOptions(values: Record<string, string | boolean | undefin
     logLevel,
     retention: { maxEvents: retentionEvents, maxAgeMs: retentionAge },
   };
-  const dashboard = values.dashboard;
-  if (typeof dashboard === 'string' && dashboard !== '') {
-    if (dashboard !== 'off') options.staticDir = resolve(dashboard);
-  } else {
-    const dir = installedDashboardDir();
-    if (dir) options.staticDir = dir;
+  const socketioPaths = values['socketio-path'];
+  if (typeof socketioPaths === 'string' && socketioPaths.trim() !== '') {
+    try {
+      options.socketio = { paths: socketioPaths.split(',').filter((s) => s.trim() !== '').map(parseSocketIoPath) };
+    } catch (err) {
+      throw new UsageError(`--socketio-path: ${(err as Error).message}`);
+    }
   }
+  const swarmStream = str('swarm-stream');
+  if (!swarmStream.includes('{projectId}')) throw new UsageError('--swarm-stream must contain {projectId}, e.g. task:{projectId}.');
+  options.swarmTerminal = { stream: swarmStream };
   if (engineKind === 'sqlite') {
     const dataDir = resolve(str('data'));
     options.dataDir = dataDir;

@@ -6,6 +6,8 @@ export interface OptionSpec {
   env?: string;
   default?: string;
   description: string;
+  /** Repeatable flag; its values reach the caller joined with commas, like its env variable's. */
+  multiple?: boolean;
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
@@ -23,6 +25,7 @@ export function parseOptions(
   const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
   for (const [name, spec] of Object.entries(specs)) {
     options[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
+    if (spec.multiple) options[name].multiple = true;
   }
   let parsed;
   try {
@@ -31,6 +34,9 @@ export function parseOptions(
     throw new UsageError((err as Error).message);
   }
   const values = { ...parsed.values } as Record<string, string | boolean | undefined>;
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (Array.isArray(value)) values[name] = value.join(',');
+  }
   for (const [name, spec] of Object.entries(specs)) {
     if (values[name] !== undefined) continue;
     const fromEnv = spec.env ? process.env[spec.env] : undefined;

@@ -28,10 +28,7 @@ const noSubscribe = () => () => {};
  */
 export function useTask(stream: string | undefined): LiveTask {
   const sub = useSubscription(stream);
-  const subscribe = useCallback(
-    (onChange: () => void) => (sub ? sub.on('state', onChange) : () => {}),
-    [sub],
-  );
+  const subscribe = useCallback((onChange: () => void) => (sub ? sub.on('state', onChange) : () => {}), [sub]);
   const state = useSyncExternalStore(
     sub ? subscribe : noSubscribe,
     sub ? () => sub.state : noState,

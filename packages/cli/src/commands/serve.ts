@@ -16,20 +16,14 @@ export async function startFromArgs(argv: string[], help: string): Promise<Gatew
     return undefined;
   }
   const options = gatewayOptions(values);
-  const gateway = await createGateway(options);
-  if (options.staticDir) dashboards.add(gateway);
-  return gateway;
+  return createGateway(options);
 }
-
-/** Gateways that serve the web dashboard at `/`, so their URL is printed first. */
-const dashboards = new WeakSet<Gateway>();
 
 export function printUrls(gateway: Gateway, extra: string[] = []): void {
   const lines = [
     '',
     `  ${pc.bold(pc.cyan('agentwire'))} is running (${gateway.engine.kind} log)`,
     '',
-    ...(dashboards.has(gateway) ? [`  Dashboard      ${pc.bold(pc.underline(`${gateway.url}/`))}`] : []),
     `  Tasks (JSON)   ${pc.underline(`${gateway.url}/v1/tasks`)}`,
     `  WebSocket      ${pc.underline(gateway.wsUrl)}`,
     `  Health         ${pc.underline(`${gateway.url}/healthz`)}`,
