@@ -1,5 +1,6 @@
 import { resolve, join } from 'node:path';
 import { parseSocketIoPath, type GatewayOptions } from '@agentwire/server';
+import { installedDashboardDir } from './dashboard-dir.js';
 import { parseDuration, parseInteger, UsageError, type OptionSpecs } from './options.js';
 
 export const gatewaySpecs: OptionSpecs = {
@@ -23,6 +24,7 @@ export const gatewaySpecs: OptionSpecs = {
     description: 'Socket.IO path=dialect, repeatable (env: comma-separated); dialects native, mageagent, progress, flask-dashboard; replaces the defaults (docs/dialects.md)',
   },
   'swarm-stream': { type: 'string', env: 'AGENTWIRE_SWARM_STREAM', default: 'task:{projectId}', description: "Stream seed 004's terminal watches for a project" },
+  dashboard: { type: 'string', env: 'AGENTWIRE_DASHBOARD', description: 'Folder of the web dashboard served at /, or off (default: the installed @agentwire/dashboard)' },
 };
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -55,6 +57,13 @@ export function gatewayOptions(values: Record<string, string | boolean | undefin
   const swarmStream = str('swarm-stream');
   if (!swarmStream.includes('{projectId}')) throw new UsageError('--swarm-stream must contain {projectId}, e.g. task:{projectId}.');
   options.swarmTerminal = { stream: swarmStream };
+  const dashboard = values.dashboard;
+  if (typeof dashboard === 'string' && dashboard !== '') {
+    if (dashboard !== 'off') options.staticDir = resolve(dashboard);
+  } else {
+    const dir = installedDashboardDir();
+    if (dir) options.staticDir = dir;
+  }
   if (engineKind === 'sqlite') {
     const dataDir = resolve(str('data'));
     options.dataDir = dataDir;

@@ -9,5 +9,9 @@ import { useAgentwireClient } from './use-client.js';
 export function useConnectionStatus(): ClientStatus {
   const client = useAgentwireClient();
   const subscribe = useCallback((onChange: () => void) => client.on('status', onChange), [client]);
-  return useSyncExternalStore(subscribe, () => client.status, () => client.status);
+  return useSyncExternalStore(
+    subscribe,
+    () => client.status,
+    () => client.status,
+  );
 }

@@ -18,7 +18,9 @@ export interface LiveStream<T extends EventType = EventType> {
 
 /** Bursts of events (a streamed answer, a replay after a reconnect) render once per frame. */
 const schedule: (fn: () => void) => void =
-  typeof requestAnimationFrame === 'function' ? (fn) => requestAnimationFrame(fn) : (fn) => setTimeout(fn, 16);
+  typeof requestAnimationFrame === 'function'
+    ? (fn) => requestAnimationFrame(fn)
+    : (fn) => setTimeout(fn, 16);
 
 /**
  * The live events of a stream, in order and each once (across reconnects too), from the moment the
@@ -54,7 +56,8 @@ export function useStream<T extends EventType = EventType>(
     const off = sub.onEvent((e) => {
       if (wanted && !wanted.has(e.type)) return;
       const prev = buffer.current;
-      const events = prev.events.length >= max ? prev.events.slice(prev.events.length - max + 1) : prev.events.slice();
+      const events =
+        prev.events.length >= max ? prev.events.slice(prev.events.length - max + 1) : prev.events.slice();
       events.push(e as Extract<AnyEnvelope, { type: T }>);
       buffer.current = { events, total: prev.total + 1 };
       if (!pending) {

@@ -28,7 +28,10 @@ const noSubscribe = () => () => {};
  */
 export function useTask(stream: string | undefined): LiveTask {
   const sub = useSubscription(stream);
-  const subscribe = useCallback((onChange: () => void) => (sub ? sub.on('state', onChange) : () => {}), [sub]);
+  const subscribe = useCallback(
+    (onChange: () => void) => (sub ? sub.on('state', onChange) : () => {}),
+    [sub],
+  );
   const state = useSyncExternalStore(
     sub ? subscribe : noSubscribe,
     sub ? () => sub.state : noState,

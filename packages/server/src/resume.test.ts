@@ -99,7 +99,10 @@ describe('resume', () => {
       const total = 600;
       const publishing = producer(() => gw.url, 'task:cut', total, 1);
       for (let cut = 0; cut < 5; cut++) {
-        await new Promise((r) => setTimeout(r, 60));
+        // Cut only a connection that is live and has received something, so every cut is a real one.
+        await waitUntil(() => sub.connects > cut && sub.probe?.ws.readyState === 1);
+        const seen = sub.received.length;
+        await waitUntil(() => sub.received.length > seen);
         sub.probe?.ws.terminate();
       }
       await publishing;

@@ -16,14 +16,20 @@ export async function startFromArgs(argv: string[], help: string): Promise<Gatew
     return undefined;
   }
   const options = gatewayOptions(values);
-  return createGateway(options);
+  const gateway = await createGateway(options);
+  if (options.staticDir) dashboards.add(gateway);
+  return gateway;
 }
+
+/** Gateways that serve the web dashboard at `/`, so their URL is printed first. */
+const dashboards = new WeakSet<Gateway>();
 
 export function printUrls(gateway: Gateway, extra: string[] = []): void {
   const lines = [
     '',
     `  ${pc.bold(pc.cyan('agentwire'))} is running (${gateway.engine.kind} log)`,
     '',
+    ...(dashboards.has(gateway) ? [`  Dashboard      ${pc.bold(pc.underline(`${gateway.url}/`))}`] : []),
     `  Tasks (JSON)   ${pc.underline(`${gateway.url}/v1/tasks`)}`,
     `  WebSocket      ${pc.underline(gateway.wsUrl)}`,
     `  Health         ${pc.underline(`${gateway.url}/healthz`)}`,

@@ -164,6 +164,13 @@ export class Hub {
       if (sub.closed) return;
       const chunk = await this.engine.read(sub.stream, sub.lastSeq, CATCH_UP_CHUNK);
       if (sub.closed) return;
+      if (chunk.first > sub.lastSeq + 1) {
+        // Retention trimmed what this subscriber still needed while it was catching up. Ending the
+        // connection makes the client resume from its last seq, which now answers recovered:false
+        // with a snapshot, instead of silently skipping events.
+        this.drop(sub);
+        return;
+      }
       this.sendFresh(sub, chunk.events);
       if (chunk.events.length === CATCH_UP_CHUNK) continue;
       const waiting = sub.buffer ?? [];

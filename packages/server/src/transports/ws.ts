@@ -16,6 +16,7 @@ import type { Limits } from '../config.js';
 import type { Hub, Subscription } from '../hub/hub.js';
 import type { Sink } from '../hub/sink.js';
 import type { Logger } from '../logger.js';
+import { cachedTextFrame, rawSocket, writeCorked } from './ws-frame.js';
 
 export interface WsTransportOptions {
   hub: Hub;
@@ -87,8 +88,14 @@ class WsConnection implements Sink {
     return this.ws.bufferedAmount;
   }
 
+  /**
+   * Writes the frame's bytes straight to the socket: built once per fan-out and shared by every
+   * subscriber (ws would encode and frame the string again for each), corked so a subscriber's
+   * frames of one turn leave in one syscall. Safe beside ws's own writes because
+   * permessage-deflate is off, so ws never holds frames back in a queue of its own.
+   */
   send(frame: string): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
+    if (this.ws.readyState === this.ws.OPEN) writeCorked(rawSocket(this.ws), cachedTextFrame(frame));
   }
 
   overflow(): void {

@@ -1,0 +1,45 @@
+import type { TaskSummary } from '@agentwire/server';
+import { httpHistory } from './lib/history.js';
+import type { GatewayStats } from './lib/stats-series.js';
+
+export type { TaskSummary };
+
+/**
+ * The gateway's HTTP API, on the page's own origin: the gateway serves the dashboard, and in
+ * development Vite forwards `/v1` to it.
+ */
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(path, { signal: signal ?? null, headers: { accept: 'application/json' } });
+  if (!res.ok) {
+    let message = `HTTP ${res.status}`;
+    try {
+      const body = (await res.json()) as { error?: { message?: string } };
+      if (body.error?.message) message = body.error.message;
+    } catch {
+      // Not JSON (a proxy's error page): the status says enough.
+    }
+    throw new Error(message);
+  }
+  return (await res.json()) as T;
+}
+
+export interface TaskQuery {
+  status?: string | undefined;
+  project?: string | undefined;
+  limit?: number;
+}
+
+export async function listTasks(query: TaskQuery, signal?: AbortSignal): Promise<TaskSummary[]> {
+  const q = new URLSearchParams();
+  if (query.status) q.set('status', query.status);
+  if (query.project) q.set('project', query.project);
+  q.set('limit', String(query.limit ?? 100));
+  const body = await getJson<{ tasks: TaskSummary[] }>(`/v1/tasks?${q}`, signal);
+  return body.tasks;
+}
+
+export function fetchStats(signal?: AbortSignal): Promise<GatewayStats> {
+  return getJson<GatewayStats>('/v1/stats', signal);
+}
+
+export const fetchHistory = httpHistory('');

@@ -1,0 +1,38 @@
+import type { Client } from '@agentwire/client';
+
+/**
+ * Every command the dashboard sends, in one place: the SDK's command API is still growing
+ * (per-subscription helpers, HTTP fallback), and only this file should need to follow it.
+ * Each resolves with the gateway's acknowledgement or rejects with its typed error.
+ */
+export function cancelTask(
+  client: Client,
+  stream: string,
+  reason = 'cancelled from the dashboard',
+): Promise<unknown> {
+  return client.command({ type: 'cancel', stream, reason });
+}
+
+export function answerQuestion(
+  client: Client,
+  stream: string,
+  questionId: string,
+  answer: unknown,
+): Promise<unknown> {
+  return client.command({ type: 'answer', stream, questionId, answer });
+}
+
+export function sendMessage(client: Client, stream: string, text: string): Promise<unknown> {
+  return client.command({ type: 'message', stream, text });
+}
+
+/** A command failure as one readable sentence. */
+export function describeError(err: unknown): string {
+  if (err && typeof err === 'object' && 'code' in err && 'message' in err) {
+    const { code, message } = err as { code: string; message: string };
+    if (code === 'no_producer')
+      return 'No agent is connected to take this command (its producer is gone or does not accept commands).';
+    return `${message} (${code})`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
