@@ -52,6 +52,11 @@ export class AgentHandle {
     this.taskId = ctx.taskId;
   }
 
+  /** Aborts when the task is cancelled, or this agent alone; tool calls and token streams get it. */
+  get signal(): AbortSignal {
+    return this.ctx.signal;
+  }
+
   progress(progress: AgentProgress): Promise<number> {
     return this.publish('agent:progress', { ...progress, agentId: this.id });
   }
@@ -79,7 +84,8 @@ export class AgentHandle {
   /**
    * Runs `fn` as a tool call: `tool:executing` is published as it starts (without holding the tool
    * up), then `tool:complete` with its duration and result, or `tool:failed` and `fn`'s error is
-   * rethrown. `fn` gets the task's cancel signal. Resolves once the outcome is stored.
+   * rethrown. `fn` gets the agent's cancel signal; a call that fails because of a cancel publishes
+   * nothing more, since the cancel event closes it as cancelled. Resolves once the outcome is stored.
    */
   async tool<T>(
     name: string,
@@ -87,12 +93,18 @@ export class AgentHandle {
     fn: (signal: AbortSignal) => Promise<T> | T,
     options: ToolOptions<T> = {},
   ): Promise<T> {
+    // A cancelled agent starts nothing new: no tool:executing after the cancel.
+    this.ctx.signal.throwIfAborted();
     const { handle: call, stored: opened, refused } = this.openTool(name, args, options);
     if (refused) await opened;
     let value: T;
     try {
       value = await fn(this.ctx.signal);
     } catch (err) {
+      if (this.ctx.signal.aborted) {
+        await Promise.allSettled([opened]);
+        throw err;
+      }
       const retryable = typeof options.retryable === 'function' ? options.retryable(err) : options.retryable;
       await Promise.allSettled([opened, call.fail(err, retryable === undefined ? {} : { retryable })]);
       throw err;
@@ -117,24 +129,33 @@ export class AgentHandle {
   /**
    * Streams a message from text chunks (an LLM's token stream) and resolves with the full text
    * once every chunk is stored. If the source throws, the message is still ended and the error
-   * rethrown, so watchers never see a message left open.
+   * rethrown, so watchers never see a message left open. A cancel stops the stream at once, even
+   * while the source is waiting for its next chunk: the message is ended and the abort reason thrown.
    */
   async streamMessage(
     chunks: AsyncIterable<string> | Iterable<string>,
     options: MessageOptions = {},
   ): Promise<string> {
+    this.ctx.signal.throwIfAborted();
     const { handle: message, stored: started, refused } = this.openMessage(options);
     if (refused) await started;
     const inFlight: Promise<number>[] = [started];
     let text = '';
+    const signal = this.ctx.signal;
+    const source = toAsyncIterator(chunks);
     try {
-      for await (const chunk of chunks) {
+      for (;;) {
+        const next = await untilAborted(source.next(), signal);
+        if (next.done) break;
+        const chunk = next.value;
         if (chunk === '') continue;
         text += chunk;
         inFlight.push(message.delta(chunk));
         if (inFlight.length > DELTA_WINDOW) await inFlight.shift();
       }
     } catch (err) {
+      // Let the source clean up (an LLM client closes its HTTP stream), without waiting on it.
+      if (signal.aborted) void Promise.resolve(source.return?.()).catch(() => undefined);
       await Promise.allSettled([...inFlight, message.end()]);
       throw err;
     }
@@ -192,6 +213,40 @@ interface Opened<H> {
   handle: H;
   stored: Promise<number>;
   refused: boolean;
+}
+
+function toAsyncIterator<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> {
+  if (Symbol.asyncIterator in source) return source[Symbol.asyncIterator]();
+  const it = source[Symbol.iterator]();
+  return {
+    next: async () => it.next(),
+    return: async (value?: unknown) => it.return?.(value) ?? { done: true, value: undefined },
+  };
+}
+
+/** `promise`, or the abort reason as soon as `signal` aborts, whichever comes first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => undefined);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 export function idOf(agent: AgentHandle | string): string {

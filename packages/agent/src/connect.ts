@@ -1,4 +1,11 @@
+import { isProducerPort, type AgentwireError } from '@agentwire/protocol';
+import type { ReconnectOptions } from './channel/backoff.js';
+import type { ChannelStatus, CommandChannel } from './channel/command-channel.js';
+import { InProcessChannel } from './channel/in-process-channel.js';
+import { WebSocketChannel } from './channel/websocket-channel.js';
+import { CommandSession } from './command-session.js';
 import { createHttpPublisher, type HttpPublisherOptions } from './http-publisher.js';
+import { newId } from './ids.js';
 import { Outbox, type PublishErrorListener } from './outbox.js';
 import { Producer } from './producer.js';
 import type { Publisher } from './publisher.js';
@@ -9,6 +16,22 @@ export interface CommonConnectOptions {
   /** Most events one request carries; the gateway may still ask for fewer, and batches then split. */
   maxBatchSize?: number;
   onError?: PublishErrorListener;
+  /**
+   * How watchers' commands reach this producer. By default a WebSocket to the gateway's
+   * `/v1/producer` (with `url`) or direct calls (with an in-process gateway as `publisher`), opened
+   * with the first task or worker kind. Pass your own channel (a queue, say), or `false` for none.
+   */
+  commands?: CommandChannel | false;
+  /** Identifies this producer to the gateway across reconnections. Default: a random id. */
+  producerId?: string;
+  /** A name watchers and logs see, e.g. `research-worker-3`. */
+  name?: string;
+  /** Backoff of the command channel's reconnections. */
+  reconnect?: Partial<ReconnectOptions>;
+  /** Told when the command channel connects, drops or closes. */
+  onCommandStatus?: (status: ChannelStatus, detail?: string) => void;
+  /** Told about what goes wrong on the command channel: ops the gateway refused, chat handlers that threw. */
+  onCommandError?: (error: AgentwireError) => void;
 }
 
 /** Talk to a gateway in another process over its HTTP API. */
@@ -36,5 +59,28 @@ export function connect(options: ConnectOptions): Producer {
     maxBatchSize: Math.max(1, options.maxBatchSize ?? 100),
     onError: options.onError,
   });
-  return new Producer(outbox);
+  const channel = commandChannel(options);
+  const session =
+    channel &&
+    new CommandSession(channel, {
+      producerId: options.producerId ?? newId(),
+      ...(options.name !== undefined && { name: options.name }),
+      ...(options.onCommandStatus && { onStatus: options.onCommandStatus }),
+      ...(options.onCommandError && { onError: options.onCommandError }),
+    });
+  return new Producer(outbox, session);
+}
+
+function commandChannel(options: ConnectOptions): CommandChannel | undefined {
+  if (options.commands === false) return undefined;
+  if (options.commands) return options.commands;
+  if (options.publisher)
+    return isProducerPort(options.publisher) ? new InProcessChannel(options.publisher) : undefined;
+  const http = options as HttpConnectOptions;
+  return new WebSocketChannel({
+    url: http.url,
+    ...(http.token !== undefined && { token: http.token }),
+    ...(http.headers !== undefined && { headers: http.headers }),
+    ...(options.reconnect !== undefined && { reconnect: options.reconnect }),
+  });
 }

@@ -6,6 +6,13 @@ export type {
   InProcessConnectOptions,
 } from './connect.js';
 export type { Producer, StartTaskOptions } from './producer.js';
+export type { Worker, WorkerOptions, TaskHandler } from './worker.js';
+export type { AskOptions, AskResult, QuestionOption } from './question.js';
+export type { ChatMessage, MessageHandler } from './inbox.js';
+export type { ChannelHandlers, ChannelStatus, CommandChannel } from './channel/command-channel.js';
+export type { ReconnectOptions } from './channel/backoff.js';
+export { WebSocketChannel, type WebSocketChannelOptions } from './channel/websocket-channel.js';
+export { InProcessChannel } from './channel/in-process-channel.js';
 export type { TaskHandle, TaskProgress, FailureReason, SpawnAgentOptions } from './task.js';
 export type {
   AgentHandle,

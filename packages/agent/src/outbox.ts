@@ -74,6 +74,11 @@ export class Outbox {
     await Promise.all([...this.queues.values()].map((q) => q.settled()));
   }
 
+  /** Resolves once everything sent to `stream` so far has been stored or has failed. */
+  async settleStream(stream: string): Promise<void> {
+    await this.queues.get(stream)?.settled();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();

@@ -22,7 +22,7 @@ import {
   type GatewayOp,
   type ProducerOp,
 } from './producer-wire.js';
-import { assertSchema, parseJson } from './validate.js';
+import { assertSchema, parseJson, precompile } from './validate.js';
 
 const producerSchemas = {
   hello: ProducerHelloOp,
@@ -96,4 +96,13 @@ function opOf<N extends string>(value: unknown, names: readonly N[]): N {
     );
   }
   return op as N;
+}
+
+/** Compiles the producer channel's validators now (an SDK opening its channel, a gateway starting). */
+export function precompileProducerOps(): void {
+  precompile([
+    ...Object.values(producerSchemas),
+    ...Object.values(gatewaySchemas),
+    ...Object.values(deliverySchemas),
+  ]);
 }

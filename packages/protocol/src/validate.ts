@@ -21,6 +21,7 @@ import {
 import { isStreamName } from './streams.js';
 import { AgentwireError, type ErrorCode } from './errors.js';
 import {
+  AuthOp,
   clientOpNames,
   CommandOp,
   PingOp,
@@ -40,6 +41,14 @@ function checker<T extends TSchema>(schema: T, refs: TSchema[] = []): TypeCheck<
     compiled.set(schema, check);
   }
   return check as TypeCheck<T>;
+}
+
+/**
+ * Compiles validators ahead of their first use. Compiling takes milliseconds per schema; a
+ * latency-sensitive path (a producer receiving its first cancel) should not pay for it then.
+ */
+export function precompile(schemas: readonly TSchema[]): void {
+  for (const schema of schemas) checker(schema);
 }
 
 /** Validates `value` against `schema`, throwing a typed error naming the first offending path. */
@@ -86,6 +95,7 @@ const clientOpSchemas = {
   unsubscribe: UnsubscribeOp,
   command: CommandOp,
   ping: PingOp,
+  auth: AuthOp,
 } satisfies Record<ClientOp['op'], TSchema>;
 const commandSchemas = {
   cancel: CancelCommand,

@@ -51,6 +51,11 @@ export class RecordingServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Like a gateway without the producer channel: the SDK's command channel keeps retrying.
+    if (req.headers.upgrade !== undefined) {
+      res.writeHead(404, { connection: 'close' }).end();
+      return;
+    }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events: RecordedRequest['events'] };
