@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
 import { createGateway, type Gateway } from '../gateway.js';
 import { SqliteEngine } from '../log/sqlite.js';
 import { requireService } from '../testing/services.js';
@@ -18,6 +19,8 @@ import { DEAD_LETTER_HEADERS } from './options.js';
 
 const url = process.env.AGENTWIRE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const skip = await requireService('RabbitMQ', url);
+const redisUrl = process.env.AGENTWIRE_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const skipCluster = skip ?? (await requireService('Redis', redisUrl));
 const child = fileURLToPath(new URL('./ingest-child.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'agentwire-amqp-'));
 
@@ -222,6 +225,48 @@ describe('RabbitMQ ingest', { skip }, () => {
       await gateway.close();
     }
   });
+
+  it(
+    'keeps a stream in publish order when several gateway nodes consume one queue',
+    { skip: skipCluster, timeout: 20_000 },
+    async () => {
+      const names = freshNames();
+      used.push(names);
+      const prefix = `agentwire-test:amqp-${randomBytes(4).toString('hex')}:`;
+      const nodes = await Promise.all(
+        [0, 1].map(() =>
+          createGateway({
+            port: 0,
+            logLevel: 'silent',
+            engine: { kind: 'redis', url: redisUrl, prefix },
+            amqp: { url, ...names },
+          }),
+        ),
+      );
+      try {
+        const ids = Array.from({ length: 300 }, (_, i) => `ordered-${i}`);
+        await publish(
+          names,
+          ids.map((id) => ({ routingKey: 'task:ordered', body: log(id), messageId: id })),
+        );
+        await until(
+          async () => (await nodes[1]!.engine.head('task:ordered')).head === ids.length,
+          'every message',
+        );
+        const { events } = await nodes[0]!.engine.read('task:ordered', 0, 1000);
+        assert.deepEqual(
+          events.map((e) => e.id),
+          ids,
+        );
+      } finally {
+        await Promise.all(nodes.map((n) => n.close()));
+        const redis = new Redis(redisUrl);
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      }
+    },
+  );
 
   it(
     'loses and doubles nothing when the gateway is killed with messages in flight',

@@ -124,7 +124,11 @@ export class AmqpIngest {
     await channel.bindQueue(o.deadQueue, o.deadExchange, '');
     // Rejections RabbitMQ dead-letters by itself (none today, but an operator's policy may add some)
     // land in the same dead queue as the ones this consumer publishes with a code.
-    await channel.assertQueue(o.queue, { durable: true, deadLetterExchange: o.deadExchange });
+    await channel.assertQueue(o.queue, {
+      durable: true,
+      deadLetterExchange: o.deadExchange,
+      ...(o.singleActiveConsumer && { arguments: { 'x-single-active-consumer': true } }),
+    });
     for (const key of o.bindingKeys) await channel.bindQueue(o.queue, o.exchange, key);
     await channel.prefetch(o.prefetch);
     if (this.stopped) return;

@@ -16,6 +16,13 @@ export interface AmqpIngestOptions {
   prefetch?: number;
   /** Larger messages are refused with `payload_too_large`. Default 1 MiB. */
   maxMessageBytes?: number;
+  /**
+   * Declare the queue with RabbitMQ's single active consumer (default true): one gateway node
+   * consumes at a time and another takes over when it goes, so events of one stream are stored in
+   * the order they were published. With false every node consumes at once (more throughput), and
+   * two messages of one stream may be stored in either order. Fixed when the queue is first declared.
+   */
+  singleActiveConsumer?: boolean;
 }
 
 export type ResolvedAmqpOptions = Required<AmqpIngestOptions>;
@@ -34,6 +41,7 @@ export function resolveAmqpOptions(options: AmqpIngestOptions): ResolvedAmqpOpti
     deadExchange: options.deadExchange ?? `${queue}.dlx`,
     prefetch: options.prefetch ?? 256,
     maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
+    singleActiveConsumer: options.singleActiveConsumer ?? true,
   };
 }
 
