@@ -1,5 +1,6 @@
 import type { AmqpIngestOptions } from './amqp/options.js';
 import type { LogEngine, RetentionPolicy } from './log/engine.js';
+import type { ProducerOptions } from './producers/options.js';
 import type { SocketIoOptions } from './transports/socketio.js';
 import type { TokenVerifier } from './transports/token.js';
 
@@ -60,6 +61,8 @@ export interface GatewayOptions {
   logLevel?: string;
   /** Extra static files served at / (the dashboard), if any. */
   staticDir?: string;
+  /** Producer channel timing: heartbeats, when a silent producer's tasks become orphaned, command timeouts. */
+  producers?: Partial<ProducerOptions>;
   /** Socket.IO paths and the dialect each speaks (docs/dialects.md). Default DEFAULT_SOCKETIO_PATHS. */
   socketio?: SocketIoOptions;
   /** Seed 004's live terminal: the stream a project id maps to. Default `task:{projectId}`. */

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AgentwireError, type AnyEventInput } from '@agentwire/protocol';
+import { AgentwireError, PRODUCER_PATH, type AnyEventInput, type ProducerPort } from '@agentwire/protocol';
 import { noProducerRouter, type CommandRouter } from './commands.js';
 import { DEFAULT_PORT, defaultLimits, type GatewayOptions, type Limits } from './config.js';
 import { handleApi } from './http/api.js';
@@ -10,7 +10,13 @@ import { Hub } from './hub/hub.js';
 import { Ingest, type PublishResult } from './ingest.js';
 import type { LogEngine } from './log/engine.js';
 import { openEngine } from './log/index.js';
+import { DeliveryMetrics } from './delivery-metrics.js';
 import { createLogger, type Logger } from './logger.js';
+import { connectInProcess } from './producers/in-process.js';
+import { defaultProducerOptions } from './producers/options.js';
+import { ProducerRegistry } from './producers/registry.js';
+import { ProducerRouter } from './producers/router.js';
+import { ProducerEndpoint } from './producers/ws-endpoint.js';
 import { AmqpIngest } from './amqp/consumer.js';
 import { applyRetention } from './retention.js';
 import { SnapshotService } from './snapshots.js';
@@ -23,7 +29,7 @@ import { SwarmPolling } from './transports/swarm-polling.js';
 import { SwarmTerminalTransport } from './transports/swarm-terminal.js';
 import { DEFAULT_SWARM_STREAM } from './dialects/swarm-terminal.js';
 
-export interface Gateway {
+export interface Gateway extends ProducerPort {
   /** `http://host:port` of the running gateway. */
   readonly url: string;
   /** `ws://host:port/v1/ws`, the native WebSocket endpoint. */
@@ -35,8 +41,10 @@ export interface Gateway {
   readonly limits: Limits;
   /** In-process publishing: the same validation and durability as HTTP ingest. */
   publish(stream: string, events: AnyEventInput[] | unknown[]): Promise<PublishResult>;
-  /** Routes commands from watchers; replaceable until producers attach their own channel. */
+  /** Routes commands from watchers to the producers that own the tasks (replaceable, e.g. in tests). */
   commands: CommandRouter;
+  /** The producers attached over `/v1/producer` or in-process, the tasks they own, the workers per kind. */
+  readonly producers: ProducerRegistry;
   stats(): Record<string, unknown>;
   close(): Promise<void>;
 }
@@ -55,6 +63,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const snapshots = new SnapshotService(engine);
   const hub = new Hub(engine, snapshots, limits.maxBufferedBytes);
   const ingest = new Ingest(engine, limits.maxEventsPerBatch);
+  // After the hub, so its latency samples include the fan-out (the system view charts them).
+  const metrics = new DeliveryMetrics(engine, config.kind === 'sqlite' ? config.path : undefined);
   const started = Date.now();
   let ready = false;
   let publishedEvents = 0;
@@ -68,6 +78,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logger,
     limits,
     commands: noProducerRouter,
+    producers: undefined as unknown as ProducerRegistry,
+    connectProducer: (receive, closed) => connectInProcess(producers, logger, receive, closed),
     async publish(stream, events) {
       const result = await ingest.publish(stream, events);
       publishedEvents += result.results.length;
@@ -85,6 +97,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       streams: hub.streamCount,
       publishedEvents,
       deliveredEvents: hub.deliveredEvents,
+      ...producers.stats(),
+      ...metrics.stats(),
+      watchers: hub.watcherCounts(),
       memory: process.memoryUsage().rss,
     }),
     close: async () => {},
@@ -130,6 +145,25 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const swarm = new SwarmTerminalTransport(swarmOptions);
   const swarmPolling = new SwarmPolling(swarmOptions);
 
+  // Commands reach producers through the registry: in-process, over /v1/producer, later over AMQP.
+  const producers = new ProducerRegistry({
+    engine,
+    snapshots,
+    publish: (stream, events) => gateway.publish(stream, events),
+    logger,
+    options: { ...defaultProducerOptions, ...options.producers },
+  });
+  const router = new ProducerRouter({
+    registry: producers,
+    engine,
+    snapshots,
+    publish: (stream, events) => gateway.publish(stream, events),
+    logger,
+  });
+  const producerEndpoint = new ProducerEndpoint({ registry: producers, maxFrameBytes: limits.maxBodyBytes, logger });
+  Object.assign(gateway, { producers });
+  gateway.commands = router;
+
   const ctx = {
     engine,
     ingest: { publish: gateway.publish } as Ingest,
@@ -137,6 +171,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     limits,
     isReady: () => ready,
     stats: gateway.stats,
+    commands: { dispatch: (command, sender) => gateway.commands.dispatch(command, sender) } satisfies CommandRouter,
   };
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -165,6 +200,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     const path = (req.url ?? '').split('?')[0];
     if (path === '/v1/ws') {
       ws.handleUpgrade(req, socket, head);
+      return;
+    }
+    if (path === PRODUCER_PATH) {
+      producerEndpoint.handleUpgrade(req, socket, head);
       return;
     }
     if (socketio.handleUpgrade(req, socket, head, path ?? '') || swarm.handleUpgrade(req, socket, head, path ?? '')) return;
@@ -214,9 +253,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       // First, so the messages it is storing are acknowledged while the log is still open.
       await amqp?.stop();
       await ws.close(1012, 'shutting_down');
+      router.close();
+      await producerEndpoint.close();
+      await producers.close();
       await Promise.all([socketio.close(), swarm.close()]);
       sse.close();
       polling.close();
+      metrics.close();
       hub.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -22,3 +22,5 @@ export {
   type SocketIoPath,
 } from './transports/socketio.js';
 export { acceptAnyToken, type Principal, type TokenContext, type TokenVerifier } from './transports/token.js';
+export { defaultProducerOptions, type ProducerOptions } from './producers/options.js';
+export type { ProducerRegistry } from './producers/registry.js';

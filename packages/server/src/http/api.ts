@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError, assertStreamName, assertSchema, isStreamName } from '@agentwire/protocol';
 import { Type } from '@sinclair/typebox';
+import type { CommandRouter } from '../commands.js';
 import type { Limits } from '../config.js';
 import type { Ingest } from '../ingest.js';
 import type { LogEngine } from '../log/engine.js';
@@ -17,6 +18,8 @@ export interface ApiContext {
   limits: Limits;
   isReady: () => boolean;
   stats: () => Record<string, unknown>;
+  /** The gateway's command router: a task with a `kind` is started by a worker for that kind. */
+  commands?: CommandRouter;
 }
 
 const CreateTask = Type.Object(
@@ -95,6 +98,12 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
         const body = await readJsonBody(req, ctx.limits.maxBodyBytes);
         assertSchema(CreateTask, body, 'invalid_message', 'Invalid task');
         const input = body as { title: string; taskId?: string; kind?: string; projectId?: string; input?: unknown };
+        if (input.kind !== undefined && ctx.commands) {
+          // A kind names work a worker does: the worker starts the task (or no_worker says none can).
+          const started = await ctx.commands.dispatch({ type: 'start', ...input, kind: input.kind }, {});
+          sendJson(res, 201, started);
+          return true;
+        }
         const taskId = input.taskId ?? randomUUID();
         const stream = `task:${taskId}`;
         if (!isStreamName(stream)) throw new AgentwireError('invalid_stream');

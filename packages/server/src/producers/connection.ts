@@ -1,0 +1,87 @@
+import { AgentwireError, parseProducerOp, type GatewayOp } from '@agentwire/protocol';
+import type { Logger } from '../logger.js';
+import type { ProducerLink } from './link.js';
+import type { ProducerRegistry } from './registry.js';
+import type { ProducerSession } from './session.js';
+
+/**
+ * One producer connection, whatever carries it: parses each op at the boundary, insists on `hello`
+ * first, and turns the rest into registry calls. Nothing a producer sends can throw past here; a
+ * bad op is answered with an `error` op and, before `hello`, ends the connection.
+ */
+export class ProducerConnection {
+  private session: ProducerSession | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly registry: ProducerRegistry,
+    private readonly link: ProducerLink,
+    private readonly logger: Logger,
+  ) {}
+
+  receive(value: unknown): void {
+    if (this.ended) return;
+    try {
+      const op = parseProducerOp(value);
+      const session = this.session;
+      if (!session) {
+        if (op.op !== 'hello')
+          throw new AgentwireError('invalid_message', 'The first op on a producer channel must be hello.');
+        this.session = this.registry.attach(op, this.link);
+        return;
+      }
+      this.registry.touch(session);
+      switch (op.op) {
+        case 'hello':
+          throw new AgentwireError('invalid_message', 'hello was already received on this connection.');
+        case 'ping':
+          this.link.send({ op: 'pong', time: Date.now() });
+          return;
+        case 'claim':
+          this.registry.claim(session, op.streams);
+          return;
+        case 'worker':
+          this.registry.setWorker(session, op.kinds, op.capacity);
+          return;
+        case 'ack':
+          this.registry.ack(session, op.id, op.result);
+          return;
+        case 'reject':
+          this.registry.reject(session, op.id, op.code, op.message);
+          return;
+        case 'bye':
+          this.registry.bye(session);
+          this.end();
+          return;
+      }
+    } catch (err) {
+      this.refuse(err);
+    }
+  }
+
+  /** The transport closed under us. */
+  closed(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.session) this.registry.detach(this.session, this.link);
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.link.close(1000, 'bye');
+  }
+
+  private refuse(err: unknown): void {
+    const e = err instanceof AgentwireError ? err : new AgentwireError('internal');
+    if (!(err instanceof AgentwireError))
+      this.logger.error({ err }, 'unexpected error on a producer channel');
+    const op: GatewayOp = { op: 'error', code: e.code, message: e.message };
+    if (e.details !== undefined) op.details = e.details;
+    this.link.send(op);
+    if (!this.session) {
+      // Without a hello there is no producer to keep the connection for.
+      this.ended = true;
+      this.link.close(e.closeCode, e.code);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import { DeliveryQueue } from './delivery.js';
+import type { ProducerLink } from './link.js';
+
+/**
+ * What the gateway knows about one producer. It outlives the producer's connections: a producer
+ * that drops and comes back within `orphanAfterMs` finds its tasks and its queued commands here.
+ */
+export class ProducerSession {
+  readonly queue = new DeliveryQueue();
+  /** Task streams this producer owns. */
+  readonly streams = new Set<string>();
+  kinds: readonly string[] = [];
+  capacity: number | undefined;
+  name: string | undefined;
+  link: ProducerLink | undefined;
+  lastSeen: number;
+  readonly connectedAt: number;
+
+  constructor(
+    readonly id: string,
+    now: number,
+  ) {
+    this.lastSeen = now;
+    this.connectedAt = now;
+  }
+
+  get connected(): boolean {
+    return this.link !== undefined;
+  }
+
+  /** Tasks running plus starts on their way: what load sharing compares. */
+  get load(): number {
+    return this.streams.size + this.queue.countStarts();
+  }
+
+  /** Whether this producer takes another task of `kind` now. */
+  accepts(kind: string): boolean {
+    return (
+      this.connected &&
+      this.kinds.includes(kind) &&
+      (this.capacity === undefined || this.load < this.capacity)
+    );
+  }
+
+  describe(): Record<string, unknown> {
+    return {
+      producerId: this.id,
+      ...(this.name !== undefined && { name: this.name }),
+      connected: this.connected,
+      tasks: this.streams.size,
+      kinds: this.kinds,
+      ...(this.capacity !== undefined && { capacity: this.capacity }),
+      queued: this.queue.size,
+      lastSeen: this.lastSeen,
+    };
+  }
+}
