@@ -150,6 +150,16 @@ export class Hub {
     this.patterns.delete(sub);
   }
 
+  /** Subscribers per stream, for at most `limit` streams: who watches what (the dashboard's presence). */
+  watcherCounts(limit = 1_000): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [stream, subs] of this.streams) {
+      if (limit-- <= 0) break;
+      out[stream] = subs.size;
+    }
+    return out;
+  }
+
   close(): void {
     this.unlisten();
     for (const sub of this.patterns) sub.closed = true;
