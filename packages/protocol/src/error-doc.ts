@@ -11,7 +11,7 @@ export const errorAdvice: Record<ErrorCode, string> = {
   bad_encoding: 'Fix the sender: send text frames as UTF-8. The connection is closed; reconnect.',
   invalid_message:
     'Fix the message; `details.path` points at the offending field. Frames are objects with an `op`, no extra properties.',
-  unknown_op: 'Use one of `subscribe`, `unsubscribe`, `command`, `ping`. Do not retry unchanged.',
+  unknown_op: 'Use one of `subscribe`, `unsubscribe`, `command`, `ping`, `auth`. Do not retry unchanged.',
   invalid_stream:
     'Use `kind:id` (`task:42`, `project:acme`) or `system`; see the naming rule in protocol.md.',
   invalid_since:
@@ -29,13 +29,16 @@ export const errorAdvice: Record<ErrorCode, string> = {
     'Nothing to do: the existing subscription stays. To move its position, `unsubscribe` then `subscribe`.',
   not_subscribed: 'Nothing to do: there was no subscription to end.',
   too_many_subscriptions: 'Unsubscribe from streams you no longer need, or open another connection.',
-  too_many_connections: 'Reconnect later with backoff; share one connection across subscriptions.',
-  rate_limited: 'Slow down and retry after a backoff.',
+  too_many_connections:
+    'Close another connection of the same user first, or reconnect later with backoff; share one connection across subscriptions.',
+  rate_limited:
+    'Slow down and retry after a backoff. The message was dropped; a connection that keeps flooding is closed with this code.',
   slow_consumer:
     'Reconnect and resubscribe with `since` set to the last event you processed; read frames faster or subscribe to fewer streams.',
-  unauthorized: 'Send credentials, or obtain new ones, then retry.',
-  token_expired: 'Refresh the token and reconnect.',
-  forbidden: 'Do not retry: the credentials lack access to this stream or action.',
+  unauthorized: 'Send credentials (a token or an API key), or obtain new ones, then retry.',
+  token_expired:
+    'Get a fresh token and reconnect; on the native WebSocket send it with `auth` before expiry to keep the connection.',
+  forbidden: 'Do not retry: the credentials lack access to this stream, action or origin.',
   question_closed: 'Do not retry: refresh the task state; someone else answered or the question timed out.',
   invalid_answer: 'Answer with one of the question `options`, or a value matching its `schema`.',
   no_worker: 'Retry later, or start a worker for this task kind.',

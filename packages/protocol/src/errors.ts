@@ -20,8 +20,9 @@ export const errorCodes = {
   already_subscribed: { status: 409, close: 4409, message: 'Already subscribed to this stream.' },
   not_subscribed: { status: 409, close: 4409, message: 'Not subscribed to this stream.' },
   too_many_subscriptions: { status: 429, close: 4429, message: 'Subscription limit reached.' },
-  too_many_connections: { status: 429, close: 4429, message: 'Connection limit reached.' },
-  rate_limited: { status: 429, close: 4429, message: 'Too many messages; slow down.' },
+  // Distinct close codes (4429 is too_many_subscriptions') so a client can tell why it was closed.
+  too_many_connections: { status: 429, close: 4430, message: 'Connection limit reached.' },
+  rate_limited: { status: 429, close: 4431, message: 'Too many messages; slow down.' },
   slow_consumer: { status: 503, close: 4008, message: 'The client did not keep up; resume from the last seq.' },
   unauthorized: { status: 401, close: 4401, message: 'Authentication required.' },
   token_expired: { status: 401, close: 4402, message: 'The token has expired.' },

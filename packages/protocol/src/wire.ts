@@ -32,11 +32,19 @@ export const CommandOp = Type.Object(
   { additionalProperties: false },
 );
 export const PingOp = Type.Object({ op: Type.Literal('ping'), ref: Ref }, { additionalProperties: false });
+/**
+ * Presents a token on an open connection: first, instead of putting it in the URL, and again before
+ * it expires, so a long-lived connection keeps its subscriptions and position (docs/security.md).
+ */
+export const AuthOp = Type.Object(
+  { op: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 16_384 }), ref: Ref },
+  { additionalProperties: false },
+);
 
-export const ClientOpSchema = Type.Union([SubscribeOp, UnsubscribeOp, CommandOp, PingOp], { $id: 'ClientOp' });
+export const ClientOpSchema = Type.Union([SubscribeOp, UnsubscribeOp, CommandOp, PingOp, AuthOp], { $id: 'ClientOp' });
 export type ClientOp = Static<typeof ClientOpSchema>;
 export type SubscribeOp = Static<typeof SubscribeOp>;
-export const clientOpNames = ['subscribe', 'unsubscribe', 'command', 'ping'] as const;
+export const clientOpNames = ['subscribe', 'unsubscribe', 'command', 'ping', 'auth'] as const;
 
 // ---- server → client -------------------------------------------------------------------------
 export interface HelloOp {
@@ -89,7 +97,25 @@ export interface PongOp {
   ref?: string;
   time: number;
 }
-export type ServerOp = HelloOp | EventOp | EventsOp | SubscribedOp | UnsubscribedOp | AckOp | ErrorOp | PongOp;
+/** A token presented with `auth` was accepted; the connection now acts as `subject`. */
+export interface AuthenticatedOp {
+  op: 'authenticated';
+  subject: string;
+  role: string;
+  /** When the token expires (ms since the Unix epoch): send a fresh one with `auth` before then. */
+  expiresAt?: number;
+  ref?: string;
+}
+export type ServerOp =
+  | HelloOp
+  | EventOp
+  | EventsOp
+  | SubscribedOp
+  | UnsubscribedOp
+  | AckOp
+  | ErrorOp
+  | PongOp
+  | AuthenticatedOp;
 
 /** Loose runtime schema for server frames, used by clients at their boundary. */
 export const ServerOpSchema = Type.Union(
@@ -122,6 +148,13 @@ export const ServerOpSchema = Type.Union(
       details: Type.Optional(Type.Unknown()),
     }),
     Type.Object({ op: Type.Literal('pong'), ref: Ref, time: Type.Number() }),
+    Type.Object({
+      op: Type.Literal('authenticated'),
+      subject: Type.String(),
+      role: Type.String(),
+      expiresAt: Type.Optional(Type.Number()),
+      ref: Ref,
+    }),
   ],
   { $id: 'ServerOp' },
 );
