@@ -36,20 +36,32 @@ export function cachedTextFrame(text: string): Buffer {
   return lastFrame!;
 }
 
-// Sockets written to in this turn, uncorked together once it ends: a subscriber that gets several
-// frames in one turn (a group commit of many appends, several streams) gets them in one syscall.
+// Sockets with frames waiting, uncorked together: a subscriber that gets several frames before
+// the flush (a group commit of many appends, several streams, a burst) gets them in one syscall.
+// Writes are the cost that bounds fan-out (one syscall per subscriber per flush), so flushes are
+// spaced at least FLUSH_GAP_MS apart: an idle gateway flushes at the end of the turn, a busy one
+// lets events that arrive within the gap share each subscriber's write.
+const FLUSH_GAP_MS = 4;
 const corked: Socket[] = [];
+let lastFlush = -Infinity;
 
 function uncorkAll(): void {
+  lastFlush = performance.now();
   for (const socket of corked) socket.uncork();
   corked.length = 0;
 }
 
-/** Writes `frame` to `socket`, coalescing with whatever else the socket gets in this turn. */
+function scheduleFlush(): void {
+  const wait = lastFlush + FLUSH_GAP_MS - performance.now();
+  if (wait <= 0) process.nextTick(uncorkAll);
+  else setTimeout(uncorkAll, wait);
+}
+
+/** Writes `frame` to `socket`, to leave with whatever else the socket gets before the next flush. */
 export function writeCorked(socket: Socket, frame: Buffer): void {
   if (socket.writableCorked === 0) {
     socket.cork();
-    if (corked.push(socket) === 1) process.nextTick(uncorkAll);
+    if (corked.push(socket) === 1) scheduleFlush();
   }
   socket.write(frame);
 }
