@@ -1,0 +1,160 @@
+/** The dashboard's pure parts, in Node: line rendering, filters, exports, timeline layout, rates. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { reduceTaskEvents, type AnyEnvelope } from '@agentwire/protocol';
+import { IncrementalFilter } from '../src/lib/incremental-filter.js';
+import { taskTiming } from '../src/lib/progress.js';
+import { toSample } from '../src/lib/stats-series.js';
+import { exportLines } from '../src/lib/terminal-export.js';
+import { isFiltering, lineMatcher, showAll } from '../src/lib/terminal-filter.js';
+import { toTerminalLine } from '../src/lib/terminal-line.js';
+import { layoutTimeline, tickStep } from '../src/lib/timeline-layout.js';
+
+let seq = 0;
+const T0 = 1_700_000_000_000;
+function ev(type: string, data: unknown, time = T0 + seq * 100): AnyEnvelope {
+  seq++;
+  return { stream: 'task:t', seq, epoch: 'e1', id: `id${seq}`, type, time, data } as AnyEnvelope;
+}
+
+test('every event becomes one terminal line with a level, an agent and searchable text', () => {
+  seq = 0;
+  const lines = [
+    ev('task:start', { taskId: 't', title: 'Research' }),
+    ev('log:entry', { level: 'warn', message: 'slow source', agentId: 'a1', fields: { ms: 900 } }),
+    ev('tool:failed', {
+      callId: 'c1',
+      tool: 'fetch',
+      agentId: 'a1',
+      error: { message: 'timeout' },
+      retryable: true,
+    }),
+    ev('tool:failed', { callId: 'c2', tool: 'fetch', error: { message: 'gone' } }),
+    ev('message:delta', { messageId: 'm', delta: 'tok' }),
+    ev('question:asked', { questionId: 'q', prompt: 'Which?' }),
+    ev('some:future-type', { x: 1 }),
+  ].map(toTerminalLine);
+  assert.deepEqual(
+    lines.map((l) => [l.level, l.family, l.agentId]),
+    [
+      ['info', 'task', undefined],
+      ['warn', 'log', 'a1'],
+      ['warn', 'tool', 'a1'],
+      ['error', 'tool', undefined],
+      ['trace', 'message', undefined],
+      ['warn', 'question', undefined],
+      ['info', 'some', undefined],
+    ],
+  );
+  assert.equal(lines[1]!.text, 'slow source {"ms":900}');
+  assert.match(lines[2]!.text, /fetch failed: timeout \(will retry\)/);
+  assert.ok(lines[1]!.haystack.includes('slow source') && lines[1]!.haystack.includes('log:entry'));
+});
+
+test('filters combine level, type family, agent and case-insensitive search', () => {
+  seq = 0;
+  const lines = [
+    ev('log:entry', { level: 'debug', message: 'Detail', agentId: 'a1' }),
+    ev('log:entry', { level: 'error', message: 'Broken PIPE', agentId: 'a2' }),
+    ev('tool:executing', { callId: 'c', tool: 'search', agentId: 'a1' }),
+  ].map(toTerminalLine);
+  const pick = (f: Partial<typeof showAll>) =>
+    lines.filter(lineMatcher({ ...showAll, ...f })).map((l) => l.seq);
+  assert.deepEqual(pick({}), [1, 2, 3]);
+  assert.equal(isFiltering(showAll), false);
+  assert.deepEqual(pick({ minLevel: 'info' }), [2, 3]);
+  assert.deepEqual(pick({ hiddenFamilies: new Set(['tool']) }), [1, 2]);
+  assert.deepEqual(pick({ agentId: 'a1' }), [1, 3]);
+  assert.deepEqual(pick({ search: 'broken pipe' }), [2]);
+  assert.deepEqual(pick({ search: 'SEARCH', agentId: 'a1' }), [3]);
+});
+
+test('exports: JSON is the envelopes, CSV is RFC 4180, TXT one line per event', () => {
+  seq = 0;
+  const events = [
+    ev('log:entry', { level: 'info', message: 'a "quoted", comma\nand newline' }),
+    ev('task:complete', {}),
+  ];
+  const lines = events.map(toTerminalLine);
+  assert.deepEqual(JSON.parse(exportLines(lines, 'json')), events);
+  const csv = exportLines(lines, 'csv');
+  assert.ok(csv.startsWith('seq,time,type,level,agent,message\r\n1,'));
+  assert.ok(csv.includes('"a ""quoted"", comma\nand newline"'));
+  const txt = exportLines(lines, 'txt').split('\n').filter(Boolean);
+  assert.equal(txt.length, 2);
+  assert.match(txt[0]!, /^\d{4}-\d\d-\d\dT.* #1 INFO {2}log:entry a "quoted", comma and newline$/);
+});
+
+test('the incremental filter only tests appended lines, and rescans after a trim or a new predicate', () => {
+  let calls = 0;
+  const even = (n: number) => (calls++, n % 2 === 0);
+  const f = new IncrementalFilter<number>();
+  const a = [1, 2, 3, 4];
+  assert.deepEqual(f.apply(a, even), [2, 4]);
+  assert.equal(calls, 4);
+  assert.deepEqual(f.apply([...a, 5, 6], even), [2, 4, 6]);
+  assert.equal(calls, 6, 'only the two new items');
+  assert.deepEqual(f.apply([3, 4, 5, 6], even), [4, 6], 'trimmed front: rescanned');
+  const odd = (n: number) => n % 2 === 1;
+  assert.deepEqual(f.apply([3, 4, 5, 6], odd), [3, 5]);
+});
+
+test('the timeline has one lane per agent, parallel calls stacked, running calls up to now', () => {
+  seq = 0;
+  const state = reduceTaskEvents([
+    ev('task:start', { taskId: 't', title: 'T' }, T0),
+    ev('agent:spawned', { agentId: 'a', name: 'alpha' }, T0 + 100),
+    ev('agent:spawned', { agentId: 'b', name: 'beta', model: 'm' }, T0 + 200),
+    ev('tool:executing', { callId: 'c1', tool: 'search', agentId: 'a' }, T0 + 1_000),
+    ev('tool:executing', { callId: 'c2', tool: 'fetch', agentId: 'a' }, T0 + 1_500),
+    ev('tool:complete', { callId: 'c1' }, T0 + 2_000),
+    ev('tool:executing', { callId: 'c3', tool: 'lonely' }, T0 + 2_500),
+  ])!;
+  const layout = layoutTimeline(state, T0 + 5_000);
+  assert.deepEqual(
+    layout.lanes.map((l) => [l.label, l.rows, l.bars.map((b) => [b.tool, b.row, b.status, b.end - b.start])]),
+    [
+      [
+        'alpha',
+        2,
+        [
+          ['search', 0, 'completed', 1_000],
+          ['fetch', 1, 'running', 3_500],
+        ],
+      ],
+      ['beta', 1, []],
+      ['task', 1, [['lonely', 0, 'running', 2_500]]],
+    ],
+  );
+  assert.equal(layout.start, T0);
+  assert.equal(layout.end, T0 + 5_000);
+  assert.equal(tickStep(60_000, 8), 10_000);
+  assert.equal(tickStep(5_000, 8), 1_000);
+});
+
+test('remaining time comes from progress once there is some, from the estimate before', () => {
+  const base = { createdAt: 0, startedAt: 0, status: 'running' as const, estimatedMs: 10_000 };
+  assert.equal(taskTiming({ ...base }, 4_000).remainingMs, 6_000);
+  assert.equal(taskTiming({ ...base, progress: { percent: 25 } }, 4_000).remainingMs, 12_000);
+  assert.equal(taskTiming({ ...base, status: 'completed', endedAt: 9_000 }, 20_000).elapsedMs, 9_000);
+  assert.equal(taskTiming({ ...base, status: 'completed', endedAt: 9_000 }, 20_000).remainingMs, undefined);
+});
+
+test('chart samples turn counters into rates and treat a counter reset as unknown', () => {
+  const first = toSample(undefined, 1_000, {
+    publishedEvents: 100,
+    deliveredEvents: 300,
+    connections: 2,
+    sseConnections: 1,
+  });
+  assert.equal(first.eventsInPerSec, undefined);
+  assert.equal(first.connections, 3);
+  const second = toSample({ at: 1_000, stats: { publishedEvents: 100, deliveredEvents: 300 } }, 3_000, {
+    publishedEvents: 140,
+    deliveredEvents: 420,
+  });
+  assert.equal(second.eventsInPerSec, 20);
+  assert.equal(second.eventsOutPerSec, 60);
+  const restarted = toSample({ at: 3_000, stats: { publishedEvents: 140 } }, 4_000, { publishedEvents: 5 });
+  assert.equal(restarted.eventsInPerSec, undefined);
+});
