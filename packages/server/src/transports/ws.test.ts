@@ -107,7 +107,7 @@ describe('native WebSocket transport', () => {
       [{ op: 'subscribe', stream: 'task:x', since: { seq: -1 } }, 'invalid_since'],
       [{ op: 'subscribe', stream: 'task:x', since: { seq: 'a' } }, 'invalid_since'],
       [{ op: 'unsubscribe', stream: 'task:never' }, 'not_subscribed'],
-      [{ op: 'command', ref: 'c', command: { type: 'cancel', stream: 'task:x' } }, 'no_producer'],
+      [{ op: 'command', ref: 'c', command: { type: 'cancel', stream: 'task:x' } }, 'not_found'],
     ];
     for (const [input, code] of cases) {
       const before = p.frames.length;
