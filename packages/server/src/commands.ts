@@ -1,9 +1,12 @@
 import { AgentwireError, type Command } from '@agentwire/protocol';
+import type { AuthPrincipal } from './auth/principal.js';
 
 /** Who sent a command, for the events that record its effect. */
 export interface CommandSender {
   subject?: string;
   connection?: string;
+  /** Who sent it, as authenticated; the gateway checks the command against it before routing. */
+  principal?: AuthPrincipal;
 }
 
 /**

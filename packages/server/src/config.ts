@@ -1,4 +1,5 @@
 import type { AmqpIngestOptions } from './amqp/options.js';
+import type { AuthOptions } from './auth/options.js';
 import type { LogEngine, RetentionPolicy } from './log/engine.js';
 import type { ProducerOptions } from './producers/options.js';
 import type { SocketIoOptions } from './transports/socketio.js';
@@ -31,6 +32,18 @@ export interface Limits {
   sseHeartbeatMs: number;
   /** The `retry:` hint sent to SSE clients: how long a browser waits before reconnecting, in ms. */
   sseRetryMs: number;
+  /** Concurrent connections (WebSocket, Socket.IO, SSE) per authenticated user on one node; 0 = no limit. */
+  maxConnectionsPerUser: number;
+  /** Sustained inbound messages per second per connection (token bucket); 0 = no limit. */
+  maxMessagesPerSecond: number;
+  /** Messages a connection may send in one burst before `maxMessagesPerSecond` applies. */
+  messageBurst: number;
+  /** Dropped messages, without a quiet second between them, after which a flooding connection is closed (4431). */
+  rateLimitCloseAfter: number;
+  /** Events per second each authenticated producer may ingest over HTTP; 0 = no limit. */
+  maxIngestEventsPerSecond: number;
+  /** Events a producer may ingest in one burst before `maxIngestEventsPerSecond` applies. */
+  ingestBurst: number;
 }
 
 export const defaultLimits: Limits = {
@@ -43,6 +56,12 @@ export const defaultLimits: Limits = {
   maxPollWaitMs: 25_000,
   sseHeartbeatMs: 15_000,
   sseRetryMs: 1_000,
+  maxConnectionsPerUser: 5,
+  maxMessagesPerSecond: 100,
+  messageBurst: 100,
+  rateLimitCloseAfter: 1_000,
+  maxIngestEventsPerSecond: 2_000,
+  ingestBurst: 10_000,
 };
 
 export interface GatewayOptions {
@@ -61,6 +80,8 @@ export interface GatewayOptions {
   logLevel?: string;
   /** Extra static files served at / (the dashboard), if any. */
   staticDir?: string;
+  /** Consume producers' events from RabbitMQ (seed 002's `agent.events` exchange by default). */
+  amqp?: AmqpIngestOptions;
   /** Producer channel timing: heartbeats, when a silent producer's tasks become orphaned, command timeouts. */
   producers?: Partial<ProducerOptions>;
   /** Socket.IO paths and the dialect each speaks (docs/dialects.md). Default DEFAULT_SOCKETIO_PATHS. */
@@ -72,8 +93,17 @@ export interface GatewayOptions {
    * record them, until the gateway's auth verifies them.
    */
   verifyDialectToken?: TokenVerifier;
-  /** Consume producers' events from RabbitMQ (seed 002's `agent.events` exchange by default). */
-  amqp?: AmqpIngestOptions;
+  /**
+   * Authentication and authorization for every transport (docs/security.md). Without it the gateway
+   * is open: fine in tests and behind your own auth, never on a network. `agentwire serve` sets it
+   * unless started with `--insecure`. With it, `verifyDialectToken` is not used.
+   */
+  auth?: AuthOptions;
+  /**
+   * Origins (`https://app.example.com`) whose pages may open WebSockets, Socket.IO and CORS
+   * requests; `*` allows any. Default: the gateway's own origin and any localhost origin.
+   */
+  allowedOrigins?: string[];
 }
 
 export const DEFAULT_PORT = 7070;

@@ -1,6 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { AgentwireError, PRODUCER_PATH, type AnyEventInput, type ProducerPort } from '@agentwire/protocol';
+import { Ownership } from './auth/ownership.js';
+import { Security } from './auth/security.js';
 import { noProducerRouter, type CommandRouter } from './commands.js';
 import { DEFAULT_PORT, defaultLimits, type GatewayOptions, type Limits } from './config.js';
 import { handleApi } from './http/api.js';
@@ -16,6 +19,9 @@ import { connectInProcess } from './producers/in-process.js';
 import { defaultProducerOptions } from './producers/options.js';
 import { ProducerRegistry } from './producers/registry.js';
 import { ProducerRouter } from './producers/router.js';
+import { Cluster } from './cluster/cluster.js';
+import { HttpDrain } from './http/drain.js';
+import { RedisEngine } from './log/redis.js';
 import { ProducerEndpoint } from './producers/ws-endpoint.js';
 import { AmqpIngest } from './amqp/consumer.js';
 import { applyRetention } from './retention.js';
@@ -45,8 +51,21 @@ export interface Gateway extends ProducerPort {
   commands: CommandRouter;
   /** The producers attached over `/v1/producer` or in-process, the tasks they own, the workers per kind. */
   readonly producers: ProducerRegistry;
+  /** With the Redis engine: presence, task ownership and commands across the gateway nodes. */
+  readonly cluster: Cluster | undefined;
   stats(): Record<string, unknown>;
-  close(): Promise<void>;
+  /**
+   * Graceful shutdown: /readyz fails first (for `drainDelayMs`, default 0, while everything else
+   * still works, so a load balancer stops sending clients), then new requests get 503
+   * `shutting_down`, clients are told to reconnect elsewhere (WebSocket close 1012), requests in
+   * flight get up to `graceMs` (default 10 s) to finish, and the log is flushed and closed.
+   */
+  close(options?: GatewayCloseOptions): Promise<void>;
+}
+
+export interface GatewayCloseOptions {
+  drainDelayMs?: number;
+  graceMs?: number;
 }
 
 /** Starts a gateway: log engine, hub, HTTP API and WebSocket transport on one port. */
@@ -61,7 +80,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
           onConnectionError: (err) => logger.warn({ err: err.message }, 'log storage connection error'),
         });
   const snapshots = new SnapshotService(engine);
+  // Before the hub, so a task's project is known by the time its events are fanned out.
+  const ownership = new Ownership(engine, snapshots);
+  const security = new Security({ auth: options.auth, allowedOrigins: options.allowedOrigins, limits, ownership, logger });
   const hub = new Hub(engine, snapshots, limits.maxBufferedBytes);
+  if (security.enabled) {
+    // Every subscription on every transport and dialect passes this one check (docs/security.md).
+    hub.guard = security.guardRead;
+    hub.patternFilter = security.filterPattern;
+  }
   const ingest = new Ingest(engine, limits.maxEventsPerBatch);
   // After the hub, so its latency samples include the fan-out (the system view charts them).
   const metrics = new DeliveryMetrics(engine, config.kind === 'sqlite' ? config.path : undefined);
@@ -101,36 +128,45 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       ...metrics.stats(),
       watchers: hub.watcherCounts(),
       memory: process.memoryUsage().rss,
+      ...(cluster && { cluster: cluster.stats() }),
     }),
     close: async () => {},
   };
 
+  // Every watcher's command, from every transport, is checked here before it is routed.
+  const commands: CommandRouter = {
+    dispatch: async (command, sender) => {
+      await security.authorizeCommand(command, sender);
+      return gateway.commands.dispatch(command, sender);
+    },
+  };
   const ws = new WsTransport({
     hub,
-    commands: { dispatch: (command, sender) => gateway.commands.dispatch(command, sender) },
+    commands,
     limits,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     logger,
+    security,
   });
 
   // Per-stream HTTP transports and commands for clients without a WebSocket.
-  const sse = new SseTransport({ hub, limits, logger });
-  const polling = new PollingTransport({ hub, limits, logger });
-  const httpCommands = new HttpCommands({
-    commands: { dispatch: (command, sender) => gateway.commands.dispatch(command, sender) },
-    maxBodyBytes: limits.maxBodyBytes,
-  });
+  const sse = new SseTransport({ hub, limits, logger, security });
+  const polling = new PollingTransport({ hub, limits, logger, security });
+  const httpCommands = new HttpCommands({ commands, maxBodyBytes: limits.maxBodyBytes, security });
+  // With auth, dialect tokens are verified like every other credential; without, as configured.
+  const verifyToken = security.enabled ? security.verifyToken : options.verifyDialectToken;
 
   // Socket.IO (native and seed dialects) and seed 004's terminal, on the same port (docs/dialects.md).
   const socketio = new SocketIoTransport({
     hub,
     snapshots,
-    commands: { dispatch: (command, sender) => gateway.commands.dispatch(command, sender) },
+    commands,
     limits,
     logger,
+    security,
     paths: options.socketio?.paths ?? DEFAULT_SOCKETIO_PATHS,
     ...(options.socketio?.corsOrigin !== undefined && { corsOrigin: options.socketio.corsOrigin }),
-    ...(options.verifyDialectToken && { verifyToken: options.verifyDialectToken }),
+    ...(verifyToken && { verifyToken }),
   });
   const swarmOptions = {
     hub,
@@ -140,7 +176,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logger,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     streamTemplate: options.swarmTerminal?.stream ?? DEFAULT_SWARM_STREAM,
-    ...(options.verifyDialectToken && { verifyToken: options.verifyDialectToken }),
+    security,
+    ...(verifyToken && { verifyToken }),
   };
   const swarm = new SwarmTerminalTransport(swarmOptions);
   const swarmPolling = new SwarmPolling(swarmOptions);
@@ -153,15 +190,46 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logger,
     options: { ...defaultProducerOptions, ...options.producers },
   });
+  // With several nodes on one Redis, a command may be for a producer connected to another node.
+  let cluster: Cluster | undefined;
+  if (config.kind === 'redis') {
+    try {
+      cluster = await Cluster.open({
+        url: config.url,
+        prefix: engine instanceof RedisEngine ? engine.prefix : (config.prefix ?? 'agentwire:'),
+        ...(engine instanceof RedisEngine && { nodeId: engine.nodeId }),
+        registry: producers,
+        producerOptions: producers.options,
+        logger,
+        report: () => ({
+          connections: {
+            websocket: ws.connectionCount,
+            socketio: socketio.connectionCount,
+            swarmTerminal: swarm.connectionCount,
+            sse: sse.connectionCount,
+            polls: polling.pendingCount,
+          },
+          subscriptions: hub.subscriptionCount,
+          producers: producerEndpoint.connectionCount,
+          watchers: hub.watcherCounts(),
+          workers: producers.workers(),
+        }),
+      });
+    } catch (err) {
+      await producers.close();
+      await engine.close();
+      throw err;
+    }
+  }
   const router = new ProducerRouter({
-    registry: producers,
+    registry: cluster?.producers ?? producers,
     engine,
     snapshots,
     publish: (stream, events) => gateway.publish(stream, events),
     logger,
   });
   const producerEndpoint = new ProducerEndpoint({ registry: producers, maxFrameBytes: limits.maxBodyBytes, logger });
-  Object.assign(gateway, { producers });
+  Object.assign(gateway, { producers, cluster });
   gateway.commands = router;
 
   const ctx = {
@@ -171,9 +239,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     limits,
     isReady: () => ready,
     stats: gateway.stats,
-    commands: { dispatch: (command, sender) => gateway.commands.dispatch(command, sender) } satisfies CommandRouter,
+    commands,
+    security,
   };
 
+  const drain = new HttpDrain();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let url: URL;
     try {
@@ -182,6 +252,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       sendError(res, new AgentwireError('not_found', 'Malformed URL.'));
       return;
     }
+    if (!drain.admit(req, res, url.pathname)) return;
+    // Pages from origins not allowed get nothing; allowed ones get CORS headers (docs/security.md).
+    if (!security.origins.allows(req)) {
+      sendError(res, new AgentwireError('forbidden', 'This origin is not allowed.'));
+      return;
+    }
+    if (security.origins.cors(req, res)) return;
     if (sse.handle(req, res, url) || polling.handle(req, res, url) || httpCommands.handle(req, res, url)) return;
     if (socketio.handleRequest(req, res, url) || swarmPolling.handleRequest(req, res, url)) return;
     handleApi(ctx, req, res, url)
@@ -198,12 +275,24 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];
+    // Cross-site WebSocket hijacking: a page from another origin cannot open any of our sockets.
+    if (!security.origins.allows(req)) {
+      refuseUpgrade(socket, new AgentwireError('forbidden', 'This origin is not allowed.'));
+      return;
+    }
     if (path === '/v1/ws') {
       ws.handleUpgrade(req, socket, head);
       return;
     }
     if (path === PRODUCER_PATH) {
-      producerEndpoint.handleUpgrade(req, socket, head);
+      // Producers authenticate separately: an API key or a token with the publish scope.
+      security
+        .authenticate(security.credentialOf(req, new URL(req.url ?? '/', 'http://localhost')))
+        .then((p) => {
+          if (!p.publish) throw new AgentwireError('forbidden', 'The producer channel needs a producer credential.');
+          producerEndpoint.handleUpgrade(req, socket, head);
+        })
+        .catch((err: unknown) => refuseUpgrade(socket, err));
       return;
     }
     if (socketio.handleUpgrade(req, socket, head, path ?? '') || swarm.handleUpgrade(req, socket, head, path ?? '')) return;
@@ -246,10 +335,17 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   ready = true;
 
   let closing: Promise<void> | undefined;
-  gateway.close = () =>
+  gateway.close = (closeOptions = {}) =>
     (closing ??= (async () => {
       ready = false;
       clearInterval(retentionTimer);
+      const { drainDelayMs = 0, graceMs = 10_000 } = closeOptions;
+      // Readiness fails first, while everything still works: a load balancer stops routing here.
+      if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
+      // Then no new connections (clients are refused at once and try another node), and new
+      // requests on kept-alive connections get 503 shutting_down.
+      drain.begin();
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       // First, so the messages it is storing are acknowledged while the log is still open.
       await amqp?.stop();
       await ws.close(1012, 'shutting_down');
@@ -259,12 +355,16 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       await Promise.all([socketio.close(), swarm.close()]);
       sse.close();
       polling.close();
+      // Requests in flight (an ingest batch being committed) finish while the log is open.
+      if (!(await drain.settled(graceMs)))
+        logger.warn({ requests: drain.requestsInFlight }, 'closing with HTTP requests still in flight');
       metrics.close();
       hub.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      ownership.close();
+      await cluster?.close();
+      server.closeAllConnections();
+      await stopped;
+      // Flushes: every append issued before is committed (and delivered) before it returns.
       await engine.close();
     })());
   if (amqp) {
@@ -276,4 +376,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     }
   }
   return gateway;
+}
+
+/** Refuses an upgrade with the registry's HTTP status and the typed error as the body. */
+function refuseUpgrade(socket: Duplex, err: unknown): void {
+  const e = err instanceof AgentwireError ? err : new AgentwireError('internal');
+  const body = JSON.stringify({ error: e.toJSON() });
+  if (!socket.writable) return;
+  socket.end(
+    `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}\r\nConnection: close\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

@@ -51,11 +51,13 @@ export interface TaskQuery {
   status?: string;
   projectId?: string;
   limit: number;
+  /** Rows the caller may see (docs/security.md); the others are skipped, not counted. */
+  visible?: (summary: TaskSummary) => boolean;
 }
 
 /** The task list, newest activity first, built from the log's stream index and the snapshots. */
 export async function listTasks(engine: LogEngine, snapshots: SnapshotService, query: TaskQuery): Promise<TaskSummary[]> {
-  const filtered = query.status !== undefined || query.projectId !== undefined;
+  const filtered = query.status !== undefined || query.projectId !== undefined || query.visible !== undefined;
   const streams = await engine.listStreams({ prefix: 'task:', limit: filtered ? Math.max(query.limit * 5, 500) : query.limit });
   const out: TaskSummary[] = [];
   for (const info of streams) {
@@ -64,7 +66,9 @@ export async function listTasks(engine: LogEngine, snapshots: SnapshotService, q
     if (!snap.state) continue;
     if (query.status !== undefined && snap.state.status !== query.status) continue;
     if (query.projectId !== undefined && snap.state.projectId !== query.projectId) continue;
-    out.push(summarize(snap.state));
+    const summary = summarize(snap.state);
+    if (query.visible && !query.visible(summary)) continue;
+    out.push(summary);
     if (out.length >= query.limit) break;
   }
   return out;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError, assertStreamName, assertSchema, isStreamName } from '@agentwire/protocol';
 import { Type } from '@sinclair/typebox';
+import type { Security } from '../auth/security.js';
 import type { CommandRouter } from '../commands.js';
 import type { Limits } from '../config.js';
 import type { Ingest } from '../ingest.js';
@@ -20,6 +21,8 @@ export interface ApiContext {
   stats: () => Record<string, unknown>;
   /** The gateway's command router: a task with a `kind` is started by a worker for that kind. */
   commands?: CommandRouter;
+  /** Who each request is and what it may do (docs/security.md); every route below asks. */
+  security: Security;
 }
 
 const CreateTask = Type.Object(
@@ -72,21 +75,30 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
     }
     if (!path.startsWith('/v1/')) return false;
     const parts = path.slice(4).split('/');
+    const { security } = ctx;
+    // Verified once per request, and before any body is read.
+    const principal = () => security.principalOf(req, url);
     if (parts[0] === 'streams' && parts.length >= 2 && parts[1]) {
       const stream = streamParam(parts[1]);
       if (parts.length === 2) {
         allow(method, 'GET');
+        await security.access.assertRead(await principal(), stream);
         sendJson(res, 200, await ctx.engine.head(stream));
         return true;
       }
       if (parts.length === 3 && parts[2] === 'events') {
         if (method === 'POST') {
+          const who = await principal();
+          if (security.enabled && !who.publish) await security.authorizePublish(who, stream, []);
           const body = await readJsonBody(req, ctx.limits.maxBodyBytes);
           assertSchema(PublishBody, body, 'invalid_message', 'Invalid publish body');
-          sendJson(res, 200, await ctx.ingest.publish(stream, (body as { events: unknown[] }).events));
+          const events = (body as { events: unknown[] }).events;
+          await security.authorizePublish(who, stream, events);
+          sendJson(res, 200, await ctx.ingest.publish(stream, events));
           return true;
         }
         allow(method, 'GET');
+        await security.access.assertRead(await principal(), stream);
         const after = intParam(url, 'after', 0, Number.MAX_SAFE_INTEGER);
         const limit = intParam(url, 'limit', ctx.limits.maxReadLimit, ctx.limits.maxReadLimit);
         sendJson(res, 200, await ctx.engine.read(stream, after, Math.max(1, limit)));
@@ -95,12 +107,14 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
     }
     if (parts[0] === 'tasks' && parts.length === 1) {
       if (method === 'POST') {
+        const who = await principal();
         const body = await readJsonBody(req, ctx.limits.maxBodyBytes);
         assertSchema(CreateTask, body, 'invalid_message', 'Invalid task');
         const input = body as { title: string; taskId?: string; kind?: string; projectId?: string; input?: unknown };
         if (input.kind !== undefined && ctx.commands) {
           // A kind names work a worker does: the worker starts the task (or no_worker says none can).
-          const started = await ctx.commands.dispatch({ type: 'start', ...input, kind: input.kind }, {});
+          const sender = who.kind === 'open' ? {} : { principal: who, ...(who.subject !== undefined && { subject: who.subject }) };
+          const started = await ctx.commands.dispatch({ type: 'start', ...input, kind: input.kind }, sender);
           sendJson(res, 201, started);
           return true;
         }
@@ -108,6 +122,7 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
         const stream = `task:${taskId}`;
         if (!isStreamName(stream)) throw new AgentwireError('invalid_stream');
         const { taskId: _ignored, ...data } = input;
+        await security.authorizeCreateTask(who, stream, { type: 'task:start', data: { ...data, taskId } });
         const published = await ctx.ingest.publish(stream, [{ type: 'task:start', data: { ...data, taskId } }]);
         sendJson(res, 201, { taskId, stream, seq: published.results[0]!.seq });
         return true;
@@ -116,17 +131,22 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
       const status = url.searchParams.get('status') ?? undefined;
       const projectId = url.searchParams.get('project') ?? undefined;
       const limit = Math.max(1, intParam(url, 'limit', 50, 500));
-      sendJson(res, 200, { tasks: await listTasks(ctx.engine, ctx.snapshots, { status, projectId, limit }) });
+      const who = await principal();
+      // Filtered inside the scan, so a restricted caller still gets up to `limit` rows it may see.
+      const visible = (t: { stream: string; projectId?: string }) => security.access.mayReadTask(who, t.stream, t.projectId);
+      sendJson(res, 200, { tasks: await listTasks(ctx.engine, ctx.snapshots, { status, projectId, limit, ...(security.enabled && { visible }) }) });
       return true;
     }
     if (parts[0] === 'tasks' && parts.length === 2 && parts[1]) {
       allow(method, 'GET');
       const taskId = streamParam(`task%3A${parts[1]}`).slice(5);
+      await security.access.assertRead(await principal(), `task:${taskId}`);
       sendJson(res, 200, await getTask(ctx.snapshots, taskId));
       return true;
     }
     if (parts[0] === 'stats' && parts.length === 1) {
       allow(method, 'GET');
+      security.access.assertAdmin(await principal(), 'the gateway stats');
       sendJson(res, 200, ctx.stats());
       return true;
     }

@@ -58,6 +58,13 @@ export class Hub {
   private readonly patterns = new Set<PatternSubscription>();
   private readonly unlisten: () => void;
   deliveredEvents = 0;
+  /**
+   * Runs before any subscription is positioned (the gateway's access rules, docs/security.md); a
+   * rejection ends the subscription like any other failure of `start`, as a typed error.
+   */
+  guard: ((stream: string, sink: Sink) => Promise<void>) | undefined;
+  /** Whether a prefix subscriber may see a stream's events; decided per batch, without waiting. */
+  patternFilter: ((stream: string, sink: Sink) => boolean) | undefined;
 
   constructor(
     private readonly engine: LogEngine,
@@ -101,6 +108,8 @@ export class Hub {
   ): Promise<void> {
     const { stream } = sub;
     try {
+      if (this.guard) await this.guard(stream, sub.sink);
+      if (sub.closed) return;
       const head = await this.engine.head(stream);
       const { since } = request;
       let from = head.head;
@@ -234,6 +243,7 @@ export class Hub {
     let frame: string | undefined;
     for (const sub of this.patterns) {
       if (!stream.startsWith(sub.prefix)) continue;
+      if (this.patternFilter && !this.patternFilter(stream, sub.sink)) continue;
       if (sub.sink.bufferedBytes > this.maxBufferedBytes) {
         this.closePattern(sub);
         sub.sink.overflow();

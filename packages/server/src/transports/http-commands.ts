@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError, parseCommand } from '@agentwire/protocol';
+import type { Security } from '../auth/security.js';
 import type { CommandRouter } from '../commands.js';
 import { readJsonBody } from '../http/body.js';
 import { sendError, sendJson } from '../http/respond.js';
@@ -8,6 +9,7 @@ export interface HttpCommandsOptions {
   /** The gateway's router, looked up per request because the gateway lets it be replaced. */
   commands: CommandRouter;
   maxBodyBytes: number;
+  security: Security;
 }
 
 /**
@@ -20,7 +22,7 @@ export class HttpCommands {
 
   handle(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     if (url.pathname !== '/v1/commands') return false;
-    this.dispatch(req).then(
+    this.dispatch(req, url).then(
       (body) => sendJson(res, 200, body),
       (err: unknown) => {
         if (err instanceof AgentwireError && err.code === 'method_not_allowed')
@@ -31,8 +33,10 @@ export class HttpCommands {
     return true;
   }
 
-  private async dispatch(req: IncomingMessage): Promise<{ ref?: string; result?: unknown }> {
+  private async dispatch(req: IncomingMessage, url: URL): Promise<{ ref?: string; result?: unknown }> {
     if (req.method !== 'POST') throw new AgentwireError('method_not_allowed', 'Use POST.');
+    // Who is asking, before the body is read: an unauthenticated caller gets nothing buffered.
+    const principal = await this.options.security.principalOf(req, url);
     const body = await readJsonBody(req, this.options.maxBodyBytes);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new AgentwireError('invalid_message', 'The body must be a command object.');
@@ -44,7 +48,8 @@ export class HttpCommands {
       });
     }
     const command = parseCommand(rest);
-    const result = await this.options.commands.dispatch(command, {});
+    const sender = principal.kind === 'open' ? {} : { principal, ...(principal.subject !== undefined && { subject: principal.subject }) };
+    const result = await this.options.commands.dispatch(command, sender);
     return { ...(ref !== undefined && { ref }), ...(result !== undefined && { result }) };
   }
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
+import type { Security } from '../auth/security.js';
 import type { Limits } from '../config.js';
 import { sendError, sendJson } from '../http/respond.js';
 import type { Hub, SubscribeRequest, SubscribeResult, Subscription } from '../hub/hub.js';
@@ -20,6 +21,7 @@ export interface PollingTransportOptions {
   hub: Hub;
   limits: Limits;
   logger: Logger;
+  security: Security;
 }
 
 /** The answer to one poll. The next poll's `after` is the last event's seq, or `head` when `events` is empty. */
@@ -72,10 +74,19 @@ export class PollingTransport {
     }
     const poll = new PendingPoll(res, params, this.options.hub, () => this.pending.delete(poll));
     this.pending.add(poll);
-    poll.run().catch((err: unknown) => {
-      if (!(err instanceof AgentwireError)) this.options.logger.error({ err }, 'poll failed');
-      poll.fail(err);
-    });
+    const { security } = this.options;
+    security
+      .principalOf(req, url)
+      .then((principal) => {
+        if (res.destroyed) return; // gone while its credential was checked
+        // The hub's guard checks the stream against whoever this poll is for.
+        security.bind(poll, principal);
+        return poll.run();
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof AgentwireError)) this.options.logger.error({ err }, 'poll failed');
+        poll.fail(err);
+      });
     return true;
   }
 

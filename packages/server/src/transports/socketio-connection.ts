@@ -1,5 +1,7 @@
 import { AgentwireError, taskIdOf, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
 import type { Socket } from 'socket.io';
+import type { Security } from '../auth/security.js';
+import type { Session } from '../auth/session.js';
 import type { CommandRouter } from '../commands.js';
 import type { Limits } from '../config.js';
 import type { Emit, Feed, Handshake, Intent, Outcome, SocketIoDialect } from '../dialects/dialect.js';
@@ -15,6 +17,7 @@ export interface SocketIoConnectionDeps {
   commands: CommandRouter;
   limits: Limits;
   logger: Logger;
+  security: Security;
 }
 
 type Ack = (reply: unknown) => void;
@@ -40,6 +43,7 @@ export class SocketIoConnection {
     private readonly dialect: SocketIoDialect,
     private readonly deps: SocketIoConnectionDeps,
     private readonly principal: Principal,
+    private readonly session: Session,
   ) {
     this.handshake = { query: { ...socket.handshake.query }, auth: { ...socket.handshake.auth } };
     this.sink = new DialectSink({
@@ -48,6 +52,8 @@ export class SocketIoConnection {
       overflow: () => this.overflow(),
       onError: (err) => deps.logger.error({ err, connection: socket.id }, 'socket.io delivery failed'),
     });
+    // Whose subscriptions these are, for the hub's access check (docs/security.md).
+    deps.security.bind(this.sink, session);
     socket.conn.on('packetCreate', (packet: { data?: unknown }) => {
       if (typeof packet.data === 'string') this.pendingBytes += packet.data.length;
     });
@@ -79,6 +85,18 @@ export class SocketIoConnection {
     if (this.closed) return;
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
     const name = typeof event === 'string' ? event : String(event);
+    const admission = this.session.admit();
+    if (admission !== 'ok') {
+      if (admission === 'close') this.end(new AgentwireError('rate_limited', 'Too many messages for too long.'));
+      else if (admission === 'drop-and-tell' || ack)
+        this.refuse(new AgentwireError('rate_limited', `At most ${this.deps.limits.maxMessagesPerSecond} messages per second.`), name, ack);
+      return;
+    }
+    // Our extension on every dialect: `auth` with {token} refreshes the credential in place.
+    if (name === 'auth') {
+      this.refresh(args[0], ack);
+      return;
+    }
     const handler = Object.hasOwn(this.dialect.inbound, name) ? this.dialect.inbound[name] : undefined;
     if (!handler) {
       this.refuse(
@@ -134,9 +152,11 @@ export class SocketIoConnection {
         return { kind: 'unsubscribed', stream: intent.stream };
       }
       case 'command': {
+        const principal = this.deps.security.enabled ? this.session.principal : undefined;
         const sender = {
           connection: this.socket.id,
           ...(this.principal.subject !== undefined && { subject: this.principal.subject }),
+          ...(principal && { principal }),
         };
         const result = await this.deps.commands.dispatch(intent.command, sender);
         return { kind: 'command', result };
@@ -311,6 +331,29 @@ export class SocketIoConnection {
     });
   }
 
+  private refresh(payload: unknown, ack: Ack | undefined): void {
+    const token = (payload as { token?: unknown } | null)?.token;
+    if (typeof token !== 'string' || token === '') {
+      this.refuse(new AgentwireError('invalid_message', 'auth takes {token: string}.'), 'auth', ack);
+      return;
+    }
+    this.session.refresh(token).then(
+      (p) => {
+        const reply = { ok: true, subject: p.subject ?? 'anonymous', role: p.role ?? 'none', ...(p.expiresAt !== undefined && { expiresAt: p.expiresAt }) };
+        if (ack) ack(reply);
+        else this.socket.emit('authenticated', reply);
+      },
+      (err: unknown) => this.refuse(err, 'auth', ack),
+    );
+  }
+
+  /** Ends the connection with a typed error the client sees before the disconnect (expiry, flood). */
+  end(err: AgentwireError): void {
+    if (this.closed) return;
+    this.socket.emit(...emitArgs(this.dialect.error(err, 'connection')));
+    this.socket.disconnect(true);
+  }
+
   private overflow(): void {
     if (this.closed) return;
     // The queue is what overflowed, so this skips it: the client learns why before the disconnect.
@@ -321,6 +364,7 @@ export class SocketIoConnection {
   dispose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.session.close();
     for (const sub of this.subs.values()) this.deps.hub.unsubscribe(sub);
     this.subs.clear();
     for (const sub of this.feeds.values()) this.closeFeed(sub);

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { AgentwireError } from '@agentwire/protocol';
 import { Server as Engine } from 'engine.io';
 import { Server as SocketIoServer, type Namespace, type Socket } from 'socket.io';
+import type { Security } from '../auth/security.js';
 import type { CommandRouter } from '../commands.js';
 import type { Limits } from '../config.js';
 import {
@@ -18,6 +19,8 @@ import { sendError, sendJson } from '../http/respond.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotService } from '../snapshots.js';
 import { SocketIoConnection } from './socketio-connection.js';
+import type { AuthPrincipal } from '../auth/principal.js';
+import type { Session } from '../auth/session.js';
 import { acceptAnyToken, type Principal, type TokenVerifier } from './token.js';
 
 export interface SocketIoPath {
@@ -80,6 +83,7 @@ export interface SocketIoTransportOptions {
   paths: readonly SocketIoPath[];
   corsOrigin?: string | string[];
   verifyToken?: TokenVerifier;
+  security: Security;
 }
 
 interface Mount {
@@ -127,9 +131,19 @@ export class SocketIoTransport {
       url.pathname === '/api/websocket/status' &&
       this.mounts.some((m) => m.dialect === 'flask-dashboard')
     ) {
-      if (req.method !== 'GET' && req.method !== 'HEAD')
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
         sendError(res, new AgentwireError('method_not_allowed'));
-      else sendJson(res, 200, this.status());
+        return true;
+      }
+      // Connection counts and rooms describe everyone's activity: admins only (docs/security.md).
+      const { security } = this.options;
+      security
+        .principalOf(req, url)
+        .then((p) => {
+          security.access.assertAdmin(p, 'the WebSocket status');
+          sendJson(res, 200, this.status());
+        })
+        .catch((err: unknown) => sendError(res, err));
       return true;
     }
     const mount = this.match(url.pathname);
@@ -193,7 +207,24 @@ export class SocketIoTransport {
     nsp.use((socket, next) => {
       this.authenticate(socket, path, dialectName).then(
         (principal) => {
+          // The session holds the user's connection slot and the token's expiry from here on.
+          const session = this.options.security.openSession({
+            end: (err) => {
+              const connection = socket.data.connection as SocketIoConnection | undefined;
+              if (connection) connection.end(err);
+              else socket.disconnect(true);
+            },
+          });
+          try {
+            session.adopt(principal as AuthPrincipal);
+          } catch (err) {
+            session.close();
+            next(connectError(err));
+            return;
+          }
+          socket.conn.once('close', () => session.close());
           socket.data.principal = principal;
+          socket.data.session = session;
           next();
         },
         (err: unknown) => next(connectError(err)),
@@ -201,7 +232,9 @@ export class SocketIoTransport {
     });
     nsp.on('connection', (socket) => {
       const principal = (socket.data.principal ?? {}) as Principal;
-      const connection = new SocketIoConnection(socket, dialect, this.options, principal);
+      const session = socket.data.session as Session;
+      const connection = new SocketIoConnection(socket, dialect, this.options, principal, session);
+      socket.data.connection = connection;
       this.connections.add(connection);
       socket.once('disconnect', () => this.connections.delete(connection));
       const where = { connection: socket.id, path, namespace: nsp.name, dialect: dialectName };
@@ -212,7 +245,8 @@ export class SocketIoTransport {
   private async authenticate(socket: Socket, path: string, dialect: DialectName): Promise<Principal> {
     const { auth, query, headers } = socket.handshake;
     const bearer = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1];
-    const candidates = [(auth as Record<string, unknown>).token, query.token, bearer];
+    const fromQuery = this.options.security.queryTokens ? query.token : undefined;
+    const candidates = [(auth as Record<string, unknown>).token, fromQuery, bearer];
     const token = candidates.find((t): t is string => typeof t === 'string' && t !== '');
     const verify = this.options.verifyToken ?? acceptAnyToken;
     return verify(token, { transport: 'socketio', dialect, path });

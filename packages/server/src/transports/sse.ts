@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError, type SubscribedOp } from '@agentwire/protocol';
+import type { Security } from '../auth/security.js';
 import type { Limits } from '../config.js';
 import type { Hub, SubscribeRequest, SubscribeResult, Subscription } from '../hub/hub.js';
 import type { Sink } from '../hub/sink.js';
@@ -11,6 +12,7 @@ export interface SseTransportOptions {
   hub: Hub;
   limits: Limits;
   logger: Logger;
+  security: Security;
 }
 
 /** How long an ended slow consumer may take to drain before its socket is destroyed. */
@@ -62,13 +64,32 @@ export class SseTransport {
       refuse(res, err);
       return true;
     }
-    const connection = new SseConnection(res, stream, this.options);
-    this.connections.add(connection);
-    res.once('close', () => {
-      this.connections.delete(connection);
-      connection.dispose();
-    });
-    connection.start(request);
+    // EventSource cannot set headers: browsers authenticate with ?token= (docs/security.md).
+    const { security } = this.options;
+    let connection: SseConnection | undefined;
+    const session = security.openSession({ end: (err) => connection?.fail(err) });
+    res.once('close', () => session.close());
+    security
+      .principalOf(req, url)
+      .then(async (principal) => {
+        // Checked here as well as by the hub, so a refusal is an HTTP status EventSource gives up on.
+        if (security.enabled) await security.access.assertRead(principal, stream);
+        if (res.destroyed) return;
+        session.adopt(principal);
+        connection = new SseConnection(res, stream, this.options);
+        security.bind(connection, session);
+        this.connections.add(connection);
+        const opened = connection;
+        res.once('close', () => {
+          this.connections.delete(opened);
+          opened.dispose();
+        });
+        opened.start(request);
+      })
+      .catch((err: unknown) => {
+        session.close();
+        if (!res.headersSent) refuse(res, err);
+      });
     return true;
   }
 

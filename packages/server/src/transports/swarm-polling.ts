@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError, taskIdOf } from '@agentwire/protocol';
+import type { AuthPrincipal } from '../auth/principal.js';
+import type { Security } from '../auth/security.js';
 import type { Limits } from '../config.js';
 import {
   swarmMessages,
@@ -11,7 +13,7 @@ import { sendError, sendJson } from '../http/respond.js';
 import type { LogEngine } from '../log/engine.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotService } from '../snapshots.js';
-import { acceptAnyToken, requestToken, type TokenVerifier } from './token.js';
+import { acceptAnyToken, type TokenVerifier } from './token.js';
 
 export interface SwarmPollingOptions {
   engine: LogEngine;
@@ -20,6 +22,7 @@ export interface SwarmPollingOptions {
   logger: Logger;
   streamTemplate: string;
   verifyToken?: TokenVerifier;
+  security: Security;
 }
 
 /** Under the `/v1/public/agent-swarms/…` REST prefix seed 004's AgentSwarmService already calls. */
@@ -40,7 +43,8 @@ export class SwarmPolling {
   handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     const match = SWARM_POLL_PATH.exec(url.pathname);
     if (!match) return false;
-    // The terminal's page is usually served from another origin than the gateway's port.
+    // The terminal's page is usually served from another origin than the gateway's port; the
+    // gateway has already refused origins that are not allowed (docs/security.md).
     res.setHeader('access-control-allow-origin', '*');
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
@@ -68,11 +72,13 @@ export class SwarmPolling {
       throw new AgentwireError('invalid_stream', 'The project id is not valid percent-encoding.');
     }
     const stream = swarmStreamFor(this.options.streamTemplate, projectId);
-    await verifyToken(requestToken(req, url), {
+    const { security } = this.options;
+    const principal = await verifyToken(security.credentialOf(req, url), {
       transport: 'http',
       dialect: 'swarm-terminal',
       path: url.pathname,
     });
+    if (security.enabled) await security.access.assertRead(principal as AuthPrincipal, stream);
     const after = intParam(url, 'after');
     const limit = Math.max(1, Math.min(intParam(url, 'limit') ?? DEFAULT_LIMIT, limits.maxReadLimit));
     const epoch = url.searchParams.get('epoch');

@@ -3,6 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AgentwireError, taskIdOf, type AnyEnvelope } from '@agentwire/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { AuthPrincipal } from '../auth/principal.js';
+import type { Security } from '../auth/security.js';
+import type { Session } from '../auth/session.js';
 import type { Limits } from '../config.js';
 import { errorBody, isoTime } from '../dialects/helpers.js';
 import {
@@ -16,7 +19,7 @@ import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotService } from '../snapshots.js';
 import { DialectSink } from './dialect-sink.js';
-import { acceptAnyToken, requestToken, type TokenVerifier } from './token.js';
+import { acceptAnyToken, type TokenVerifier } from './token.js';
 
 export interface SwarmTerminalOptions {
   hub: Hub;
@@ -27,6 +30,7 @@ export interface SwarmTerminalOptions {
   /** Stream template for a project, e.g. `task:{projectId}`. */
   streamTemplate: string;
   verifyToken?: TokenVerifier;
+  security: Security;
 }
 
 /** `/ws/admin/agent-swarm/{projectId}`, the URL seed 004's AgentSwarmService builds. */
@@ -79,7 +83,7 @@ export class SwarmTerminalTransport {
         this.connections.delete(connection);
         connection.dispose();
       });
-      void connection.start(requestToken(req, url), url.searchParams, pathname);
+      void connection.start(this.options.security.credentialOf(req, url), url.searchParams, pathname);
     });
     return true;
   }
@@ -98,6 +102,7 @@ class SwarmConnection {
   private alive = true;
   private closed = false;
   private unsubscribe: (() => void) | undefined;
+  private readonly session: Session;
 
   constructor(
     readonly ws: WebSocket,
@@ -111,6 +116,10 @@ class SwarmConnection {
       overflow: () => this.close(new AgentwireError('slow_consumer')),
       onError: (err) => options.logger.error({ err, connection: this.id }, 'swarm terminal delivery failed'),
     });
+    // The user's connection slot, the token's expiry and the inbound rate; the hub checks the
+    // project's stream against this session's principal (docs/security.md).
+    this.session = options.security.openSession({ end: (err) => this.close(err) });
+    options.security.bind(this.sink, this.session);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.alive = true));
     ws.on('error', (err) =>
@@ -121,7 +130,8 @@ class SwarmConnection {
   async start(token: string | undefined, query: URLSearchParams, path: string): Promise<void> {
     const { hub, verifyToken = acceptAnyToken } = this.options;
     try {
-      await verifyToken(token, { transport: 'websocket', dialect: 'swarm-terminal', path });
+      const principal = await verifyToken(token, { transport: 'websocket', dialect: 'swarm-terminal', path });
+      this.session.adopt(principal as AuthPrincipal);
     } catch (err) {
       this.close(err instanceof AgentwireError ? err : new AgentwireError('unauthorized'));
       return;
@@ -168,6 +178,7 @@ class SwarmConnection {
 
   dispose(): void {
     this.closed = true;
+    this.session.close();
     this.unsubscribe?.();
     this.sink.close();
   }
@@ -179,6 +190,9 @@ class SwarmConnection {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
+    const admission = this.session.admit();
+    if (admission === 'close') this.close(new AgentwireError('rate_limited', 'Too many messages for too long.'));
+    if (admission !== 'ok') return;
     let type: unknown;
     try {
       if (isBinary)

@@ -11,8 +11,11 @@ import {
   type ServerOp,
 } from '@agentwire/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Security } from '../auth/security.js';
+import type { Session } from '../auth/session.js';
 import type { CommandRouter } from '../commands.js';
 import type { Limits } from '../config.js';
+import type { AuthPrincipal } from '../auth/principal.js';
 import type { Hub, Subscription } from '../hub/hub.js';
 import type { Sink } from '../hub/sink.js';
 import type { Logger } from '../logger.js';
@@ -24,7 +27,11 @@ export interface WsTransportOptions {
   limits: Limits;
   heartbeatMs: number;
   logger: Logger;
+  security: Security;
 }
+
+/** Frames a connection may send while its credential is being checked; more are refused. */
+const MAX_BACKLOG = 64;
 
 /** The native WebSocket protocol (docs/protocol.md) on top of `ws`. */
 export class WsTransport {
@@ -50,8 +57,10 @@ export class WsTransport {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // A credential in the upgrade (header, or ?token=); without one the client sends {op:"auth"}.
+    const credential = this.options.security.credentialOf(req, new URL(req.url ?? '/', 'http://localhost'));
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new WsConnection(ws, this.options);
+      const connection = new WsConnection(ws, this.options, credential);
       this.connections.add(connection);
       ws.once('close', () => {
         this.connections.delete(connection);
@@ -73,15 +82,59 @@ class WsConnection implements Sink {
   readonly id = randomUUID();
   private readonly subs = new Map<string, Subscription>();
   private alive = true;
+  private readonly session: Session;
+  /** Frames received before the connection is authenticated, handled in order once it is. */
+  private backlog: { data: RawData; isBinary: boolean }[] | undefined = [];
+  private authenticating = false;
 
   constructor(
     readonly ws: WebSocket,
     private readonly options: WsTransportOptions,
+    credential: string | undefined,
   ) {
+    const { security } = options;
+    this.session = security.openSession({ end: (err) => this.end(err) });
+    security.bind(this, this.session);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.alive = true));
     ws.on('error', (err) => options.logger.debug({ err, connection: this.id }, 'websocket error'));
     this.sendOp({ op: 'hello', version: PROTOCOL_VERSION, connection: this.id, heartbeatMs: options.heartbeatMs });
+    if (credential !== undefined || !security.enabled) this.authenticate(credential);
+    else this.session.expectCredential();
+  }
+
+  /** Checks the credential, then handles what arrived meanwhile; a refusal closes with its code. */
+  private authenticate(credential: string | undefined, ref?: string): void {
+    this.authenticating = true;
+    this.session.start(credential).then(
+      (principal) => {
+        this.authenticating = false;
+        // Told when asked (`auth`) or when it matters (an expiry to refresh before); old clients on open gateways are not sent an op they do not know.
+        if (ref !== undefined || (credential !== undefined && this.options.security.enabled)) this.sendAuthenticated(principal, ref);
+        const backlog = this.backlog ?? [];
+        this.backlog = undefined;
+        for (const m of backlog) this.handle(m.data, m.isBinary);
+      },
+      (err: unknown) => this.end(err, ref),
+    );
+  }
+
+  private sendAuthenticated(principal: AuthPrincipal, ref?: string): void {
+    this.sendOp({
+      op: 'authenticated',
+      subject: principal.subject ?? 'anonymous',
+      role: principal.role ?? 'none',
+      ...(principal.expiresAt !== undefined && { expiresAt: principal.expiresAt }),
+      ...(ref !== undefined && { ref }),
+    });
+  }
+
+  /** Ends the connection with a typed error frame and the registry's close code. */
+  private end(err: unknown, ref?: string): void {
+    const e = err instanceof AgentwireError ? err : new AgentwireError('unauthorized');
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.sendError(e, ref);
+    this.ws.close(e.closeCode, e.code);
   }
 
   get bufferedBytes(): number {
@@ -115,6 +168,8 @@ class WsConnection implements Sink {
   dispose(): void {
     for (const sub of this.subs.values()) this.options.hub.unsubscribe(sub);
     this.subs.clear();
+    this.session.close();
+    this.backlog = undefined;
   }
 
   private sendOp(op: ServerOp): void {
@@ -132,6 +187,46 @@ class WsConnection implements Sink {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
+    const admission = this.session.admit();
+    if (admission !== 'ok') {
+      if (admission === 'close') this.end(new AgentwireError('rate_limited', 'Too many messages for too long.'));
+      else if (admission === 'drop-and-tell') {
+        const limit = this.options.limits.maxMessagesPerSecond;
+        this.sendError(new AgentwireError('rate_limited', `At most ${limit} messages per second; messages are being dropped.`));
+      }
+      return;
+    }
+    if (this.backlog) {
+      this.waitForAuth(data, isBinary);
+      return;
+    }
+    this.handle(data, isBinary);
+  }
+
+  /** Before authentication only `auth` is acted on; other frames wait for it (a bounded number). */
+  private waitForAuth(data: RawData, isBinary: boolean): void {
+    const backlog = this.backlog!;
+    if (!this.authenticating && !isBinary) {
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
+      let op: ClientOp | undefined;
+      try {
+        op = parseClientOp(text);
+      } catch {
+        // Not an auth op: it waits, and is refused properly once the connection is authenticated.
+      }
+      if (op?.op === 'auth') {
+        this.authenticate(op.token, op.ref);
+        return;
+      }
+    }
+    if (backlog.length >= MAX_BACKLOG) {
+      this.sendError(new AgentwireError('unauthorized', 'Authenticate first: send {"op":"auth","token":…}.'));
+      return;
+    }
+    backlog.push({ data, isBinary });
+  }
+
+  private handle(data: RawData, isBinary: boolean): void {
     if (isBinary) {
       this.sendError(new AgentwireError('invalid_message', 'Binary frames are not part of the protocol.'));
       return;
@@ -162,12 +257,21 @@ class WsConnection implements Sink {
         this.sendOp(op.ref === undefined ? { op: 'unsubscribed', stream: op.stream } : { op: 'unsubscribed', stream: op.stream, ref: op.ref });
         return;
       }
-      case 'command':
-        this.options.commands.dispatch(op.command, { connection: this.id }).then(
+      case 'auth':
+        this.session.refresh(op.token).then(
+          (principal) => this.sendAuthenticated(principal, op.ref),
+          (err: unknown) => this.sendError(err, op.ref),
+        );
+        return;
+      case 'command': {
+        const principal = this.options.security.enabled ? this.session.principal : undefined;
+        const sender = { connection: this.id, ...(principal && { principal }), ...(principal?.subject !== undefined && { subject: principal.subject }) };
+        this.options.commands.dispatch(op.command, sender).then(
           (result) => this.sendOp(result === undefined ? { op: 'ack', ref: op.ref } : { op: 'ack', ref: op.ref, result }),
           (err: unknown) => this.sendError(err, op.ref),
         );
         return;
+      }
     }
   }
 

@@ -1,0 +1,160 @@
+import type { IncomingMessage } from 'node:http';
+import { AgentwireError, type Command } from '@agentwire/protocol';
+import type { CommandSender } from '../commands.js';
+import type { Limits } from '../config.js';
+import type { Sink } from '../hub/sink.js';
+import { ConnectionLimiter } from '../limits/connection-limiter.js';
+import { IngestLimiter } from '../limits/ingest-limiter.js';
+import type { Logger } from '../logger.js';
+import type { TokenContext } from '../transports/token.js';
+import { AccessPolicy } from './access.js';
+import type { AuthOptions } from './options.js';
+import { OriginPolicy } from './origins.js';
+import type { Ownership } from './ownership.js';
+import { atLeast, OPEN_PRINCIPAL, type AuthPrincipal } from './principal.js';
+import { requestCredential } from './request-credential.js';
+import { Session, type SessionHooks } from './session.js';
+import { CredentialVerifier } from './verify.js';
+
+export interface SecurityOptions {
+  auth: AuthOptions | undefined;
+  allowedOrigins: readonly string[] | undefined;
+  limits: Limits;
+  ownership: Ownership;
+  logger: Logger;
+}
+
+/**
+ * Everything the transports ask about security, behind one object the gateway creates: who a
+ * credential is, what it may read, command and publish, which origins may connect, and the limits
+ * per user, per connection and per producer. Without `auth` it answers "everyone, everything"
+ * (the limits still apply), so an embedded or test gateway behaves as before.
+ */
+export class Security {
+  readonly enabled: boolean;
+  readonly origins: OriginPolicy;
+  readonly access: AccessPolicy;
+  readonly connections: ConnectionLimiter;
+  private readonly verifier: CredentialVerifier | undefined;
+  private readonly ingest: IngestLimiter;
+  private readonly sinks = new WeakMap<Sink, Session | AuthPrincipal>();
+  private readonly requests = new WeakMap<IncomingMessage, Promise<AuthPrincipal>>();
+  private readonly warming = new Set<string>();
+
+  constructor(private readonly options: SecurityOptions) {
+    this.enabled = options.auth !== undefined;
+    this.verifier = options.auth ? new CredentialVerifier(options.auth) : undefined;
+    this.origins = new OriginPolicy(options.allowedOrigins);
+    this.access = new AccessPolicy(options.ownership);
+    this.connections = new ConnectionLimiter(() => options.limits.maxConnectionsPerUser);
+    this.ingest = new IngestLimiter(options.limits.maxIngestEventsPerSecond, options.limits.ingestBurst);
+  }
+
+  get limits(): Limits {
+    return this.options.limits;
+  }
+
+  get authTimeoutMs(): number {
+    return this.options.auth?.authTimeoutMs ?? 10_000;
+  }
+
+  get queryTokens(): boolean {
+    return this.options.auth?.queryToken ?? true;
+  }
+
+  /** The principal of a credential; on an open gateway everyone is the open principal. */
+  async authenticate(credential: string | undefined): Promise<AuthPrincipal> {
+    if (!this.verifier) return OPEN_PRINCIPAL;
+    return this.verifier.verify(credential);
+  }
+
+  /** The principal of an HTTP request, verified once per request however many routes ask. */
+  principalOf(req: IncomingMessage, url: URL): Promise<AuthPrincipal> {
+    let p = this.requests.get(req);
+    if (!p) {
+      p = this.authenticate(this.credentialOf(req, url));
+      p.catch(() => {}); // a caller awaits it; this only keeps an unawaited copy from being "unhandled"
+      this.requests.set(req, p);
+    }
+    return p;
+  }
+
+  credentialOf(req: IncomingMessage, url: URL): string | undefined {
+    return requestCredential(req, url, this.queryTokens);
+  }
+
+  /** The `verifyToken` seam of the Socket.IO and seed-004 transports. */
+  readonly verifyToken = (token: string | undefined, _context: TokenContext): Promise<AuthPrincipal> =>
+    this.authenticate(token);
+
+  openSession(hooks: SessionHooks): Session {
+    return new Session(this, hooks);
+  }
+
+  /** Ties a hub sink to its connection, so the hub's guard knows whose subscription it is. */
+  bind(sink: Sink, who: Session | AuthPrincipal): void {
+    this.sinks.set(sink, who);
+  }
+
+  /** The hub's guard: every subscription on every transport is checked here before it starts. */
+  readonly guardRead = async (stream: string, sink: Sink): Promise<void> => {
+    if (!this.enabled) return;
+    const p = this.sinkPrincipal(sink);
+    if (!p) throw new AgentwireError('unauthorized', 'This connection has not authenticated.');
+    await this.access.assertRead(p, stream);
+  };
+
+  /**
+   * The hub's filter for prefix (pattern) feeds, which must decide per committed batch without
+   * waiting. A task whose owner is not known yet is withheld while its snapshot is read, so a
+   * restricted watcher may miss the first live events of a task started before this process.
+   */
+  readonly filterPattern = (stream: string, sink: Sink): boolean => {
+    if (!this.enabled) return true;
+    const p = this.sinkPrincipal(sink);
+    if (!p) return false;
+    const verdict = this.access.mayReadNow(p, stream);
+    if (verdict !== undefined) return verdict;
+    this.warm(stream);
+    return false;
+  };
+
+  /** Checks a command before it reaches the router: the role, and the stream or project in scope. */
+  async authorizeCommand(command: Command, sender: CommandSender): Promise<void> {
+    if (!this.enabled) return;
+    const p = sender.principal as AuthPrincipal | undefined;
+    if (!p || p.kind === 'open') throw new AgentwireError('unauthorized', 'Commands need a credential.');
+    await this.access.assertCommand(p, command);
+  }
+
+  /** Checks an ingest batch: the publish right, the stream in scope, the producer's rate. */
+  async authorizePublish(p: AuthPrincipal, stream: string, events: readonly unknown[]): Promise<void> {
+    if (!this.enabled) return;
+    await this.access.assertPublish(p, stream, events);
+    this.ingest.admit(p.subject ?? 'anonymous', Math.max(1, events.length));
+  }
+
+  /**
+   * `POST /v1/tasks` without a kind writes the task's `task:start` itself: an operator may (it is
+   * how a person starts a task), as may a producer; either way within their projects, and never
+   * over another project's task.
+   */
+  async authorizeCreateTask(p: AuthPrincipal, stream: string, event: unknown): Promise<void> {
+    if (!this.enabled) return;
+    await this.authorizePublish(atLeast(p.role, 'operator') ? { ...p, publish: true } : p, stream, [event]);
+  }
+
+  private sinkPrincipal(sink: Sink): AuthPrincipal | undefined {
+    const who = this.sinks.get(sink);
+    return who instanceof Session ? who.principal : who;
+  }
+
+  private warm(stream: string): void {
+    if (this.warming.has(stream) || this.warming.size > 1000) return;
+    this.warming.add(stream);
+    this.options.ownership
+      .owner(stream)
+      .catch((err: unknown) => this.options.logger.debug({ err, stream }, 'task owner lookup failed'))
+      .finally(() => this.warming.delete(stream));
+  }
+}
