@@ -32,6 +32,8 @@ export interface CommandSessionOptions {
 // Outcomes remembered per command id, so a command resent after a reconnection is answered again
 // without being carried out twice. Resends only concern the last few commands, so this is plenty.
 const REMEMBERED_OUTCOMES = 1_000;
+// Longest close() waits for commands still being carried out (a cancel waits up to 2 s for its events).
+const CLOSE_WAIT_MS = 3_000;
 
 /**
  * The producer's side of the command channel, independent of what carries it: announces the tasks
@@ -43,6 +45,8 @@ export class CommandSession implements TaskHooks {
   readonly reachable = true;
   private readonly tasks = new Map<string, TaskHandle>();
   private readonly outcomes = new Map<string, Promise<Outcome>>();
+  /** Answers not yet sent; closing waits for them, so a cancel that ends the program is still acknowledged. */
+  private readonly answering = new Set<Promise<unknown>>();
   private starter: StartHandler | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private opened = false;
@@ -102,6 +106,18 @@ export class CommandSession implements TaskHooks {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // An agent that stops because of a cancel often closes its producer right away; the cancel's
+    // acknowledgement must still go out before the bye.
+    if (this.answering.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLOSE_WAIT_MS);
+        timer.unref();
+        void Promise.allSettled([...this.answering]).then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
     clearInterval(this.heartbeat);
     if (this.opened) await this.channel.close();
   }
@@ -168,13 +184,15 @@ export class CommandSession implements TaskHooks {
     }
     // Sent on whatever connection is up when the outcome is known; if none is, the gateway resends
     // the command after the reconnection and this answers it from `outcomes`.
-    void outcome.then((o) =>
+    const answered = outcome.then((o) =>
       this.channel.send(
         o.ok
           ? { op: 'ack', id: op.id, ...(o.result !== undefined && { result: o.result }) }
           : { op: 'reject', id: op.id, code: o.code, message: o.message.slice(0, 2_000) },
       ),
     );
+    this.answering.add(answered);
+    void answered.finally(() => this.answering.delete(answered));
   }
 
   private async execute(command: CommandDelivery): Promise<Outcome> {

@@ -74,6 +74,11 @@ export class Outbox {
     await Promise.all([...this.queues.values()].map((q) => q.settled()));
   }
 
+  /** Whether nothing for `stream` is queued or in flight. */
+  isIdle(stream: string): boolean {
+    return this.queues.get(stream)?.idle ?? true;
+  }
+
   /** Resolves once everything sent to `stream` so far has been stored or has failed. */
   async settleStream(stream: string): Promise<void> {
     await this.queues.get(stream)?.settled();

@@ -243,16 +243,25 @@ export class TaskHandle {
     this.inbox.push(message);
   }
 
-  /** Resolves once this task's events so far are stored, or after `maxMs`, whichever comes first. */
-  private settle(maxMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, maxMs);
-      timer.unref();
-      void this.outbox.settleStream(this.stream).then(() => {
-        clearTimeout(timer);
-        resolve();
+  /**
+   * Waits (at most `maxMs`) until this task's queue is empty: first a turn for the agent's reactions
+   * to the abort (a token stream ending its message) to queue their events, then for those to be
+   * stored, again while new ones keep arriving.
+   */
+  private async settle(maxMs: number): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    do {
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        timer.unref();
+        void this.outbox.settleStream(this.stream).then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
-    });
+      await new Promise((resolve) => setImmediate(resolve));
+    } while (!this.outbox.isIdle(this.stream) && Date.now() < deadline);
   }
 
   private end(): void {

@@ -256,6 +256,9 @@ export class ProducerRegistry {
           return;
         }
         const after = options.onAck ? options.onAck(outcome.result) : Promise.resolve(outcome.result as R);
+        const recorded = after.catch(() => undefined);
+        session.recording.add(recorded);
+        void recorded.finally(() => session.recording.delete(recorded));
         after.then(
           (value) => {
             if (waiting) resolve(value);
@@ -304,6 +307,8 @@ export class ProducerRegistry {
 
   private async orphan(stream: string, session: ProducerSession, why: string): Promise<void> {
     try {
+      // A cancel acknowledged just before the producer left is being recorded: that ends the task.
+      await Promise.allSettled([...session.recording]);
       const { state } = await this.deps.snapshots.get(stream);
       if (!state || isTerminal(state) || this.owners.has(stream)) return;
       const who = session.name === undefined ? session.id : `${session.name} (${session.id})`;

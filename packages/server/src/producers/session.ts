@@ -13,6 +13,8 @@ export class ProducerSession {
   capacity: number | undefined;
   name: string | undefined;
   link: ProducerLink | undefined;
+  /** Effects of acknowledged commands still being recorded; a leaving producer's tasks wait for them. */
+  readonly recording = new Set<Promise<unknown>>();
   lastSeen: number;
   readonly connectedAt: number;
 
