@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, WebSocketChannel, type ChatMessage } from '@agentwire/agent';
-import type { AnyEnvelope, Command } from '@agentwire/protocol';
+import { taskIdOf, type AnyEnvelope, type Command } from '@agentwire/protocol';
+import { SioProbe } from '../../dialects/fixtures/sio-probe.js';
 import { createGateway, type Gateway } from '../../gateway.js';
 import { WsProbe } from '../../testing/ws-probe.js';
 import { commandOverHttp, commandOverWs, type Reply } from '../test-helpers.js';
@@ -16,6 +17,7 @@ import { TcpProxy } from './tcp-proxy.js';
 describe('commands reach remote producers (end to end)', () => {
   let gw: Gateway;
   const children: ChildProducer[] = [];
+  const cleanups: (() => void)[] = [];
   const spawn = (config: Record<string, unknown>) => {
     const child = ChildProducer.spawn({ url: gw.url, ...config });
     children.push(child);
@@ -30,36 +32,73 @@ describe('commands reach remote producers (end to end)', () => {
     });
   });
   after(async () => {
+    for (const cleanup of cleanups) cleanup();
     await Promise.all(children.map((c) => c.kill('SIGKILL')));
     await gw.close();
   });
 
   async function watch(stream: string): Promise<WsProbe> {
     const probe = await WsProbe.open(gw.wsUrl);
-    probe.send({ op: 'subscribe', stream, ref: 's' });
+    probe.send({ op: 'subscribe', stream, since: { seq: 0 }, ref: 's' }); // from the start: nothing missed
     await probe.waitFor('subscribed');
     return probe;
   }
 
-  const transports: [string, (probe: WsProbe, command: Command) => Promise<Reply>][] = [
-    ['native WebSocket', (probe, command) => commandOverWs(probe, command)],
-    ['POST /v1/commands', (_probe, command) => commandOverHttp(gw.url, command)],
+  /** Each transport opens its connection first, so the measured figure is the cancel's alone. */
+  type Sender = (command: Extract<Command, { type: 'cancel' }>) => Promise<Reply>;
+  const transports: [string, (probe: WsProbe) => Promise<Sender>][] = [
+    ['native WebSocket', async (probe) => (command) => commandOverWs(probe, command)],
+    [
+      'POST /v1/commands',
+      async () => {
+        await fetch(`${gw.url}/healthz`); // fetch loads lazily on first use; keep that out of the figure
+        return (command) => commandOverHttp(gw.url, command);
+      },
+    ],
+    [
+      'Socket.IO stop_agent (seed 000/001)',
+      async () => {
+        const sio = await SioProbe.open(gw.url, { path: '/mageagent/socket.io' });
+        cleanups.push(() => sio.close());
+        return async (command) =>
+          fromSio(
+            await sio.socket.emitWithAck('stop_agent', {
+              taskId: taskIdOf(command.stream),
+              reason: command.reason,
+            }),
+          );
+      },
+    ],
+    [
+      'Socket.IO cancel (seed 002)',
+      async () => {
+        const sio = await SioProbe.open(gw.url, { path: '/progress/socket.io' });
+        cleanups.push(() => sio.close());
+        return async (command) =>
+          fromSio(
+            await sio.socket.emitWithAck('cancel', {
+              requestId: taskIdOf(command.stream),
+              reason: command.reason,
+            }),
+          );
+      },
+    ],
   ];
 
-  for (const [name, send] of transports) {
+  for (const [name, open] of transports) {
     it(`a cancel over ${name} fires the remote producer's signal, and it stops publishing`, async () => {
       const taskId = `cancel-${name.replace(/\W+/g, '-')}`;
       const stream = `task:${taskId}`;
       const child = spawn({ mode: 'long', taskId });
       await child.next('ready');
       const watcher = await watch(stream);
+      const send = await open(watcher);
       await new Promise((r) => setTimeout(r, 150)); // let it work a little: tools and tokens in flight
-      await fetch(`${gw.url}/healthz`); // fetch loads lazily on first use; keep that out of the figure
 
       const sent = now();
-      const reply = await send(watcher, { type: 'cancel', stream, reason: 'changed my mind' });
+      const reply = await send({ type: 'cancel', stream, reason: 'changed my mind' });
       const acked = now();
-      assert.ok(reply.ok, JSON.stringify(reply));
+      assert.ok(reply.ok, `${JSON.stringify(reply)}; producer said: ${JSON.stringify(child.lines)}`);
       const aborted = await child.next('aborted');
       await child.next('stopped');
       console.log(
@@ -270,6 +309,14 @@ describe('commands reach remote producers (end to end)', () => {
     }
   });
 });
+
+/** A Socket.IO dialect's ack (`{ok, result}` or `{ok: false, error}`) as a Reply. */
+function fromSio(ack: unknown): Reply {
+  const a = ack as { ok?: boolean; result?: unknown; error?: { code: string; message: string } };
+  return a.ok === true
+    ? { ok: true, result: a.result }
+    : { ok: false, code: a.error?.code ?? 'internal', message: a.error?.message ?? JSON.stringify(ack) };
+}
 
 async function waitFor(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
