@@ -390,6 +390,7 @@ class GatewayClient implements Client {
     release: (sub: StreamSubscription) => {
       if (this.#subs.get(sub.stream) === sub) this.#subs.delete(sub.stream);
     },
+    command: (command: Command) => this.command(command),
   };
 
   #nextRef(prefix: string): string {

@@ -7,6 +7,7 @@ export type {
   Subscription,
   SubscriptionEvents,
 } from './subscription.js';
+export type { CommandAck, TaskCommands } from './task-commands.js';
 export type { BackoffOptions } from './backoff.js';
 export type { CloseInfo, Transport, TransportFactory, TransportKind } from './transport.js';
 export { TransportClosedError } from './transport.js';

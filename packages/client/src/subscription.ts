@@ -4,6 +4,7 @@ import {
   taskIdOf,
   type AnyEnvelope,
   type ClientOp,
+  type Command,
   type Envelope,
   type ErrorCode,
   type EventDataMap,
@@ -14,6 +15,7 @@ import {
 } from '@agentwire/protocol';
 import type { Backoff } from './backoff.js';
 import { Emitter, type Listener } from './emitter.js';
+import { taskCommands, type CommandAck, type TaskCommands } from './task-commands.js';
 
 /** Where a subscriber is: the last event it applied, in the epoch it was in. */
 export interface Position {
@@ -54,7 +56,8 @@ export type SubscriptionEvents = {
   error: [error: AgentwireError];
 };
 
-export interface Subscription {
+/** A subscription also sends the task's commands: `sub.cancel()`, `sub.answer(…)`, `sub.send(…)`. */
+export interface Subscription extends TaskCommands {
   readonly stream: string;
   /** The last event applied; undefined until the gateway confirmed the subscription. */
   readonly position: Readonly<Position> | undefined;
@@ -76,6 +79,8 @@ export interface SubscriptionHost {
   nextRef(): string;
   newBackoff(): Backoff;
   release(sub: StreamSubscription): void;
+  /** The client's `command()`: sent with a ref, resolved by its ack, rejected with its typed error. */
+  command(command: Command): Promise<unknown>;
 }
 
 // The gateway ran into trouble, not the request: ask again (from where we are) after a pause.
@@ -158,6 +163,27 @@ export class StreamSubscription implements Subscription {
 
   close(): void {
     this.#end();
+  }
+
+  #commands: TaskCommands | undefined;
+  get #taskCommands(): TaskCommands {
+    return (this.#commands ??= taskCommands(
+      this.stream,
+      (c) => this.#host.command(c),
+      () => this.#state,
+    ));
+  }
+
+  cancel(options?: { reason?: string; agentId?: string }): Promise<CommandAck> {
+    return this.#taskCommands.cancel(options);
+  }
+
+  answer(questionId: string, answer: unknown): Promise<CommandAck> {
+    return this.#taskCommands.answer(questionId, answer);
+  }
+
+  send(text: string): Promise<CommandAck> {
+    return this.#taskCommands.send(text);
   }
 
   // ---- driven by the client ------------------------------------------------------------------
