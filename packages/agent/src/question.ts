@@ -13,6 +13,8 @@ export interface AskOptions<D = undefined> {
   agent?: { id: string } | string;
   /** What a timed-out `ask` resolves with as `answer`. */
   default?: D;
+  /** Stops waiting (rejecting with its reason) when it aborts; the task's own signal always does. */
+  signal?: AbortSignal;
   questionId?: string;
 }
 

@@ -76,7 +76,7 @@ export class TaskHandle {
    * Asks the watchers a question and waits for the first valid answer (checked by the gateway
    * against `options` or `schema`). Resolves `{ timedOut: false, answer, by }`, or after `timeout`
    * `{ timedOut: true, answer: options.default }`; rejects with the abort reason if the task is
-   * cancelled meanwhile.
+   * cancelled (or `options.signal` aborts) meanwhile.
    */
   async ask<T = unknown, D = undefined>(
     prompt: string,
@@ -88,7 +88,8 @@ export class TaskHandle {
         'ask() needs a command channel for answers to arrive: connect() to a gateway by url or in-process.',
       );
     }
-    this.signal.throwIfAborted();
+    const signal = options.signal ? AbortSignal.any([this.signal, options.signal]) : this.signal;
+    signal.throwIfAborted();
     const fields = questionFields(options as AskOptions<unknown>);
     const questionId = options.questionId ?? newId();
     const answered = this.questions.wait(questionId);
@@ -109,8 +110,8 @@ export class TaskHandle {
       const outcome = await new Promise<{ answer: unknown; by?: string; timedOut: boolean }>(
         (resolve, reject) => {
           answered.then(resolve, reject);
-          onAbort = () => reject(this.signal.reason);
-          this.signal.addEventListener('abort', onAbort, { once: true });
+          onAbort = () => reject(signal.reason);
+          signal.addEventListener('abort', onAbort, { once: true });
           if (fields.timeoutMs !== undefined) {
             fallback = setTimeout(() => {
               if (!this.questions.deliver(questionId, undefined, undefined, true)) return;
@@ -132,7 +133,7 @@ export class TaskHandle {
       };
     } finally {
       clearTimeout(fallback);
-      if (onAbort) this.signal.removeEventListener('abort', onAbort);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
       this.questions.forget(questionId);
     }
   }

@@ -123,12 +123,15 @@ async function script(task: TaskHandle, plan: TaskPlan, pace: Pace): Promise<Out
     }),
   );
   const findings: Finding[] = [];
+  let cause: ToolError | undefined;
   for (const r of settled) {
     if (r.status === 'fulfilled') findings.push(r.value);
-    else if (!(r.reason instanceof ToolError) || pace.signal.aborted) throw r.reason;
+    else if (r.reason instanceof ToolError && !pace.signal.aborted) cause ??= r.reason;
+    // A watcher stopped this researcher alone (stop_agent): the others' findings still count.
+    else if (isAbort(r.reason) && !pace.signal.aborted) continue;
+    else throw r.reason;
   }
-  if (findings.length < angles.length) {
-    const cause = settled.find((r) => r.status === 'rejected')!.reason as ToolError;
+  if (cause) {
     await planner.log('error', 'A researcher failed; the answer would be incomplete', {
       error: cause.message,
       code: cause.code,
@@ -172,6 +175,10 @@ async function script(task: TaskHandle, plan: TaskPlan, pace: Pace): Promise<Out
   });
   await task.complete({ answer, sources }, { summary: firstSentence(answer) });
   return 'completed';
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
 }
 
 function firstSentence(text: string): string {

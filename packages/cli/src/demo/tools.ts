@@ -104,9 +104,10 @@ export async function useTool(
   const args = spec.args(angle);
   const run =
     (failWith?: readonly [string, string], retryable = false) =>
-    async () => {
+    async (signal: AbortSignal) => {
       const [min, max] = spec.latency;
-      await pace.sleep(between(min, max) * (failWith ? 0.6 : 1));
+      // The SDK's signal stops the call on a cancel of the task or of this agent alone.
+      await pace.with(AbortSignal.any([pace.signal, signal])).sleep(between(min, max) * (failWith ? 0.6 : 1));
       if (failWith) throw new ToolError(failWith[0], failWith[1], retryable);
       return spec.result(angle);
     };
