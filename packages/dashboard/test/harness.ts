@@ -59,11 +59,12 @@ export function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
  */
 export async function openPage(
   browser: Browser,
-  options: { theme?: 'dark' | 'light'; width?: number; height?: number } = {},
+  options: { theme?: 'dark' | 'light'; width?: number; height?: number; reducedMotion?: boolean } = {},
 ): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
     acceptDownloads: true,
+    ...(options.reducedMotion && { reducedMotion: 'reduce' as const }),
   });
   if (options.theme)
     await context.addInitScript((t) => localStorage.setItem('agentwire:theme', t), options.theme);

@@ -18,7 +18,8 @@ export const AgentCard = memo(function AgentCard({
   toolCount: number;
   now: number;
 }): ReactNode {
-  const elapsed = (agent.endedAt ?? now) - agent.startedAt;
+  // `now` ticks once a second, so an agent spawned since the last tick must not show a negative age.
+  const elapsed = Math.max(0, (agent.endedAt ?? now) - agent.startedAt);
   const activity = currentTool ? `calling ${currentTool.tool}` : (agent.activity ?? agent.detail);
   return (
     <article

@@ -16,22 +16,26 @@ export const LineChart = memo(function LineChart({
   title,
   series,
   format,
+  capacity,
   height = 120,
 }: {
   title: string;
   series: Series[];
   format: (v: number) => string;
+  /** Samples the chart holds when full; new ones enter at the right, so time runs left to right. */
+  capacity: number;
   height?: number;
 }): ReactNode {
   const [ref, width] = useWidth<HTMLDivElement>(320);
-  const n = Math.max(2, ...series.map((s) => s.values.length));
+  const n = Math.max(2, capacity);
+  const len = Math.max(0, ...series.map((s) => s.values.length));
   let max = 0;
   for (const s of series) for (const v of s.values) if (v !== undefined && v > max) max = v;
   const top = niceCeil(max);
   const padTop = 8;
   const padBottom = 4;
   const plotH = height - padTop - padBottom;
-  const x = (i: number) => (i / (n - 1)) * width;
+  const x = (i: number) => width - ((len - 1 - i) / (n - 1)) * width;
   const y = (v: number) => padTop + plotH - (top === 0 ? 0 : (v / top) * plotH);
 
   const paths = series.map((s) => {

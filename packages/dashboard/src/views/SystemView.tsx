@@ -57,7 +57,8 @@ export function SystemView(): ReactNode {
   const { samples, latest, error } = useStatsHistory();
   const hasLatency = samples.some((s) => s.latencyP50 !== undefined);
   const hasLog = samples.some((s) => s.logBytes !== undefined);
-  const ms = (v: number) => (v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
+  // Timestamps are whole milliseconds, so a 0 means "under one".
+  const ms = (v: number) => (v < 1 ? '<1 ms' : v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
   const perSec = (v: number) => `${formatCount(v)}/s`;
 
   return (
@@ -79,6 +80,7 @@ export function SystemView(): ReactNode {
       )}
       <div className="chart-grid">
         <LineChart
+          capacity={WINDOW}
           title="Connections"
           format={formatCount}
           series={[
@@ -88,6 +90,7 @@ export function SystemView(): ReactNode {
           ]}
         />
         <LineChart
+          capacity={WINDOW}
           title="Events per second"
           format={perSec}
           series={[
@@ -96,6 +99,7 @@ export function SystemView(): ReactNode {
           ]}
         />
         <LineChart
+          capacity={WINDOW}
           title={
             hasLatency
               ? 'Publish → deliver latency'
@@ -108,6 +112,7 @@ export function SystemView(): ReactNode {
           ]}
         />
         <LineChart
+          capacity={WINDOW}
           title={hasLog ? 'Log size and memory' : 'Memory (log size not reported by this engine)'}
           format={formatBytes}
           series={[
