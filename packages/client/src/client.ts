@@ -12,15 +12,16 @@ import {
 import { WebSocket as DefaultWebSocket } from '#websocket';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { Emitter, type Listener } from './emitter.js';
+import { TransportSelector, type FallbackOptions } from './fallback.js';
 import type { WebSocketConstructor } from './socket.js';
 import { StreamSubscription, type SubscribeOptions, type Subscription } from './subscription.js';
 import type { CloseInfo, Transport, TransportFactory, TransportKind } from './transport.js';
 import { webSocketUrl } from './url.js';
-import { WebSocketTransport } from './websocket-transport.js';
 
 export type ClientStatus = 'connecting' | TransportKind | 'offline' | 'closed';
 
-export interface ClientOptions {
+/** Also `transports`, `fallbackAfter`, `probeIntervalMs` and `fetch`: see {@link FallbackOptions}. */
+export interface ClientOptions extends FallbackOptions {
   /** The gateway: its base URL (`http://localhost:7070`) or its WebSocket URL. */
   url: string;
   /** The WebSocket implementation; defaults to `ws` in Node and the global one in browsers. */
@@ -29,7 +30,7 @@ export interface ClientOptions {
   reconnect?: Partial<BackoffOptions> | false;
   /** Ping interval, overriding the gateway's `hello`; the connection is declared dead after 2.5×. */
   heartbeatMs?: number;
-  /** Replaces the WebSocket transport, e.g. with SSE or long-polling. */
+  /** Replaces the built-in transports and their fallback with a transport of your own. */
   transport?: TransportFactory;
 }
 
@@ -70,6 +71,8 @@ interface PendingCommand {
 class GatewayClient implements Client {
   readonly #url: string;
   readonly #createTransport: TransportFactory;
+  /** Picks WebSocket, SSE or long-polling and switches between them (fallback.ts); none for a custom transport. */
+  readonly #selector: TransportSelector | undefined;
   readonly #backoff: Backoff | undefined;
   readonly #backoffOptions: Partial<BackoffOptions>;
   readonly #heartbeatOverride: number | undefined;
@@ -92,11 +95,23 @@ class GatewayClient implements Client {
 
   constructor(options: ClientOptions) {
     this.#url = webSocketUrl(options.url);
-    const ctor = options.WebSocket ?? DefaultWebSocket;
-    if (typeof ctor !== 'function' && !options.transport) {
+    if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') {
       throw new TypeError('agentwire: no WebSocket implementation here; pass one as the WebSocket option');
     }
-    this.#createTransport = options.transport ?? ((url) => new WebSocketTransport(url, ctor));
+    if (options.transport) {
+      this.#createTransport = options.transport;
+    } else {
+      const selector = new TransportSelector(options, {
+        url: options.url,
+        // Without one (an old browser, a worker), the selector starts on SSE or long-polling.
+        WebSocket: options.WebSocket ?? DefaultWebSocket,
+        streams: () => this.#subs.keys(),
+        demoted: () => this.#online(),
+        upgrade: (transport, frames) => this.#upgrade(transport, frames),
+      });
+      this.#selector = selector;
+      this.#createTransport = () => selector.create();
+    }
     this.#backoffOptions = options.reconnect || {};
     this.#backoff = options.reconnect === false ? undefined : new Backoff(this.#backoffOptions);
     if (options.heartbeatMs !== undefined && !(options.heartbeatMs > 0)) {
@@ -161,6 +176,7 @@ class GatewayClient implements Client {
 
   async #close(): Promise<void> {
     globalEvents()?.removeEventListener('online', this.#online);
+    this.#selector?.close();
     this.#setStatus('closed');
     for (const sub of [...this.#subs.values()]) sub.close();
     const closed = this.#drop(1000, 'client closed');
@@ -183,16 +199,7 @@ class GatewayClient implements Client {
     if (this.#closing || this.#stopped) return;
     this.#setStatus('connecting');
     const transport = this.#createTransport(this.#url);
-    this.#transport = transport;
-    transport.onMessage((frame) => {
-      if (this.#transport === transport) this.#receive(frame);
-    });
-    transport.onClose((info) => {
-      if (this.#transport === transport) this.#disconnected(info);
-    });
-    // Before the first hello the watchdog also bounds how long an unanswered handshake may take.
-    this.#lastReceived = Date.now();
-    this.#armWatchdog(transport);
+    this.#use(transport);
     transport.connect().then(
       () => {
         if (this.#transport === transport) this.#opened(transport);
@@ -205,7 +212,37 @@ class GatewayClient implements Client {
     );
   }
 
+  /** Makes `transport` the connection: only its frames and its close count from now on. */
+  #use(transport: Transport): void {
+    this.#transport = transport;
+    transport.onMessage((frame) => {
+      if (this.#transport === transport) this.#receive(frame);
+    });
+    transport.onClose((info) => {
+      if (this.#transport === transport) this.#disconnected(info);
+    });
+    // Before the first hello the watchdog also bounds how long an unanswered handshake may take.
+    this.#lastReceived = Date.now();
+    this.#armWatchdog(transport);
+  }
+
+  /**
+   * A better transport connected in the background: every subscription moves onto it, resuming
+   * from its position, so the switch neither loses nor repeats an event (the old connection's
+   * frames are ignored from here on). Declined while a command awaits its ack, which dropping the
+   * old connection would fail although nothing went wrong; the selector tries again shortly.
+   */
+  #upgrade(transport: Transport, frames: readonly string[]): boolean {
+    if (this.#closing || !this.#open || [...this.#commands.values()].some((c) => c.sent)) return false;
+    void this.#drop(1000, 'upgrading');
+    this.#use(transport);
+    this.#opened(transport);
+    for (const frame of frames) if (this.#transport === transport) this.#receive(frame);
+    return true;
+  }
+
   #opened(transport: Transport): void {
+    this.#selector?.opened(transport.kind);
     this.#open = true;
     this.#setStatus(transport.kind);
     this.#lastReceived = Date.now();
@@ -234,6 +271,8 @@ class GatewayClient implements Client {
 
   #disconnected(info: CloseInfo, error?: AgentwireError): void {
     const lastError = this.#lastError;
+    const kind = this.#transport?.kind;
+    const wasOpen = this.#open;
     void this.#drop();
     let code: ErrorCode | undefined;
     if (error) {
@@ -258,6 +297,8 @@ class GatewayClient implements Client {
       this.#reconnectTimer = undefined;
       this.#connect();
     }, this.#backoff.next());
+    // Last: a move to another transport may reconnect at once (through `demoted`).
+    if (kind) this.#selector?.closed(kind, info, wasOpen);
   }
 
   // ---- inbound -----------------------------------------------------------------------------------

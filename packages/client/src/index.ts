@@ -9,6 +9,7 @@ export type {
 } from './subscription.js';
 export type { CommandAck, TaskCommands } from './task-commands.js';
 export type { BackoffOptions } from './backoff.js';
+export type { FallbackOptions } from './fallback.js';
 export type { CloseInfo, Transport, TransportFactory, TransportKind } from './transport.js';
 export { TransportClosedError } from './transport.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';

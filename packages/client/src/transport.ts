@@ -1,11 +1,17 @@
 import type { ClientOp } from '@agentwire/protocol';
 
-/** The transports a client can ride; the client's status names the one in use. */
-export type TransportKind = 'websocket';
+/** The transports a client can ride, best first; the client's status names the one in use. */
+export type TransportKind = 'websocket' | 'sse' | 'polling';
 
 export interface CloseInfo {
   code: number;
   reason: string;
+  /**
+   * The transport cannot work here (the WebSocket upgrade refused with an HTTP status, no WebSocket
+   * in this environment, something other than the gateway answering its requests): trying the same
+   * transport again is pointless, so the client moves to the next one at once.
+   */
+  unavailable?: boolean;
 }
 
 /**

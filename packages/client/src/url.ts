@@ -18,3 +18,22 @@ export function webSocketUrl(input: string): string {
   url.hash = '';
   return url.toString();
 }
+
+/**
+ * The gateway's HTTP base for the SSE, long-polling and command endpoints, from the same input:
+ * `ws(s)` becomes `http(s)`, a trailing `/v1/ws` is dropped, and the query (a token) is kept.
+ */
+export function httpBaseUrl(input: string): string {
+  const url = new URL(webSocketUrl(input));
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  url.pathname = url.pathname.slice(0, -WS_PATH.length) || '/';
+  return url.toString();
+}
+
+/** `path` (absolute, e.g. `/v1/commands`) under an HTTP base, with the base's query plus `params`. */
+export function endpointUrl(base: string, path: string, params: Record<string, string> = {}): string {
+  const url = new URL(base);
+  url.pathname = url.pathname.replace(/\/+$/, '') + path;
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  return url.toString();
+}

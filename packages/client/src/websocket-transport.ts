@@ -4,6 +4,12 @@ import { TransportClosedError, type CloseInfo, type Transport } from './transpor
 
 /** How long a polite close may wait for the peer's close frame before the socket is dropped. */
 const CLOSE_GRACE_MS = 1_000;
+/**
+ * How long the upgrade may take. Some proxies hold an upgrade request forever instead of refusing
+ * it; without a bound, every such attempt would cost the whole handshake watchdog before the
+ * client may count it as a failure and fall back.
+ */
+const CONNECT_TIMEOUT_MS = 15_000;
 
 const decoder = new TextDecoder();
 
@@ -23,24 +29,49 @@ export class WebSocketTransport implements Transport {
 
   connect(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new this.#ctor(this.#url, SUBPROTOCOL);
+      let ws: WebSocketLike;
+      try {
+        ws = new this.#ctor(this.#url, SUBPROTOCOL);
+      } catch (err) {
+        // Browsers throw here for URLs they will never connect to (mixed content, blocked ports).
+        reject(new TransportClosedError({ code: 1006, reason: String(err), unavailable: true }));
+        return;
+      }
       this.#ws = ws;
       ws.binaryType = 'arraybuffer';
       let opened = false;
+      let refused: string | undefined;
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        try {
+          ws.close();
+        } catch {
+          ws.terminate?.();
+        }
+      }, CONNECT_TIMEOUT_MS);
       ws.onopen = () => {
+        clearTimeout(timer);
         opened = true;
         resolve();
       };
       ws.onmessage = (event) => {
         this.#onMessage?.(toText(event.data));
       };
-      // The close event that follows carries everything we need; without a handler `ws` would
-      // rethrow the error event as an uncaught exception.
-      ws.onerror = () => {};
+      // The close event that follows carries the code; the error event is only read for a refused
+      // upgrade. Without a handler `ws` would rethrow it as an uncaught exception.
+      ws.onerror = (event: unknown) => {
+        refused ??= refusedUpgrade(event);
+      };
       ws.onclose = (event) => {
-        const info = { code: event.code, reason: event.reason };
-        if (!opened) reject(new TransportClosedError(info));
-        else if (!this.#closing) this.#onClose?.(info);
+        clearTimeout(timer);
+        const info: CloseInfo = { code: event.code, reason: event.reason };
+        if (!opened) {
+          if (timedOut) info.reason = 'The WebSocket upgrade got no answer in time.';
+          // Something answered the upgrade with plain HTTP: a proxy or a gateway without WebSockets.
+          if (refused !== undefined) Object.assign(info, { reason: refused, unavailable: true });
+          reject(new TransportClosedError(info));
+        } else if (!this.#closing) this.#onClose?.(info);
       };
     });
   }
@@ -91,6 +122,18 @@ export class WebSocketTransport implements Transport {
   onClose(handler: (info: CloseInfo) => void): void {
     this.#onClose = handler;
   }
+}
+
+/**
+ * Node's `ws` reports an upgrade answered with an HTTP status as "Unexpected server response: 403"
+ * (browsers hide the status, so there repeated failures decide instead). A 5xx is the gateway or a
+ * proxy in trouble, which a retry may fix; anything else means no WebSocket gets through here.
+ */
+function refusedUpgrade(event: unknown): string | undefined {
+  const message = (event as { message?: unknown } | null)?.message;
+  if (typeof message !== 'string') return undefined;
+  const status = /Unexpected server response: (\d{3})/.exec(message)?.[1];
+  return status !== undefined && !status.startsWith('5') ? message : undefined;
 }
 
 function toText(data: unknown): string {
