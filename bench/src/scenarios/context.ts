@@ -23,7 +23,7 @@ export interface Scale {
 export const scales: Record<Scale['name'], Scale> = {
   full: { name: 'full', broadcast: [1000, 10_000], tasks: 10_000, idle: [10_000, 50_000], storm: 10_000, stormStreams: 100, stepMs: 2000, fixedMs: 5000, searchSteps: 8, settleMs: 500 },
   quick: { name: 'quick', broadcast: [1000, 10_000], tasks: 10_000, idle: [10_000, 50_000], storm: 10_000, stormStreams: 100, stepMs: 1000, fixedMs: 2000, searchSteps: 5, settleMs: 500 },
-  smoke: { name: 'smoke', broadcast: [20, 40], tasks: 40, idle: [40, 80], storm: 40, stormStreams: 4, stepMs: 250, fixedMs: 300, searchSteps: 1, settleMs: 20 },
+  smoke: { name: 'smoke', broadcast: [20, 40], tasks: 40, idle: [40, 80], storm: 40, stormStreams: 4, stepMs: 200, fixedMs: 200, searchSteps: 1, settleMs: 20 },
 };
 
 export interface Context {

@@ -81,15 +81,16 @@ function rowOf(spec: FanoutSpec, kind: ServerProc['kind'], mode: string, s: Step
   };
 }
 
-/** Waits until deliveries stop arriving (for 300 ms), so one step's backlog does not spill into the next. */
+/** Waits until deliveries stop arriving for a while, so one step's backlog does not spill into the next. */
 async function quiesce(ctx: Context): Promise<void> {
+  const poll = Math.max(10, ctx.scale.settleMs / 5);
   let last = -1;
   let still = 0;
-  for (let i = 0; i < 200 && still < 3; i++) {
+  for (let i = 0; i < 20_000 / poll && still < 3; i++) {
     const { delivered } = await ctx.group.snapshot();
     still = delivered === last ? still + 1 : 0;
     last = delivered;
-    await sleep(100);
+    await sleep(poll);
   }
 }
 

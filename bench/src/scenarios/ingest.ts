@@ -6,9 +6,11 @@ import { hrNow, latencies, withServer, type Context, type Row } from './context.
 
 const BATCH = 100;
 const STREAMS = 16;
-const HTTP_CONNECTIONS = 8;
+// Node's HTTP server answers one request per connection at a time, pipelined or not, so
+// concurrency comes from connections, as it would from many producers.
+const HTTP_CONNECTIONS = 32;
 /** Batches in flight per connection when saturating over HTTP. */
-const HTTP_DEPTH = 4;
+const HTTP_DEPTH = 2;
 /** Events in flight when saturating through the SDK. */
 const SDK_WINDOW = 4000;
 
