@@ -261,6 +261,48 @@ describe('dashboard in Chromium', { skip }, () => {
   );
 
   test(
+    'keyboard only: open a task, switch tabs with the arrows, search with /, switch themes',
+    { timeout: TIMEOUT },
+    async () => {
+      const task = await producer.startTask({ title: 'Keyboard under test' });
+      await task.log('info', 'needle in the log');
+      await task.log('info', 'hay');
+      const { page, errors, close } = await openPage(browser);
+      await page.goto(`${gw.url}/`);
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+      const link = page.locator(`.task-row[data-task-id="${task.id}"] .task-title`);
+      await link.focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Keyboard under test' }).waitFor();
+      await page.getByRole('tab', { name: 'Overview' }).focus();
+      await page.keyboard.press('ArrowRight');
+      await page.waitForURL(/\/terminal$/);
+      await page.waitForFunction(() => document.activeElement?.id === 'tab-terminal');
+      await page.waitForFunction(
+        () => document.querySelector('.terminal')?.getAttribute('data-lines') === '3',
+      );
+      await page.keyboard.press('/');
+      await page.keyboard.type('needle');
+      await page.waitForFunction(() => document.querySelectorAll('.tline').length === 1);
+      await page.keyboard.press('Escape');
+      await page.waitForFunction(() => document.querySelectorAll('.tline').length === 3);
+
+      const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+      const before = await theme();
+      await page.getByRole('button', { name: /Switch to (light|dark) theme/ }).focus();
+      await page.keyboard.press('Enter');
+      assert.notEqual(await theme(), before);
+      await page.reload();
+      await page.getByRole('tab', { name: 'Terminal' }).waitFor();
+      assert.notEqual(await theme(), before, 'the choice survives a reload');
+      await task.complete();
+      assert.deepEqual(unexpected(errors), []);
+      await close();
+    },
+  );
+
+  test(
     'an open question is answered through the form and the agent continues',
     { timeout: TIMEOUT },
     async (t) => {

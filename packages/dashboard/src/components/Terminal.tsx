@@ -81,16 +81,27 @@ export function Terminal({
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   };
 
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    const target = e.target as HTMLElement;
-    if (
-      e.key === '/' &&
-      target.tagName !== 'INPUT' &&
-      target.tagName !== 'TEXTAREA' &&
-      target.tagName !== 'SELECT'
-    ) {
+  // `/` jumps to the search from anywhere on the page (as in many log viewers), unless typing.
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      const typing =
+        t?.tagName === 'INPUT' ||
+        t?.tagName === 'TEXTAREA' ||
+        t?.tagName === 'SELECT' ||
+        t?.isContentEditable;
+      if (e.key !== '/' || typing || e.ctrlKey || e.metaKey || e.altKey) return;
       e.preventDefault();
       searchRef.current?.focus();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+
+  const onSearchKey = (e: KeyboardEvent<HTMLInputElement>) => {
+    if (e.key === 'Escape' && search !== '') {
+      e.preventDefault();
+      setSearch('');
     }
   };
 
@@ -110,12 +121,7 @@ export function Terminal({
   };
 
   return (
-    <div
-      className="terminal"
-      onKeyDown={onKeyDown}
-      data-lines={snap.lines.length}
-      data-duplicates={snap.duplicates}
-    >
+    <div className="terminal" data-lines={snap.lines.length} data-duplicates={snap.duplicates}>
       <div className="terminal-toolbar" role="toolbar" aria-label="Terminal controls">
         <label className="search">
           <span className="sr-only">Search lines</span>
@@ -124,6 +130,7 @@ export function Terminal({
             type="search"
             value={search}
             onChange={(e) => setSearch(e.target.value)}
+            onKeyDown={onSearchKey}
             placeholder="Search  ( / )"
           />
         </label>
