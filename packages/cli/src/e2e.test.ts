@@ -62,7 +62,7 @@ describe('end to end through the real processes', () => {
   let gw: Running;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'agentwire-e2e-'));
-    gw = await startCli(['serve', '--port', '0', '--data', dir, '--log-level', 'warn']);
+    gw = await startCli(['serve', '--insecure', '--port', '0', '--data', dir, '--log-level', 'warn']);
   });
   after(async () => {
     await stop(gw);
@@ -159,7 +159,7 @@ describe('end to end through the real processes', () => {
 
 describe('agentwire demo', () => {
   it('starts the gateway with a live swarm and stops cleanly on SIGTERM', async () => {
-    const demo = await startCli(['demo', '--port', '0', '--engine', 'memory', '--log-level', 'warn']);
+    const demo = await startCli(['demo', '--insecure', '--port', '0', '--engine', 'memory', '--log-level', 'warn']);
     try {
       const deadline = Date.now() + 15_000;
       let tasks: { agents: number; tools: number }[] = [];

@@ -2,6 +2,7 @@ import { resolve, join } from 'node:path';
 import { parseSocketIoPath, type GatewayOptions } from '@agentwire/server';
 import { installedDashboardDir } from './dashboard-dir.js';
 import { parseDuration, parseInteger, UsageError, type OptionSpecs } from './options.js';
+import { securityOptions, securitySpecs, type SecuritySetup } from './security-options.js';
 
 export const gatewaySpecs: OptionSpecs = {
   port: { type: 'string', short: 'p', env: 'AGENTWIRE_PORT', default: '7070', description: 'TCP port (0 picks a free one)' },
@@ -25,11 +26,12 @@ export const gatewaySpecs: OptionSpecs = {
   },
   'swarm-stream': { type: 'string', env: 'AGENTWIRE_SWARM_STREAM', default: 'task:{projectId}', description: "Stream seed 004's terminal watches for a project" },
   dashboard: { type: 'string', env: 'AGENTWIRE_DASHBOARD', description: 'Folder of the web dashboard served at /, or off (default: the installed @agentwire/dashboard)' },
+  ...securitySpecs,
 };
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export function gatewayOptions(values: Record<string, string | boolean | undefined>): GatewayOptions & { dataDir?: string } {
+export function gatewayOptions(values: Record<string, string | boolean | undefined>): GatewayOptions & { dataDir?: string; security?: SecuritySetup } {
   const str = (name: string) => String(values[name]);
   const port = parseInteger(str('port'), 'port');
   if (port > 65535) throw new UsageError('--port must be at most 65535.');
@@ -40,7 +42,7 @@ export function gatewayOptions(values: Record<string, string | boolean | undefin
   if (durability !== 'normal' && durability !== 'full') throw new UsageError('--durability must be normal or full.');
   const retentionEvents = parseInteger(str('retention-events'), 'retention-events');
   const retentionAge = str('retention-age') === '0' ? 0 : parseDuration(str('retention-age'));
-  const options: GatewayOptions & { dataDir?: string } = {
+  const options: GatewayOptions & { dataDir?: string; security?: SecuritySetup } = {
     port,
     host: str('host'),
     logLevel,
@@ -82,5 +84,8 @@ export function gatewayOptions(values: Record<string, string | boolean | undefin
     if (!/^amqps?:\/\//.test(amqpUrl)) throw new UsageError('--amqp-url must start with amqp:// or amqps://.');
     options.amqp = { url: amqpUrl, exchange: str('amqp-exchange'), queue: str('amqp-queue') };
   }
+  // Secure by default (docs/security.md): auth unless --insecure, its secret in the data folder.
+  const security = securityOptions(values, resolve(str('data')));
+  Object.assign(options, security.options, { limits: { ...options.limits, ...security.options.limits }, security });
   return options;
 }

@@ -24,3 +24,16 @@ export {
 export { acceptAnyToken, type Principal, type TokenContext, type TokenVerifier } from './transports/token.js';
 export { defaultProducerOptions, type ProducerOptions } from './producers/options.js';
 export type { ProducerRegistry } from './producers/registry.js';
+export {
+  apiKeyDigest,
+  loadOrCreateSecret,
+  mintToken,
+  readSecret,
+  SECRET_FILE,
+  type ApiKeyConfig,
+  type AuthOptions,
+  type AuthPrincipal,
+  type ClaimNames,
+  type MintClaims,
+  type Role,
+} from './auth/index.js';

@@ -1,6 +1,7 @@
 import { createGateway, type Gateway } from '@agentwire/server';
 import pc from 'picocolors';
 import { gatewayOptions, gatewaySpecs } from '../gateway-options.js';
+import { announceSecurity, dashboardUrl } from '../security-options.js';
 import { helpText, parseOptions } from '../options.js';
 
 export const serveHelp = helpText(
@@ -17,6 +18,7 @@ export async function startFromArgs(argv: string[], help: string): Promise<Gatew
   }
   const options = gatewayOptions(values);
   const gateway = await createGateway(options);
+  if (options.security) await announceSecurity(gateway, options.security);
   if (options.staticDir) dashboards.add(gateway);
   return gateway;
 }
@@ -29,7 +31,7 @@ export function printUrls(gateway: Gateway, extra: string[] = []): void {
     '',
     `  ${pc.bold(pc.cyan('agentwire'))} is running (${gateway.engine.kind} log)`,
     '',
-    ...(dashboards.has(gateway) ? [`  Dashboard      ${pc.bold(pc.underline(`${gateway.url}/`))}`] : []),
+    ...(dashboards.has(gateway) ? [`  Dashboard      ${pc.bold(pc.underline(dashboardUrl(gateway)))}`] : []),
     `  Tasks (JSON)   ${pc.underline(`${gateway.url}/v1/tasks`)}`,
     `  WebSocket      ${pc.underline(gateway.wsUrl)}`,
     `  Health         ${pc.underline(`${gateway.url}/healthz`)}`,
