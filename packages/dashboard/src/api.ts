@@ -1,4 +1,5 @@
 import type { TaskSummary } from '@agentwire/server';
+import { authHeaders } from './auth.js';
 import { httpHistory } from './lib/history.js';
 import type { GatewayStats } from './lib/stats-series.js';
 
@@ -9,9 +10,18 @@ export type { TaskSummary };
  * development Vite forwards `/v1` to it.
  */
 async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(path, { signal: signal ?? null, headers: { accept: 'application/json' } });
+  const res = await fetch(path, {
+    signal: signal ?? null,
+    headers: { accept: 'application/json', ...authHeaders() },
+  });
   if (!res.ok) {
     let message = `HTTP ${res.status}`;
+    if (res.status === 401) {
+      // The gateway has auth on: only a link with a token (as `agentwire serve` prints it) gets in.
+      throw new Error(
+        'this gateway needs a token: open the dashboard link the gateway printed (it ends in ?token=…)',
+      );
+    }
     try {
       const body = (await res.json()) as { error?: { message?: string } };
       if (body.error?.message) message = body.error.message;
@@ -42,4 +52,4 @@ export function fetchStats(signal?: AbortSignal): Promise<GatewayStats> {
   return getJson<GatewayStats>('/v1/stats', signal);
 }
 
-export const fetchHistory = httpHistory('');
+export const fetchHistory = httpHistory('', authHeaders);

@@ -41,11 +41,15 @@ export async function readRange(
   return { epoch, first, events };
 }
 
-/** The history API over `fetch`; `base` is the gateway's URL, empty for the page's own origin. */
-export function httpHistory(base = ''): FetchHistory {
+/**
+ * The history API over `fetch`; `base` is the gateway's URL, empty for the page's own origin, and
+ * `headers` adds credentials when the gateway has auth on.
+ */
+export function httpHistory(base = '', headers: () => Record<string, string> = () => ({})): FetchHistory {
   return async (stream, after, limit) => {
     const res = await fetch(
       `${base}/v1/streams/${encodeURIComponent(stream)}/events?after=${after}&limit=${limit}`,
+      { headers: headers() },
     );
     if (!res.ok) throw new Error(`history of ${stream}: HTTP ${res.status}`);
     return (await res.json()) as HistoryPage;
