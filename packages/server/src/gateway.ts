@@ -106,6 +106,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     limits,
     commands: noProducerRouter,
     producers: undefined as unknown as ProducerRegistry,
+    cluster: undefined,
     connectProducer: (receive, closed) => connectInProcess(producers, logger, receive, closed),
     async publish(stream, events) {
       const result = await ingest.publish(stream, events);
@@ -344,8 +345,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
       // Then no new connections (clients are refused at once and try another node), and new
       // requests on kept-alive connections get 503 shutting_down.
-      drain.begin();
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const stopped = drain.begin(server);
       // First, so the messages it is storing are acknowledged while the log is still open.
       await amqp?.stop();
       await ws.close(1012, 'shutting_down');
@@ -363,6 +363,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       ownership.close();
       await cluster?.close();
       server.closeAllConnections();
+      server.close(); // the HTTP server's own timers; listening stopped above
       await stopped;
       // Flushes: every append issued before is committed (and delivered) before it returns.
       await engine.close();

@@ -38,6 +38,9 @@ export interface DeliverOptions<R> {
   onFail?: () => void;
 }
 
+/** Told whenever a task's owner here changes: a session claimed it (again), or nobody here owns it. */
+export type OwnerListener = (stream: string, owner: ProducerSession | undefined) => void;
+
 /** Close codes the gateway ends a producer connection with (docs/protocol.md, producer channel). */
 export const PRODUCER_CLOSE_REPLACED = 4100;
 export const PRODUCER_CLOSE_SILENT = 4101;
@@ -54,6 +57,7 @@ export class ProducerRegistry {
   private readonly sessions = new Map<string, ProducerSession>();
   private readonly owners = new Map<string, ProducerSession>();
   private readonly ownerWaiters = new Map<string, Set<() => void>>();
+  private readonly ownerListeners = new Set<OwnerListener>();
   private readonly picker = new WorkerPicker();
   private readonly sweeper: NodeJS.Timeout;
   private readonly unlisten: () => void;
@@ -138,6 +142,8 @@ export class ProducerRegistry {
     if (this.sessions.get(session.id) !== session) return;
     for (const stream of streams) {
       const previous = this.owners.get(stream);
+      // Every claim is told, repeated ones too: after a reconnection it restates ownership elsewhere.
+      this.ownersChanged(stream, session);
       if (previous === session) continue;
       if (previous) {
         previous.streams.delete(stream);
@@ -179,6 +185,17 @@ export class ProducerRegistry {
 
   ownerOf(stream: string): ProducerSession | undefined {
     return this.owners.get(stream);
+  }
+
+  /** The producer `producerId`, if it is known here (connected, or away for less than `orphanAfterMs`). */
+  find(producerId: string): ProducerSession | undefined {
+    return this.sessions.get(producerId);
+  }
+
+  /** Follows ownership changes, e.g. to mirror them where other gateway nodes can see them. */
+  watchOwners(listener: OwnerListener): () => void {
+    this.ownerListeners.add(listener);
+    return () => this.ownerListeners.delete(listener);
   }
 
   /** The owner of `stream`, waiting up to `claimWaitMs` for a claim that may trail the task's events. */
@@ -298,7 +315,10 @@ export class ProducerRegistry {
     const streams = [...session.streams];
     session.streams.clear();
     for (const stream of streams) {
-      if (this.owners.get(stream) === session) this.owners.delete(stream);
+      if (this.owners.get(stream) === session) {
+        this.owners.delete(stream);
+        this.ownersChanged(stream, undefined);
+      }
       const marking = this.orphan(stream, session, why).finally(() => this.orphaning.delete(marking));
       this.orphaning.add(marking);
     }
@@ -350,6 +370,17 @@ export class ProducerRegistry {
     if (!owner) return;
     this.owners.delete(stream);
     owner.streams.delete(stream);
+    this.ownersChanged(stream, undefined);
+  }
+
+  private ownersChanged(stream: string, owner: ProducerSession | undefined): void {
+    for (const listener of this.ownerListeners) {
+      try {
+        listener(stream, owner);
+      } catch (err) {
+        this.deps.logger.error({ err, stream }, 'an ownership listener failed');
+      }
+    }
   }
 
   private onAppend(stream: string, events: AnyEnvelope[]): void {
@@ -367,6 +398,21 @@ export class ProducerRegistry {
       ownedTasks: this.owners.size,
       queuedCommands: all.reduce((n, s) => n + s.queue.size, 0),
     };
+  }
+
+  /** Connected workers and their load, for other gateway nodes choosing where a task starts. */
+  workers(): { producerId: string; kinds: readonly string[]; capacity?: number; tasks: number }[] {
+    const out: { producerId: string; kinds: readonly string[]; capacity?: number; tasks: number }[] = [];
+    for (const s of this.sessions.values()) {
+      if (!s.connected || s.kinds.length === 0) continue;
+      out.push({
+        producerId: s.id,
+        kinds: s.kinds,
+        tasks: s.load,
+        ...(s.capacity !== undefined && { capacity: s.capacity }),
+      });
+    }
+    return out;
   }
 
   list(): Record<string, unknown>[] {

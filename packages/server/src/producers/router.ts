@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   AgentwireError,
   assertAnswer,
@@ -14,14 +14,16 @@ import type { CommandRouter, CommandSender } from '../commands.js';
 import type { LogEngine } from '../log/engine.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotService } from '../snapshots.js';
-import type { GatewayPublish, ProducerRegistry } from './registry.js';
+import type { ProducerDirectory } from './directory.js';
+import type { GatewayPublish } from './registry.js';
 import { QuestionBook } from './questions.js';
 import { senderName } from './sender.js';
 
 type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>;
 
 export interface ProducerRouterDeps {
-  registry: ProducerRegistry;
+  /** The local registry, or the cluster's view of every node's producers. */
+  registry: ProducerDirectory;
   engine: LogEngine;
   snapshots: SnapshotService;
   publish: GatewayPublish;
@@ -157,7 +159,9 @@ export class ProducerRouter implements CommandRouter {
       try {
         const state = await this.taskState(stream);
         if (isTerminal(state) || state.questions[questionId]?.status !== 'open') return;
-        await this.record(stream, 'question:answered', { questionId, answer: null, timedOut: true });
+        // Every gateway node runs this timer; one id for the event makes the log store it once.
+        const id = `question-timeout:${createHash('sha256').update(questionId).digest('base64url')}`;
+        await this.record(stream, 'question:answered', { questionId, answer: null, timedOut: true }, id);
         const owner = this.deps.registry.ownerOf(stream);
         if (owner)
           await this.deps.registry.deliver(owner, {
@@ -266,9 +270,16 @@ export class ProducerRouter implements CommandRouter {
     throw new AgentwireError('no_producer', `No producer owns ${stream}: ${why}.`, { stream });
   }
 
-  private async record(stream: string, type: string, data: Record<string, unknown>): Promise<EffectResult> {
+  private async record(
+    stream: string,
+    type: string,
+    data: Record<string, unknown>,
+    id?: string,
+  ): Promise<EffectResult> {
     const clean = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined));
-    const published = await this.deps.publish(stream, [{ type, data: clean }]);
+    const published = await this.deps.publish(stream, [
+      { ...(id !== undefined && { id }), type, data: clean },
+    ]);
     return { stream, seq: published.results[0]!.seq };
   }
 

@@ -1,1 +1,3 @@
 export { WsProbe } from './ws-probe.js';
+export { requireService } from './services.js';
+export { wipeRedisPrefix } from './redis.js';

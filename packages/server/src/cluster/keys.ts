@@ -1,0 +1,27 @@
+/**
+ * Where the cluster keeps what its nodes share besides the log: who is alive and what each holds,
+ * which node's producer owns each task, and one relay channel per node. Everything lives under the
+ * log's prefix, so one `SCAN MATCH '<prefix>*'` still finds a whole deployment.
+ *
+ * The log's per-stream keys are `<letter>:<stream>`; these names have longer kinds (`node:`,
+ * `owner:`), so no stream's key can be mistaken for one of them.
+ */
+export interface ClusterKeys {
+  /** ZSET: node id scored by the time its report expires; lists the nodes alive. */
+  nodes: string;
+  /** STRING (JSON, with a TTL): the last report of one node. */
+  report(nodeId: string): string;
+  /** STRING `<nodeId> <producerId>` (with a TTL the owner refreshes): who runs a task's producer. */
+  owner(stream: string): string;
+  /** Pub/Sub channel of one node: commands for its producers, and replies to its own relays. */
+  inbox(nodeId: string): string;
+}
+
+export function clusterKeys(prefix: string): ClusterKeys {
+  return {
+    nodes: `${prefix}nodes`,
+    report: (nodeId) => `${prefix}node:${nodeId}`,
+    owner: (stream) => `${prefix}owner:${stream}`,
+    inbox: (nodeId) => `${prefix}relay:${nodeId}`,
+  };
+}

@@ -1,0 +1,19 @@
+import { Redis } from 'ioredis';
+
+/** Deletes every key under `prefix`: what a test run (or a whole deployment) wrote to Redis. */
+export async function wipeRedisPrefix(url: string, prefix: string): Promise<number> {
+  if (prefix === '') throw new Error('Refusing to wipe a whole Redis: give a prefix.');
+  const redis = new Redis(url);
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
