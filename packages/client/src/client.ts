@@ -16,6 +16,7 @@ import { TransportSelector, type FallbackOptions } from './fallback.js';
 import type { WebSocketConstructor } from './socket.js';
 import { StreamSubscription, type SubscribeOptions, type Subscription } from './subscription.js';
 import type { CloseInfo, Transport, TransportFactory, TransportKind } from './transport.js';
+import { TokenKeeper } from './token-keeper.js';
 import { webSocketUrl } from './url.js';
 
 export type ClientStatus = 'connecting' | TransportKind | 'offline' | 'closed';
@@ -32,6 +33,12 @@ export interface ClientOptions extends FallbackOptions {
   heartbeatMs?: number;
   /** Replaces the built-in transports and their fallback with a transport of your own. */
   transport?: TransportFactory;
+  /**
+   * Where tokens come from on a gateway with auth: asked at every connection (the token is sent
+   * as the first frame, never in the URL) and again before the token expires, so the connection
+   * and its subscriptions survive the refresh. `token_expired` then reconnects instead of stopping.
+   */
+  getToken?: () => string | Promise<string>;
 }
 
 export interface ClientEvents {
@@ -92,8 +99,15 @@ class GatewayClient implements Client {
   #lastError: AgentwireError | undefined;
   #stopped = false;
   #closing: Promise<void> | undefined;
+  readonly #keeper: TokenKeeper | undefined;
 
   constructor(options: ClientOptions) {
+    this.#keeper =
+      options.getToken &&
+      new TokenKeeper(options.getToken, {
+        send: (op) => this.#transport?.send(op),
+        error: (error) => this.#emitter.emit('error', error),
+      });
     this.#url = webSocketUrl(options.url);
     if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') {
       throw new TypeError('agentwire: no WebSocket implementation here; pass one as the WebSocket option');
@@ -244,6 +258,7 @@ class GatewayClient implements Client {
   #opened(transport: Transport): void {
     this.#selector?.opened(transport.kind);
     this.#open = true;
+    this.#keeper?.opened();
     this.#setStatus(transport.kind);
     this.#lastReceived = Date.now();
     this.#startPing(transport);
@@ -257,6 +272,7 @@ class GatewayClient implements Client {
     this.#transport = undefined;
     this.#open = false;
     this.#lastError = undefined;
+    this.#keeper?.stop();
     this.#stopHeartbeat();
     if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
@@ -287,7 +303,9 @@ class GatewayClient implements Client {
       if (code) this.#emitter.emit('error', new AgentwireError(code, message, { close: info.code }));
     }
     if (this.#closing) return;
-    if (!this.#backoff || (code !== undefined && fatal.has(code))) {
+    // An expired token is fixed by the next one getToken() gives; other refusals need the user.
+    const renewable = code === 'token_expired' && this.#keeper !== undefined;
+    if (!this.#backoff || (code !== undefined && fatal.has(code) && !renewable)) {
       this.#stopped = true;
       this.#setStatus('closed');
       return;
@@ -342,6 +360,9 @@ class GatewayClient implements Client {
       }
       case 'error':
         this.#receiveError(op.code, op.message, op.ref, op.stream, op.details);
+        return;
+      case 'authenticated':
+        this.#keeper?.authenticated(op);
         return;
       case 'unsubscribed':
       case 'pong':
