@@ -8,7 +8,11 @@ import './styles.css';
 
 // The gateway serves this page, so it is also the gateway to connect to. One client for the whole
 // app: one connection, one subscription per stream, shared by every view through the provider.
-const client = createClient({ url: gatewayUrl() });
+// `?transport=sse` (or `polling`, `websocket`) pins one transport: for trying the fallbacks, or behind
+// a proxy known to break the others. Without it the client picks the best that works, by itself.
+const pinned = new URLSearchParams(location.search).get('transport');
+const transports = (['websocket', 'sse', 'polling'] as const).filter((t) => t === pinned);
+const client = createClient({ url: gatewayUrl(), ...(transports.length > 0 && { transports }) });
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
