@@ -303,6 +303,73 @@ describe('dashboard in Chromium', { skip }, () => {
   );
 
   test(
+    'the terminal stays virtualized with 30,000 lines, searches them, and loads older ones from history',
+    { timeout: 120_000 },
+    async () => {
+      const task = await producer.startTask({ title: 'Many lines under test' });
+      const batch = (from: number, n: number) =>
+        gw.publish(
+          task.stream,
+          Array.from({ length: n }, (_, i) => ({
+            type: 'log:entry',
+            data: { level: 'info', message: `bulk line ${from + i}` },
+          })),
+        );
+      for (let i = 0; i < 5_000; i += 1_000) await batch(i, 1_000);
+      const { page, errors, close } = await openPage(browser);
+      await page.goto(`${gw.url}/tasks/${task.id}/terminal`);
+      // Only the newest 2,000 lines of history load at first; the rest is a click away.
+      await page.waitForFunction(
+        () => document.querySelector('.terminal')?.getAttribute('data-lines') === '2000',
+      );
+      await page.getByRole('button', { name: 'Load older lines' }).click();
+      await page.waitForFunction(
+        () => document.querySelector('.terminal')?.getAttribute('data-lines') === '5001',
+      );
+      assert.equal(
+        await page.getByRole('button', { name: 'Load older lines' }).count(),
+        0,
+        'all history in memory',
+      );
+
+      for (let i = 5_000; i < 30_000; i += 1_000) await batch(i, 1_000);
+      await page.waitForFunction(
+        () => document.querySelector('.terminal')?.getAttribute('data-lines') === '30001',
+      );
+      const rendered = await page.locator('.tline').count();
+      assert.ok(rendered < 200, `only the rows in view are in the DOM (${rendered})`);
+      assert.equal(await page.locator('.terminal').getAttribute('data-duplicates'), '0');
+      await page.getByText('bulk line 29999', { exact: true }).waitFor();
+
+      await page.getByPlaceholder('Search').fill('bulk line 1234');
+      // 1234 and 12340..12349
+      await page.waitForFunction(() => document.querySelectorAll('.tline').length === 11);
+      await task.complete();
+      assert.deepEqual(unexpected(errors), []);
+      await close();
+    },
+  );
+
+  test(
+    'presence: a second page on the same task shows up as another watcher',
+    { timeout: TIMEOUT },
+    async () => {
+      const task = await producer.startTask({ title: 'Presence under test' });
+      const first = await openPage(browser);
+      await first.page.goto(`${gw.url}/tasks/${task.id}`);
+      await first.page.locator('.presence', { hasText: 'only you' }).waitFor();
+      const second = await openPage(browser);
+      await second.page.goto(`${gw.url}/tasks/${task.id}`);
+      await first.page.locator('.presence', { hasText: 'you + 1 watching' }).waitFor();
+      await second.close();
+      await first.page.locator('.presence', { hasText: 'only you' }).waitFor();
+      await task.complete();
+      assert.deepEqual(unexpected(first.errors), []);
+      await first.close();
+    },
+  );
+
+  test(
     'an open question is answered through the form and the agent continues',
     { timeout: TIMEOUT },
     async (t) => {
