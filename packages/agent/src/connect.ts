@@ -49,8 +49,10 @@ export type ConnectOptions = HttpConnectOptions | InProcessConnectOptions;
 
 export function connect(options: ConnectOptions): Producer {
   // Types already demand one of the two; this is for JavaScript callers and bad config files.
-  if (!options.publisher && typeof (options as { url?: unknown }).url !== 'string') {
-    throw new TypeError('connect() needs either { url } of a gateway or { publisher }.');
+  const url = (options as { url?: unknown }).url;
+  const urlGiven = typeof url === 'string' || (Array.isArray(url) && url.length > 0);
+  if (!options.publisher && !urlGiven) {
+    throw new TypeError('connect() needs either { url } of a gateway (or a list of nodes) or { publisher }.');
   }
   const publisher = options.publisher ?? createHttpPublisher(options as HttpConnectOptions);
   const outbox = new Outbox({

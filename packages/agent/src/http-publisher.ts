@@ -2,8 +2,12 @@ import { AgentwireError, isErrorCode, type AnyEventInput, type ErrorCode } from 
 import type { PublishResult, Publisher } from './publisher.js';
 
 export interface HttpPublisherOptions {
-  /** The gateway's base URL, e.g. `http://localhost:7070`. */
-  url: string;
+  /**
+   * The gateway's base URL, e.g. `http://localhost:7070`, or the base URLs of several nodes of one
+   * cluster: requests go to one node and move to the next when it cannot be reached or is shutting
+   * down, so a producer rides through a node's restart without waiting for backoff.
+   */
+  url: string | readonly string[];
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
   headers?: Record<string, string>;
@@ -31,9 +35,15 @@ export class HttpStatusError extends AgentwireError {
   }
 }
 
-/** `POST /v1/streams/{stream}/events`, one request per call; retrying is the caller's job. */
+/**
+ * `POST /v1/streams/{stream}/events`, one request per call; retrying is the caller's job. With
+ * several nodes, a call that meets a node down or draining tries the next one at once (at most
+ * each node once), and later calls stay on the node that answered. Safe because appends are
+ * idempotent by event id, and the outbox keeps one batch per stream in flight, so order holds.
+ */
 export function createHttpPublisher(options: HttpPublisherOptions): Publisher {
-  const base = options.url.replace(/\/+$/, '');
+  const bases = nodeList(options.url).map((u) => u.replace(/\/+$/, ''));
+  let current = 0;
   const doFetch = options.fetch ?? globalThis.fetch;
   const timeoutMs = options.timeoutMs ?? 15_000;
   const headers: Record<string, string> = {
@@ -43,26 +53,58 @@ export function createHttpPublisher(options: HttpPublisherOptions): Publisher {
   };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
 
+  const publishTo = async (base: string, stream: string, events: AnyEventInput[]): Promise<PublishResult> => {
+    const url = `${base}/v1/streams/${encodeURIComponent(stream)}/events`;
+    let res: Response;
+    let text: string;
+    try {
+      res = await doFetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ events }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      text = await res.text();
+    } catch (err) {
+      throw unreachable(base, err, timeoutMs);
+    }
+    if (!res.ok) throw refusal(res, text);
+    return parsePublishResult(text, stream);
+  };
+
   return {
     async publish(stream: string, events: AnyEventInput[]): Promise<PublishResult> {
-      const url = `${base}/v1/streams/${encodeURIComponent(stream)}/events`;
-      let res: Response;
-      let text: string;
-      try {
-        res = await doFetch(url, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ events }),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        text = await res.text();
-      } catch (err) {
-        throw unreachable(base, err, timeoutMs);
+      let failure: unknown;
+      for (let tried = 0; tried < bases.length; tried++) {
+        const index = current;
+        try {
+          return await publishTo(bases[index]!, stream, events);
+        } catch (err) {
+          failure = err;
+          if (!movesOn(err)) throw err;
+          // Calls for other streams may have moved on already; only move away from the failed node.
+          if (current === index) current = (index + 1) % bases.length;
+        }
       }
-      if (!res.ok) throw refusal(res, text);
-      return parsePublishResult(text, stream);
+      throw failure;
     },
   };
+}
+
+/** `url` as a non-empty list of node URLs. */
+export function nodeList(url: string | readonly string[]): string[] {
+  const list = typeof url === 'string' ? [url] : [...url];
+  if (list.length === 0 || !list.every((u) => typeof u === 'string' && u !== '')) {
+    throw new TypeError('url must be a gateway URL or a non-empty list of them.');
+  }
+  return list;
+}
+
+/** Failures that say "not this node, not now": unreachable, timed out, draining or down. */
+function movesOn(err: unknown): boolean {
+  if (!(err instanceof AgentwireError)) return false;
+  if (err.code === 'unavailable' || err.code === 'timeout' || err.code === 'shutting_down') return true;
+  return err.status === 502 || err.status === 503 || err.status === 504;
 }
 
 function unreachable(base: string, err: unknown, timeoutMs: number): AgentwireError {

@@ -16,6 +16,7 @@ import { TransportSelector, type FallbackOptions } from './fallback.js';
 import type { WebSocketConstructor } from './socket.js';
 import { StreamSubscription, type SubscribeOptions, type Subscription } from './subscription.js';
 import type { CloseInfo, Transport, TransportFactory, TransportKind } from './transport.js';
+import { NodeList, type GatewayUrl } from './nodes.js';
 import { TokenKeeper } from './token-keeper.js';
 import { webSocketUrl } from './url.js';
 
@@ -23,8 +24,12 @@ export type ClientStatus = 'connecting' | TransportKind | 'offline' | 'closed';
 
 /** Also `transports`, `fallbackAfter`, `probeIntervalMs` and `fetch`: see {@link FallbackOptions}. */
 export interface ClientOptions extends FallbackOptions {
-  /** The gateway: its base URL (`http://localhost:7070`) or its WebSocket URL. */
-  url: string;
+  /**
+   * The gateway: its base URL (`http://localhost:7070`) or its WebSocket URL. Or several nodes of
+   * one cluster: the first connection goes to the first, every reconnection to the next (shuffle
+   * the list to spread clients); or a function asked for the URL before every connection.
+   */
+  url: GatewayUrl;
   /** The WebSocket implementation; defaults to `ws` in Node and the global one in browsers. */
   WebSocket?: WebSocketConstructor;
   /** Reconnect delays; `false` stays offline after the first disconnect. */
@@ -76,7 +81,8 @@ interface PendingCommand {
 }
 
 class GatewayClient implements Client {
-  readonly #url: string;
+  /** Which node each connection goes to (nodes.ts). */
+  readonly #nodes: NodeList;
   readonly #createTransport: TransportFactory;
   /** Picks WebSocket, SSE or long-polling and switches between them (fallback.ts); none for a custom transport. */
   readonly #selector: TransportSelector | undefined;
@@ -108,7 +114,7 @@ class GatewayClient implements Client {
         send: (op) => this.#transport?.send(op),
         error: (error) => this.#emitter.emit('error', error),
       });
-    this.#url = webSocketUrl(options.url);
+    const nodes = (this.#nodes = new NodeList(options.url));
     if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') {
       throw new TypeError('agentwire: no WebSocket implementation here; pass one as the WebSocket option');
     }
@@ -116,7 +122,10 @@ class GatewayClient implements Client {
       this.#createTransport = options.transport;
     } else {
       const selector = new TransportSelector(options, {
-        url: options.url,
+        // Read at every connection: a reconnection may go to another node.
+        get url() {
+          return nodes.current();
+        },
         // Without one (an old browser, a worker), the selector starts on SSE or long-polling.
         WebSocket: options.WebSocket ?? DefaultWebSocket,
         streams: () => this.#subs.keys(),
@@ -212,7 +221,7 @@ class GatewayClient implements Client {
   #connect(): void {
     if (this.#closing || this.#stopped) return;
     this.#setStatus('connecting');
-    const transport = this.#createTransport(this.#url);
+    const transport = this.#createTransport(webSocketUrl(this.#nodes.next()));
     this.#use(transport);
     transport.connect().then(
       () => {

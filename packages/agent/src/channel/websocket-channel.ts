@@ -5,8 +5,12 @@ import { defaultReconnect, reconnectDelay, type ReconnectOptions } from './backo
 import type { ChannelHandlers, ChannelStatus, CommandChannel } from './command-channel.js';
 
 export interface WebSocketChannelOptions {
-  /** The gateway's base URL (`http://localhost:7070`) or the channel's own `ws(s)://…/v1/producer`. */
-  url: string;
+  /**
+   * The gateway's base URL (`http://localhost:7070`) or the channel's own `ws(s)://…/v1/producer`;
+   * or several nodes of one cluster, tried in turn: each reconnection goes to the next one, and
+   * the hello restates the producer's tasks there, so commands follow it to its new node.
+   */
+  url: string | readonly string[];
   /** Sent as `Authorization: Bearer <token>` on the upgrade request. */
   token?: string;
   headers?: Record<string, string>;
@@ -24,7 +28,8 @@ const DEFAULT_HEARTBEAT_MS = 5_000;
  */
 export class WebSocketChannel implements CommandChannel {
   #status: ChannelStatus = 'connecting';
-  readonly #url: string;
+  readonly #urls: string[];
+  #node = 0;
   readonly #headers: Record<string, string>;
   readonly #reconnect: ReconnectOptions;
   #handlers: ChannelHandlers | undefined;
@@ -39,7 +44,8 @@ export class WebSocketChannel implements CommandChannel {
   #closed = false;
 
   constructor(options: WebSocketChannelOptions) {
-    this.#url = producerUrl(options.url);
+    this.#urls = (typeof options.url === 'string' ? [options.url] : [...options.url]).map(producerUrl);
+    if (this.#urls.length === 0) throw new TypeError('url must be a gateway URL or a non-empty list of them.');
     this.#headers = { ...options.headers };
     if (options.token !== undefined) this.#headers.authorization = `Bearer ${options.token}`;
     this.#reconnect = { ...defaultReconnect, ...options.reconnect };
@@ -98,7 +104,7 @@ export class WebSocketChannel implements CommandChannel {
   #connect(): void {
     if (this.#closed) return;
     this.#setStatus('connecting');
-    const ws = new WebSocket(this.#url, PRODUCER_SUBPROTOCOL, {
+    const ws = new WebSocket(this.#urls[this.#node]!, PRODUCER_SUBPROTOCOL, {
       headers: this.#headers,
       handshakeTimeout: 10_000,
     });
@@ -143,6 +149,8 @@ export class WebSocketChannel implements CommandChannel {
         'disconnected',
         `closed with ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}`,
       );
+      // The next node, if there are several: this one dropped us, is shutting down, or is gone.
+      this.#node = (this.#node + 1) % this.#urls.length;
       const delay = reconnectDelay(this.#attempt++, this.#reconnect);
       this.#retryTimer = setTimeout(() => this.#connect(), delay);
       this.#retryTimer.unref();
