@@ -18,6 +18,8 @@ export const gatewaySpecs: OptionSpecs = {
   'retention-events': { type: 'string', env: 'AGENTWIRE_RETENTION_EVENTS', default: '100000', description: 'Events kept per stream (0 = all)' },
   'retention-age': { type: 'string', env: 'AGENTWIRE_RETENTION_AGE', default: '7d', description: 'Age after which events are dropped (0 = never)' },
   'log-level': { type: 'string', env: 'AGENTWIRE_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent' },
+  'drain-delay': { type: 'string', env: 'AGENTWIRE_DRAIN_DELAY', default: '0', description: 'On SIGTERM, how long /readyz fails before clients are sent away (e.g. 5s), so a load balancer stops routing here first' },
+  'shutdown-grace': { type: 'string', env: 'AGENTWIRE_SHUTDOWN_GRACE', default: '10s', description: 'On SIGTERM, how long requests in flight (ingest batches) get to finish' },
   'socketio-path': {
     type: 'string',
     multiple: true,

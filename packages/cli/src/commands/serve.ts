@@ -1,8 +1,8 @@
-import { createGateway, type Gateway } from '@agentwire/server';
+import { createGateway, type Gateway, type GatewayCloseOptions } from '@agentwire/server';
 import pc from 'picocolors';
 import { gatewayOptions, gatewaySpecs } from '../gateway-options.js';
 import { announceSecurity, dashboardUrl } from '../security-options.js';
-import { helpText, parseOptions } from '../options.js';
+import { helpText, parseDuration, parseOptions } from '../options.js';
 
 export const serveHelp = helpText(
   'agentwire serve [options]',
@@ -17,14 +17,26 @@ export async function startFromArgs(argv: string[], help: string): Promise<Gatew
     return undefined;
   }
   const options = gatewayOptions(values);
+  const shutdown = shutdownOptions(values);
   const gateway = await createGateway(options);
   if (options.security) await announceSecurity(gateway, options.security);
   if (options.staticDir) dashboards.add(gateway);
+  shutdowns.set(gateway, shutdown);
   return gateway;
 }
 
 /** Gateways that serve the web dashboard at `/`, so their URL is printed first. */
 const dashboards = new WeakSet<Gateway>();
+/** How each gateway shuts down on a signal (--drain-delay, --shutdown-grace). */
+const shutdowns = new WeakMap<Gateway, Required<GatewayCloseOptions>>();
+
+function shutdownOptions(values: Record<string, string | boolean | undefined>): Required<GatewayCloseOptions> {
+  const duration = (name: string) => {
+    const text = String(values[name]);
+    return text === '0' ? 0 : parseDuration(text);
+  };
+  return { drainDelayMs: duration('drain-delay'), graceMs: duration('shutdown-grace') };
+}
 
 export function printUrls(gateway: Gateway, extra: string[] = []): void {
   const lines = [
@@ -41,15 +53,27 @@ export function printUrls(gateway: Gateway, extra: string[] = []): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/**
+ * SIGTERM (and SIGINT) shut down gracefully: /readyz fails for --drain-delay, new requests get 503,
+ * clients are told to reconnect elsewhere (close 1012), requests in flight get --shutdown-grace to
+ * finish, the log is flushed, and the process exits 0. A second signal exits at once with 1, and so
+ * does a shutdown that overruns its budget (a stuck connection must not outlive the pod's grace).
+ */
 export function stopOnSignals(gateway: Gateway, before?: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    gateway.logger.info({ signal }, 'shutting down');
+    const plan = shutdowns.get(gateway) ?? { drainDelayMs: 0, graceMs: 10_000 };
+    gateway.logger.info({ signal, ...plan }, 'shutting down');
+    const budget = setTimeout(() => {
+      gateway.logger.error({ signal }, 'shutdown overran its budget; exiting now');
+      process.exit(1);
+    }, plan.drainDelayMs + plan.graceMs + 10_000);
+    budget.unref();
     (async () => {
       await before?.();
-      await gateway.close();
+      await gateway.close(plan);
     })().then(
       () => process.exit(0),
       (err: unknown) => {

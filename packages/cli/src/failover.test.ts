@@ -1,0 +1,276 @@
+// Failover with real processes: three `agentwire serve --engine redis` nodes on one Redis, a
+// producer publishing through all three, subscribers spread over them. One node is killed with
+// SIGKILL, then every node is restarted in turn with SIGTERM, all under load; every subscriber must
+// end with every event exactly once, in order. Stalls (time without events while the producer kept
+// publishing) are printed per client and per disruption, never asserted.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { connect, type AgentwireError as ProducerError } from '@agentwire/agent';
+import { createClient, type Client } from '@agentwire/client';
+import type { AnyEnvelope } from '@agentwire/protocol';
+import { requireService, wipeRedisPrefix } from '@agentwire/server/testing';
+
+const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
+const redisUrl = process.env.AGENTWIRE_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const skip = await requireService('Redis', redisUrl);
+const prefix = `agentwire-test:failover-${randomBytes(6).toString('hex')}:`;
+/** Publishing pace: one event every this many ms, whatever happens to the nodes. */
+const PUBLISH_EVERY_MS = 5;
+const SUBSCRIBERS = 6;
+
+// When the CLI requires auth unless told otherwise, this cluster runs open: it is a test of failover.
+const insecure = spawnSync(process.execPath, [bin, 'serve', '--help'], { encoding: 'utf8' }).stdout.includes(
+  '--insecure',
+)
+  ? ['--insecure']
+  : [];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One `agentwire serve` process, restartable on the same port. */
+class GatewayNode {
+  child: ChildProcess | undefined;
+  output = '';
+
+  constructor(
+    readonly name: string,
+    readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Spawns the process and resolves once `/readyz` answers 200. */
+  async start(): Promise<number> {
+    const started = performance.now();
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'serve',
+        '--engine',
+        'redis',
+        '--redis-url',
+        redisUrl,
+        '--redis-prefix',
+        prefix,
+        '--port',
+        String(this.port),
+        '--log-level',
+        'warn',
+        '--dashboard',
+        'off',
+        ...insecure,
+      ],
+      { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child = child;
+    child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}: ${this.output}`);
+      if (performance.now() - started > 15_000) throw new Error(`${this.name} not ready: ${this.output}`);
+      const ready = await fetch(`${this.url}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ready) return performance.now() - started;
+      await sleep(25);
+    }
+  }
+
+  /** Sends `signal` and resolves with the exit code and how long the process took to exit. */
+  async stop(signal: NodeJS.Signals): Promise<{ code: number | null; ms: number }> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return { code: child?.exitCode ?? null, ms: 0 };
+    const sent = performance.now();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill(signal);
+    const code = await exited;
+    return { code, ms: performance.now() - sent };
+  }
+}
+
+/** A client SDK subscriber and when each event reached it. */
+interface Watcher {
+  name: string;
+  client: Client;
+  events: AnyEnvelope[];
+  arrivals: number[];
+  resets: number;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** The longest time without an entry of `times` (sorted) within [from, to). */
+function longestGap(times: readonly number[], from: number, to: number): number {
+  let last = from;
+  let longest = 0;
+  for (const at of times) {
+    if (at < from) continue;
+    if (at >= to) break;
+    longest = Math.max(longest, at - last);
+    last = at;
+  }
+  return Math.max(longest, to - last);
+}
+
+describe('failover across real gateway processes', { skip }, () => {
+  const nodes: GatewayNode[] = [];
+  const watchers: Watcher[] = [];
+
+  after(async () => {
+    await Promise.all(watchers.map((w) => w.client.close()));
+    await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
+    await wipeRedisPrefix(redisUrl, prefix);
+  });
+
+  it(
+    'loses and repeats nothing through a SIGKILL and a rolling restart, and prints each client’s stall',
+    { timeout: 60_000 },
+    async () => {
+      const ports = await Promise.all([freePort(), freePort(), freePort()]);
+      nodes.push(...ports.map((port, i) => new GatewayNode('ABC'[i]!, port)));
+      await Promise.all(nodes.map((n) => n.start()));
+      const urls = nodes.map((n) => n.url);
+
+      const errors: ProducerError[] = [];
+      const producer = connect({
+        url: urls,
+        name: 'failover-producer',
+        onError: (err) => errors.push(err),
+        reconnect: { minDelayMs: 50, maxDelayMs: 500 },
+      });
+      const task = await producer.startTask({ title: 'failover', taskId: `failover-${randomBytes(4).toString('hex')}` });
+
+      // Subscriber i starts on node i % 3 and knows the others, in order after it.
+      for (let i = 0; i < SUBSCRIBERS; i++) {
+        const first = i % nodes.length;
+        const list = [...urls.slice(first), ...urls.slice(0, first)];
+        const w: Watcher = {
+          name: `s${i}@${'ABC'[first]}`,
+          client: createClient({ url: list }),
+          events: [],
+          arrivals: [],
+          resets: 0,
+        };
+        const sub = w.client.subscribe(task.stream, { since: { seq: 0 }, snapshot: false });
+        sub.on('event', (e) => {
+          w.events.push(e);
+          w.arrivals.push(performance.now());
+        });
+        sub.on('reset', () => w.resets++);
+        watchers.push(w);
+      }
+
+      let published = 0;
+      // When each event was stored, as the producer learnt it: a gap here is the producer's stall
+      // (or this busy test process's), which every client then shares.
+      const stored: number[] = [];
+      const publisher = setInterval(() => {
+        void task.log('info', `n-${published++}`).then(
+          () => stored.push(performance.now()),
+          () => undefined,
+        );
+      }, PUBLISH_EVERY_MS);
+      try {
+        await until(() => watchers.every((w) => w.events.length >= 20), 10_000, 'every subscriber to be live');
+
+        const disruptions: { label: string; from: number; to: number; exit?: string }[] = [];
+
+        // Node A, which holds subscribers s0 and s3 (and the producer's first node), dies at once.
+        const [a] = nodes as [GatewayNode];
+        let from = performance.now();
+        await a.stop('SIGKILL');
+        await sleep(1_000);
+        disruptions.push({ label: 'SIGKILL A', from, to: performance.now() });
+        await a.start();
+        await sleep(500);
+
+        // Rolling restart: each node in turn is told to stop, comes back on its port, and gets a moment.
+        for (const node of nodes) {
+          from = performance.now();
+          const { code, ms } = await node.stop('SIGTERM');
+          assert.equal(code, 0, `${node.name} exits 0 on SIGTERM; output: ${node.output}`);
+          const startMs = await node.start();
+          await sleep(500);
+          disruptions.push({
+            label: `SIGTERM ${node.name}`,
+            from,
+            to: performance.now(),
+            exit: `exited in ${ms.toFixed(0)} ms, ready again in ${startMs.toFixed(0)} ms`,
+          });
+        }
+
+        clearInterval(publisher);
+        await task.complete({ published });
+        await producer.flush();
+        await until(
+          () => watchers.every((w) => w.events.some((e) => e.type === 'task:complete')),
+          15_000,
+          'every subscriber to see the end',
+        );
+
+        assert.deepEqual(errors, [], 'the producer never gave up on an event');
+        const head = task.stream;
+        const headRes = await fetch(`${urls[0]}/v1/streams/${encodeURIComponent(head)}`);
+        const { head: last } = (await headRes.json()) as { head: number };
+        const wanted = Array.from({ length: published }, (_, i) => `n-${i}`);
+        for (const w of watchers) {
+          assert.equal(w.resets, 0, `${w.name}: resumed every time, never reset`);
+          assert.deepEqual(
+            w.events.map((e) => e.seq),
+            Array.from({ length: last }, (_, i) => i + 1),
+            `${w.name}: every seq exactly once, in order`,
+          );
+          const logs = w.events
+            .filter((e) => e.type === 'log:entry')
+            .map((e) => (e.data as { message: string }).message);
+          assert.deepEqual(logs, wanted, `${w.name}: every published event exactly once, in publish order`);
+        }
+
+        // The figures: per disruption, each client's longest time without an event.
+        console.log(`# ${published} events published every ${PUBLISH_EVERY_MS} ms; stalls in ms per client:`);
+        console.log(
+          `#   ${'disruption'.padEnd(12)} ${watchers.map((w) => w.name.padStart(7)).join(' ')}    max  producer`,
+        );
+        for (const d of disruptions) {
+          const stalls = watchers.map((w) => longestGap(w.arrivals, d.from, d.to));
+          const own = longestGap(stored, d.from, d.to);
+          console.log(
+            `#   ${d.label.padEnd(12)} ${stalls.map((s) => s.toFixed(0).padStart(7)).join(' ')} ${Math.max(...stalls)
+              .toFixed(0)
+              .padStart(6)} ${own.toFixed(0).padStart(9)}${d.exit ? `   (${d.exit})` : ''}`,
+          );
+        }
+      } finally {
+        clearInterval(publisher);
+        await producer.close().catch(() => undefined);
+      }
+    },
+  );
+});
