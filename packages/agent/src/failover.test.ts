@@ -26,7 +26,11 @@ async function deadUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-const event = (id: string) => ({ id, type: 'log:entry' as const, data: { level: 'info' as const, message: id } });
+const event = (id: string) => ({
+  id,
+  type: 'log:entry' as const,
+  data: { level: 'info' as const, message: id },
+});
 
 test('a node that is down is skipped at once, and later calls stay on the node that answered', async () => {
   const b = await start();

@@ -82,7 +82,8 @@ class GatewayNode {
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}: ${this.output}`);
+      if (child.exitCode !== null)
+        throw new Error(`${this.name} exited with ${child.exitCode}: ${this.output}`);
       if (performance.now() - started > 15_000) throw new Error(`${this.name} not ready: ${this.output}`);
       const ready = await fetch(`${this.url}/readyz`).then(
         (r) => r.status === 200,
@@ -96,7 +97,8 @@ class GatewayNode {
   /** Sends `signal` and resolves with the exit code and how long the process took to exit. */
   async stop(signal: NodeJS.Signals): Promise<{ code: number | null; ms: number }> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return { code: child?.exitCode ?? null, ms: 0 };
+    if (!child || child.exitCode !== null || child.signalCode !== null)
+      return { code: child?.exitCode ?? null, ms: 0 };
     const sent = performance.now();
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill(signal);
@@ -165,7 +167,10 @@ describe('failover across real gateway processes', { skip }, () => {
         onError: (err) => errors.push(err),
         reconnect: { minDelayMs: 50, maxDelayMs: 500 },
       });
-      const task = await producer.startTask({ title: 'failover', taskId: `failover-${randomBytes(4).toString('hex')}` });
+      const task = await producer.startTask({
+        title: 'failover',
+        taskId: `failover-${randomBytes(4).toString('hex')}`,
+      });
 
       // Subscriber i starts on node i % 3 and knows the others, in order after it.
       for (let i = 0; i < SUBSCRIBERS; i++) {
@@ -198,7 +203,11 @@ describe('failover across real gateway processes', { skip }, () => {
         );
       }, PUBLISH_EVERY_MS);
       try {
-        await until(() => watchers.every((w) => w.events.length >= 20), 10_000, 'every subscriber to be live');
+        await until(
+          () => watchers.every((w) => w.events.length >= 20),
+          10_000,
+          'every subscriber to be live',
+        );
 
         const disruptions: { label: string; from: number; to: number; exit?: string }[] = [];
 
@@ -262,7 +271,9 @@ describe('failover across real gateway processes', { skip }, () => {
           const stalls = watchers.map((w) => longestGap(w.arrivals, d.from, d.to));
           const own = longestGap(stored, d.from, d.to);
           console.log(
-            `#   ${d.label.padEnd(12)} ${stalls.map((s) => s.toFixed(0).padStart(7)).join(' ')} ${Math.max(...stalls)
+            `#   ${d.label.padEnd(12)} ${stalls.map((s) => s.toFixed(0).padStart(7)).join(' ')} ${Math.max(
+              ...stalls,
+            )
               .toFixed(0)
               .padStart(6)} ${own.toFixed(0).padStart(9)}${d.exit ? `   (${d.exit})` : ''}`,
           );

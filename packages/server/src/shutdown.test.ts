@@ -25,7 +25,9 @@ async function produce(base: string, stream: string, loop: number, outcomes: Out
       res = await fetch(`${base}/v1/streams/${encodeURIComponent(stream)}/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ events: ids.map((id) => ({ id, type: 'log:entry', data: { level: 'info', message: id } })) }),
+        body: JSON.stringify({
+          events: ids.map((id) => ({ id, type: 'log:entry', data: { level: 'info', message: id } })),
+        }),
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
@@ -58,8 +60,11 @@ describe('graceful shutdown', () => {
       );
 
       const outcomes: Outcome[] = [];
-      const producers = Array.from({ length: 16 }, (_, i) => produce(gw.url, `task:load-${i % 4}`, i, outcomes));
-      while (outcomes.filter((o) => o.kind === 'stored').length < 40) await new Promise((r) => setTimeout(r, 5));
+      const producers = Array.from({ length: 16 }, (_, i) =>
+        produce(gw.url, `task:load-${i % 4}`, i, outcomes),
+      );
+      while (outcomes.filter((o) => o.kind === 'stored').length < 40)
+        await new Promise((r) => setTimeout(r, 5));
 
       const closeCalled = performance.now();
       const closing = gw.close({ drainDelayMs: 300, graceMs: 5_000 });
@@ -78,9 +83,14 @@ describe('graceful shutdown', () => {
       assert.deepEqual(answered.body.events, []);
 
       const stored = outcomes.filter((o): o is Extract<Outcome, { kind: 'stored' }> => o.kind === 'stored');
-      const refused = outcomes.filter((o): o is Extract<Outcome, { kind: 'refused' }> => o.kind === 'refused');
-      const unreachable = outcomes.filter((o): o is Extract<Outcome, { kind: 'unreachable' }> => o.kind === 'unreachable');
-      for (const r of refused) assert.deepEqual([r.status, r.code], [503, 'shutting_down'], 'refusals are retryable');
+      const refused = outcomes.filter(
+        (o): o is Extract<Outcome, { kind: 'refused' }> => o.kind === 'refused',
+      );
+      const unreachable = outcomes.filter(
+        (o): o is Extract<Outcome, { kind: 'unreachable' }> => o.kind === 'unreachable',
+      );
+      for (const r of refused)
+        assert.deepEqual([r.status, r.code], [503, 'shutting_down'], 'refusals are retryable');
       console.log(
         `# shutdown under load: ${stored.length} batches stored (${stored.filter((s) => s.at > closeCalled).length} answered after close() began), ` +
           `${refused.length} refused with 503 shutting_down, ${unreachable.length} could not connect (${[...new Set(unreachable.map((u) => u.reason))].join(', ') || '-'})`,
@@ -91,7 +101,7 @@ describe('graceful shutdown', () => {
       try {
         const logged = new Set<string>();
         for (let s = 0; s < 4; s++) {
-          for (let after = 0; ; ) {
+          for (let after = 0; ;) {
             const page = await engine.read(`task:load-${s}`, after, 1_000);
             for (const e of page.events) logged.add(e.id);
             if (page.events.length === 0) break;

@@ -45,7 +45,8 @@ export class WebSocketChannel implements CommandChannel {
 
   constructor(options: WebSocketChannelOptions) {
     this.#urls = (typeof options.url === 'string' ? [options.url] : [...options.url]).map(producerUrl);
-    if (this.#urls.length === 0) throw new TypeError('url must be a gateway URL or a non-empty list of them.');
+    if (this.#urls.length === 0)
+      throw new TypeError('url must be a gateway URL or a non-empty list of them.');
     this.#headers = { ...options.headers };
     if (options.token !== undefined) this.#headers.authorization = `Bearer ${options.token}`;
     this.#reconnect = { ...defaultReconnect, ...options.reconnect };

@@ -30,7 +30,9 @@ const dashboards = new WeakSet<Gateway>();
 /** How each gateway shuts down on a signal (--drain-delay, --shutdown-grace). */
 const shutdowns = new WeakMap<Gateway, Required<GatewayCloseOptions>>();
 
-function shutdownOptions(values: Record<string, string | boolean | undefined>): Required<GatewayCloseOptions> {
+function shutdownOptions(
+  values: Record<string, string | boolean | undefined>,
+): Required<GatewayCloseOptions> {
   const duration = (name: string) => {
     const text = String(values[name]);
     return text === '0' ? 0 : parseDuration(text);
@@ -66,10 +68,13 @@ export function stopOnSignals(gateway: Gateway, before?: () => Promise<void>): v
     stopping = true;
     const plan = shutdowns.get(gateway) ?? { drainDelayMs: 0, graceMs: 10_000 };
     gateway.logger.info({ signal, ...plan }, 'shutting down');
-    const budget = setTimeout(() => {
-      gateway.logger.error({ signal }, 'shutdown overran its budget; exiting now');
-      process.exit(1);
-    }, plan.drainDelayMs + plan.graceMs + 10_000);
+    const budget = setTimeout(
+      () => {
+        gateway.logger.error({ signal }, 'shutdown overran its budget; exiting now');
+        process.exit(1);
+      },
+      plan.drainDelayMs + plan.graceMs + 10_000,
+    );
     budget.unref();
     (async () => {
       await before?.();

@@ -85,7 +85,11 @@ describe('commands and presence across a cluster of gateways', { skip }, () => {
     const task = await producer.startTask({ title: 'chatty', taskId: 'cross-chat' });
     const heard = new Promise<string>((resolve) => task.onMessage((m) => resolve(m.text)));
     await a.producers.awaitOwner(task.stream);
-    const reply = await commandOverHttp(b.url, { type: 'message', stream: task.stream, text: 'hello from B' });
+    const reply = await commandOverHttp(b.url, {
+      type: 'message',
+      stream: task.stream,
+      text: 'hello from B',
+    });
     assert.ok(reply.ok, JSON.stringify(reply));
     assert.equal(await heard, 'hello from B');
   });
@@ -103,7 +107,8 @@ describe('commands and presence across a cluster of gateways', { skip }, () => {
     assert.ok(b.producers.ownerOf(task.stream), 'it claimed the task again on node B');
     // Node A hears that the task is owned elsewhere and lets go, so it will never orphan it.
     const deadline = Date.now() + 2_000;
-    while (a.producers.ownerOf(task.stream) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (a.producers.ownerOf(task.stream) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     assert.equal(a.producers.ownerOf(task.stream), undefined, 'node A let go of the task');
     const reply = await commandOverHttp(c.url, { type: 'cancel', stream: task.stream });
     assert.ok(reply.ok, JSON.stringify(reply));
@@ -120,7 +125,8 @@ describe('commands and presence across a cluster of gateways', { skip }, () => {
       });
     });
     const until = Date.now() + 5_000;
-    while (a.producers.workers().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while (a.producers.workers().length === 0 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
     // Presence is exchanged every couple of seconds; a round now makes the worker known at once.
     await a.cluster!.presence.refresh();
     await c.cluster!.presence.refresh();

@@ -110,7 +110,9 @@ export class ClusterNode {
         handler(message as InboxMessage & Record<string, unknown>);
       } catch (err) {
         // One bad message must not stop the inbox; the handlers log what they can act on.
-        process.emitWarning(`cluster inbox handler failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.emitWarning(
+          `cluster inbox handler failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     }
   }

@@ -107,7 +107,10 @@ export class CommandRelay {
             },
             (err: unknown) => {
               if (!waiting)
-                this.logger.error({ err, stream: command.stream }, 'recording a relayed command effect failed');
+                this.logger.error(
+                  { err, stream: command.stream },
+                  'recording a relayed command effect failed',
+                );
               giveUp(err instanceof AgentwireError ? err : new AgentwireError('internal'));
             },
           );
@@ -130,7 +133,10 @@ export class CommandRelay {
         (err: unknown) =>
           entry.settle({
             ok: false,
-            error: new AgentwireError('unavailable', `Could not relay the command: ${(err as Error).message}`),
+            error: new AgentwireError(
+              'unavailable',
+              `Could not relay the command: ${(err as Error).message}`,
+            ),
           }),
       );
     });
@@ -167,9 +173,11 @@ export class CommandRelay {
       return;
     const reply = (done: Omit<DoneMessage, 'k' | 'id'>) => {
       const out: DoneMessage = { k: 'done', id, ...done };
-      this.node.send(from, out).catch((err: unknown) =>
-        this.logger.warn({ err: (err as Error).message, node: from }, 'could not answer a relayed command'),
-      );
+      this.node
+        .send(from, out)
+        .catch((err: unknown) =>
+          this.logger.warn({ err: (err as Error).message, node: from }, 'could not answer a relayed command'),
+        );
     };
     const refuse = (err: unknown) => {
       const error = err instanceof AgentwireError ? err : new AgentwireError('internal');
@@ -216,5 +224,7 @@ export class CommandRelay {
 }
 
 function isDelivered(details: unknown): boolean {
-  return typeof details === 'object' && details !== null && (details as { delivered?: unknown }).delivered === true;
+  return (
+    typeof details === 'object' && details !== null && (details as { delivered?: unknown }).delivered === true
+  );
 }
