@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
+import { SioProbe } from './dialects/fixtures/sio-probe.js';
 import { createGateway } from './gateway.js';
 import { openEngine } from './log/index.js';
 import { WsProbe } from './testing/ws-probe.js';
@@ -59,6 +60,13 @@ describe('graceful shutdown', () => {
         async (r) => ({ status: r.status, body: (await r.json()) as { events?: unknown[] } }),
       );
 
+      // Socket.IO: a server-side disconnect would stop socket.io-client from reconnecting; a
+      // transport closed under it makes it reconnect, which is what a restart must cause.
+      const sio = await SioProbe.open(gw.url, { path: '/socket.io', transports: ['websocket'] });
+      const sioReason = new Promise<string>((resolve) =>
+        sio.socket.once('disconnect', (reason) => resolve(reason)),
+      );
+
       const outcomes: Outcome[] = [];
       const producers = Array.from({ length: 16 }, (_, i) =>
         produce(gw.url, `task:load-${i % 4}`, i, outcomes),
@@ -80,6 +88,11 @@ describe('graceful shutdown', () => {
       assert.match(await sse, /event: error\ndata: \{"code":"shutting_down"/, 'SSE ends with shutting_down');
       const answered = await poll;
       assert.equal(answered.status, 200, 'a waiting long poll is answered, so the client polls elsewhere');
+      assert.equal(
+        await sioReason,
+        'transport close',
+        'Socket.IO clients see a dropped transport and reconnect',
+      );
       assert.deepEqual(answered.body.events, []);
 
       const stored = outcomes.filter((o): o is Extract<Outcome, { kind: 'stored' }> => o.kind === 'stored');
