@@ -37,6 +37,22 @@ async function busyTask(): Promise<TaskSummary> {
 }
 
 try {
+  // An agent's question, caught while it waits for an answer (the demo asks in every fourth task).
+  {
+    const { page, close } = await openPage(browser, {
+      theme: 'dark',
+      width: 1440,
+      height: 900,
+      reducedMotion: true,
+    });
+    await page.goto(`${gw.url}/`);
+    await page.locator('.task-row:has(.pill-question) .task-title').first().click({ timeout: 120_000 });
+    await page.locator('.question').waitFor();
+    await sleep(500);
+    await page.screenshot({ path: `${out}/question-dark.png` });
+    await close();
+  }
+
   // Let the list fill with finished, failed and running tasks.
   while ((await tasks()).filter((t) => t.status !== 'running').length < 8) await sleep(500);
 
