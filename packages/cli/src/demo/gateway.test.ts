@@ -37,7 +37,15 @@ test('the demo publishes into a real gateway, in-process and over HTTP, and the 
       startDemoWorkload(inProcess, { concurrency: 2, speed: 30 }),
       startDemoWorkload(overHttp, { concurrency: 2, speed: 30 }),
     ];
-    await new Promise((r) => setTimeout(r, 2_500));
+    // Run until enough work has finished rather than for a fixed time, so a loaded machine only makes it slower.
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const { tasks } = await getJson<{ tasks: TaskRow[] }>(`${gw.url}/v1/tasks?limit=100`);
+      const done = tasks.filter((t) => t.status === 'completed');
+      const httpDone = done.filter((t) => !inProcessStreams.has(`task:${t.taskId}`));
+      if ((tasks.length >= 6 && done.length >= 3 && httpDone.length >= 1 && httpDone.length < done.length) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await Promise.all(demos.map((d) => d.stop()));
     await Promise.all([inProcess.close(), overHttp.close()]);
 
