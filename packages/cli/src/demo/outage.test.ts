@@ -52,7 +52,14 @@ test('a brief outage is ridden out by retries: tasks carry on and nothing is los
   log.down = true;
   await new Promise((r) => setTimeout(r, 300));
   log.down = false;
-  await new Promise((r) => setTimeout(r, 1_200));
+  const completedAfterOutage = () => {
+    const streams = new Set(log.envelopes.map((e) => e.stream));
+    return [...streams].filter(
+      (s) => reduceTaskEvents(log.envelopes.filter((e) => e.stream === s))!.status === 'completed',
+    ).length;
+  };
+  const deadline = Date.now() + 90_000;
+  while (completedAfterOutage() < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await demo.stop();
   await aw.close();
   watch.done();
