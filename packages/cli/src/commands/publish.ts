@@ -5,6 +5,7 @@ import { helpText, parseOptions, UsageError, type OptionSpecs } from '../options
 
 const specs: OptionSpecs = {
   url: { type: 'string', short: 'u', env: 'AGENTWIRE_URL', default: 'http://localhost:7070', description: 'Gateway URL' },
+  token: { type: 'string', env: 'AGENTWIRE_TOKEN', description: 'Producer API key or token with the publish scope (docs/security.md)' },
   id: { type: 'string', description: 'Event id (idempotency key); generated when absent' },
   stdin: { type: 'boolean', description: 'Read events as JSON lines ({"type","data","id"?}) from standard input' },
 };
@@ -36,7 +37,7 @@ export async function publish(argv: string[]): Promise<void> {
   const [stream, type, dataText] = positionals;
   if (!stream) throw new UsageError('Missing <stream>.\n\n' + publishHelp);
   assertStreamName(stream);
-  const producer = connect({ url: String(values.url) });
+  const producer = connect({ url: String(values.url), ...(typeof values.token === 'string' && values.token !== '' && { token: values.token }) });
   try {
     const events: AnyEventInput[] = [];
     if (values.stdin) {
