@@ -29,7 +29,9 @@ const self = new Map<string, number>();
 let total = 0;
 profile.samples.forEach((id, i) => {
   const frame = byId.get(id)!.callFrame;
-  const where = frame.url ? `${frame.url.replace(/^.*\/(node_modules|packages|bench)\//, '$1/')}:${frame.lineNumber + 1}` : '';
+  const where = frame.url
+    ? `${frame.url.replace(/^.*\/(node_modules|packages|bench)\//, '$1/')}:${frame.lineNumber + 1}`
+    : '';
   const key = `${frame.functionName || '(anonymous)'} ${where}`.trim();
   const dt = profile.timeDeltas[i] ?? 0;
   self.set(key, (self.get(key) ?? 0) + dt);

@@ -9,7 +9,15 @@ import { runIdle } from './scenarios/idle.js';
 import { runIngest } from './scenarios/ingest.js';
 import { runStorm } from './scenarios/storm.js';
 
-export const SCENARIOS = ['broadcast-1k', 'broadcast-10k', 'tasks-10k', 'idle-10k', 'idle-50k', 'ingest', 'storm'] as const;
+export const SCENARIOS = [
+  'broadcast-1k',
+  'broadcast-10k',
+  'tasks-10k',
+  'idle-10k',
+  'idle-50k',
+  'ingest',
+  'storm',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export const ALL_SERVERS: ServerKind[] = ['agentwire', 'ws', 'socketio', 'nchan'];
 
@@ -41,7 +49,8 @@ export async function runBench(options: BenchOptions): Promise<Row[]> {
   const scale = scales[options.scale];
   const servers = options.servers.filter((s) => s !== 'nchan' || nchanInstalled());
   const log = options.log ?? ((m: string) => console.error(m));
-  if (servers.length < options.servers.length) log('nchan peer skipped: nginx with libnginx-mod-nchan is not installed.');
+  if (servers.length < options.servers.length)
+    log('nchan peer skipped: nginx with libnginx-mod-nchan is not installed.');
   const dir = mkdtempSync(join(tmpdir(), 'agentwire-bench-'));
   const limit = fdLimit();
   const group = new LoadGroup(options.workers ?? 1);
@@ -49,7 +58,12 @@ export async function runBench(options: BenchOptions): Promise<Row[]> {
     scale,
     servers,
     group,
-    start: { dir, fdLimit: limit, ...(options.serverCore !== undefined && { core: options.serverCore }), ...(options.cpuProfDir && { cpuProfDir: options.cpuProfDir }) },
+    start: {
+      dir,
+      fdLimit: limit,
+      ...(options.serverCore !== undefined && { core: options.serverCore }),
+      ...(options.cpuProfDir && { cpuProfDir: options.cpuProfDir }),
+    },
     maxConnections: limit - 300,
     log,
   };

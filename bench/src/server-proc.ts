@@ -34,8 +34,12 @@ export function installNchan(): boolean {
   console.error('nchan peer: installing nginx and libnginx-mod-nchan with apt-get …');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const update = spawnSync('apt-get', ['update'], { stdio: 'ignore', env });
-  const install = spawnSync('apt-get', ['install', '-y', 'nginx', 'libnginx-mod-nchan'], { stdio: 'ignore', env });
-  if (update.status !== 0 || install.status !== 0) console.error('nchan peer: install failed; it will be skipped.');
+  const install = spawnSync('apt-get', ['install', '-y', 'nginx', 'libnginx-mod-nchan'], {
+    stdio: 'ignore',
+    env,
+  });
+  if (update.status !== 0 || install.status !== 0)
+    console.error('nchan peer: install failed; it will be skipped.');
   return nchanInstalled();
 }
 
@@ -78,7 +82,11 @@ function rssOf(pid: number): number {
 
 function childrenOf(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -141,10 +149,16 @@ export class ServerProc {
       }
     }
     const [cmd, args] = pinned(options.core, process.execPath, [...nodeArgs, join(here, 'servers', script)]);
-    const controller = spawn(cmd, args, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    const controller = spawn(cmd, args, {
+      env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
     const port = await new Promise<number>((resolve, reject) => {
       controller.once('message', (msg: { port: number }) => resolve(msg.port));
-      controller.once('exit', (code) => reject(new Error(`${kind} server exited with ${code} before it was ready`)));
+      controller.once('exit', (code) =>
+        reject(new Error(`${kind} server exited with ${code} before it was ready`)),
+      );
     });
     return new ServerProc(kind, port, controller, nginx);
   }

@@ -6,11 +6,14 @@ import { nchanInstalled } from './server-proc.js';
 // Every scenario once, at a scale of tens of connections and steps of a quarter second, against
 // every peer that is installed: this checks the harness works end to end, not how fast anything is.
 const servers = nchanInstalled() ? ALL_SERVERS : ALL_SERVERS.filter((s) => s !== 'nchan');
-const run = (scenario: ScenarioName) => runBench({ scenarios: [scenario], scale: 'smoke', servers, log: () => {} });
+const run = (scenario: ScenarioName) =>
+  runBench({ scenarios: [scenario], scale: 'smoke', servers, log: () => {} });
 
 test('bench harness smoke run', async (t) => {
   if (!servers.includes('nchan')) {
-    t.diagnostic('nchan peer skipped: nginx with libnginx-mod-nchan is not installed (npm run bench installs it).');
+    t.diagnostic(
+      'nchan peer skipped: nginx with libnginx-mod-nchan is not installed (npm run bench installs it).',
+    );
   }
 
   await t.test('broadcast: every server delivers to its subscribers', async () => {
@@ -33,7 +36,8 @@ test('bench harness smoke run', async (t) => {
   await t.test('durable ingest: HTTP and SDK, fixed rate and saturation', async () => {
     const rows = await run('ingest');
     assert.equal(rows.length, 4);
-    for (const r of rows) assert.ok(r.perSec! > 0 && !r.note, `${r.mode}: ${r.note ?? 'nothing acknowledged'}`);
+    for (const r of rows)
+      assert.ok(r.perSec! > 0 && !r.note, `${r.mode}: ${r.note ?? 'nothing acknowledged'}`);
   });
 
   await t.test('reconnect storm: every subscriber resumes every missed event', async () => {

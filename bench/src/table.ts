@@ -1,7 +1,13 @@
 import type { Row } from './scenarios/context.js';
 
 const fmt = (n: number | undefined, digits = 1): string =>
-  n === undefined || Number.isNaN(n) ? '' : !Number.isFinite(n) ? '∞' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(digits);
+  n === undefined || Number.isNaN(n)
+    ? ''
+    : !Number.isFinite(n)
+      ? '∞'
+      : n >= 100
+        ? Math.round(n).toLocaleString('en-US')
+        : n.toFixed(digits);
 
 /**
  * agentwire's value over the peer's on the row's main metric, for the peer rows. The header says
@@ -10,7 +16,9 @@ const fmt = (n: number | undefined, digits = 1): string =>
  */
 function ratio(rows: Row[], row: Row): string {
   if (row.server === 'agentwire' || !row.primary) return '';
-  const ours = rows.find((r) => r.server === 'agentwire' && r.scenario === row.scenario && r.primary === row.primary);
+  const ours = rows.find(
+    (r) => r.server === 'agentwire' && r.scenario === row.scenario && r.primary === row.primary,
+  );
   const a = ours?.[row.primary];
   const b = row[row.primary];
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '';
@@ -28,7 +36,11 @@ const columns: [string, (row: Row, rows: Row[]) => string][] = [
   ['p999 ms', (r) => fmt(r.p999, 2)],
   ['CPU s', (r) => (r.cpuS === undefined ? '' : `${r.cpuS.toFixed(2)}/${fmt(r.wallS, 2)}`)],
   // Server CPU per delivery holds up better than rates when other work shares the machine.
-  ['CPU µs/dlv', (r) => (r.cpuS === undefined || !r.perSec || !r.wallS ? '' : fmt((r.cpuS * 1e6) / (r.perSec * r.wallS), 2))],
+  [
+    'CPU µs/dlv',
+    (r) =>
+      r.cpuS === undefined || !r.perSec || !r.wallS ? '' : fmt((r.cpuS * 1e6) / (r.perSec * r.wallS), 2),
+  ],
   ['RSS MB', (r) => fmt(r.rssMB, 0)],
   ['B/conn', (r) => fmt(r.bytesPerConn, 0)],
   ['load %', (r) => fmt(r.loadPct, 0)],
@@ -46,6 +58,10 @@ export function renderTable(rows: Row[], markdown = false): string {
     return [line(heads), line(heads.map(() => '---')), ...cells.map(line)].join('\n');
   }
   const widths = heads.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string => c.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (c: string[]): string =>
+    c
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(heads), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }

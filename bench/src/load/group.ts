@@ -62,7 +62,13 @@ export class LoadGroup {
   }
 
   /** Opens one subscriber per stream in `streams` (repeat a stream for broadcast). */
-  async open(dialect: Dialect, port: number, streams: string[], inflight = 256, timeoutMs = 120_000): Promise<OpenResult> {
+  async open(
+    dialect: Dialect,
+    port: number,
+    streams: string[],
+    inflight = 256,
+    timeoutMs = 120_000,
+  ): Promise<OpenResult> {
     const addresses = takeAddresses(streams.length);
     const targets: ConnTarget[][] = this.workers.map(() => []);
     streams.forEach((stream, i) => {
@@ -70,7 +76,12 @@ export class LoadGroup {
       targets[i % this.workers.length]!.push({ dialect, port, stream, localAddress });
     });
     const per = Math.max(1, Math.ceil(inflight / this.workers.length));
-    const results = await this.all<OpenResult>((i) => ({ type: 'open', targets: targets[i]!, inflight: per, timeoutMs }));
+    const results = await this.all<OpenResult>((i) => ({
+      type: 'open',
+      targets: targets[i]!,
+      inflight: per,
+      timeoutMs,
+    }));
     return {
       ok: results.reduce((s, r) => s + r.ok, 0),
       failed: results.reduce((s, r) => s + r.failed, 0),
@@ -103,7 +114,13 @@ export class LoadGroup {
   }
 
   /** Reconnects every dropped connection at once, resuming where it was; waits for `goal` events each. */
-  async reopen(connections: number, goal: number, since?: number, inflight = 512, timeoutMs = 30_000): Promise<ReopenResult> {
+  async reopen(
+    connections: number,
+    goal: number,
+    since?: number,
+    inflight = 512,
+    timeoutMs = 30_000,
+  ): Promise<ReopenResult> {
     const addresses = takeAddresses(connections);
     const per = Math.max(1, Math.ceil(inflight / this.workers.length));
     const results = await this.all<ReopenResult>(() => ({

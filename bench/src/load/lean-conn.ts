@@ -35,7 +35,10 @@ const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 function clientFrame(data: string | Buffer, opcode = 0x1): Buffer {
   const payload = typeof data === 'string' ? Buffer.from(data) : data;
   const len = payload.length;
-  const head = len < 126 ? Buffer.from([0x80 | opcode, 0x80 | len]) : Buffer.from([0x80 | opcode, 0x80 | 126, len >> 8, len & 0xff]);
+  const head =
+    len < 126
+      ? Buffer.from([0x80 | opcode, 0x80 | len])
+      : Buffer.from([0x80 | opcode, 0x80 | 126, len >> 8, len & 0xff]);
   return Buffer.concat([head, ZERO_MASK, payload]);
 }
 
@@ -88,7 +91,10 @@ export class LeanConn {
         port: t.port,
         localAddress: t.localAddress,
         noDelay: true,
-        onread: { buffer: readBuffer, callback: (n: number, buf: Uint8Array) => this.onData(buf as Buffer, n) },
+        onread: {
+          buffer: readBuffer,
+          callback: (n: number, buf: Uint8Array) => this.onData(buf as Buffer, n),
+        },
       });
       this.socket = socket;
       socket.on('connect', () => {
@@ -257,7 +263,11 @@ const BATCH_OP = Buffer.from('{"op":"events"');
 
 /** An agentwire `events` frame: several events, each with its own stamp. */
 function isBatch(buf: Buffer, start: number, end: number): boolean {
-  return end - start > BATCH_OP.length && buf[start + 12] === 0x73 && buf.compare(BATCH_OP, 0, BATCH_OP.length, start, start + BATCH_OP.length) === 0;
+  return (
+    end - start > BATCH_OP.length &&
+    buf[start + 12] === 0x73 &&
+    buf.compare(BATCH_OP, 0, BATCH_OP.length, start, start + BATCH_OP.length) === 0
+  );
 }
 
 /**
@@ -274,7 +284,13 @@ function stampAtEnd(buf: Buffer, start: number, end: number): number {
     stamp += (buf[i]! - 48) * scale;
     scale *= 10;
   }
-  const ok = i < last && i - 3 > start && buf[i] === 0x3a && buf[i - 1] === 0x22 && buf[i - 2] === 0x74 && buf[i - 3] === 0x22;
+  const ok =
+    i < last &&
+    i - 3 > start &&
+    buf[i] === 0x3a &&
+    buf[i - 1] === 0x22 &&
+    buf[i - 2] === 0x74 &&
+    buf[i - 3] === 0x22;
   return ok ? stamp : -1;
 }
 

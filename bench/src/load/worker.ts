@@ -8,7 +8,15 @@ export type WorkerRequest =
   | { id: number; type: 'reset' }
   | { id: number; type: 'snapshot' }
   | { id: number; type: 'drop' }
-  | { id: number; type: 'reopen'; addresses: string[]; since?: number; goal: number; inflight: number; timeoutMs: number }
+  | {
+      id: number;
+      type: 'reopen';
+      addresses: string[];
+      since?: number;
+      goal: number;
+      inflight: number;
+      timeoutMs: number;
+    }
   | { id: number; type: 'close' };
 
 export interface Snapshot {
@@ -41,13 +49,19 @@ const nowNs = (): number => Number(process.hrtime.bigint());
 async function openAll(list: LeanConn[], inflight: number, timeoutMs: number): Promise<OpenResult> {
   let next = 0;
   let ok = 0;
-  let failed = 0;
   const deadline = Date.now() + timeoutMs;
   const lane = async (): Promise<void> => {
     while (next < list.length && Date.now() < deadline) {
       const conn = list[next++]!;
-      if (await conn.open()) ok++;
-      else failed++;
+      // A handshake the server never answers must not hold its lane past the deadline.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>(
+        (resolve) => (timer = setTimeout(() => resolve(false), deadline - Date.now())),
+      );
+      const opened = await Promise.race([conn.open(), late]);
+      clearTimeout(timer);
+      if (opened) ok++;
+      else conn.drop();
     }
   };
   await Promise.all(Array.from({ length: Math.min(inflight, list.length) }, lane));

@@ -21,9 +21,42 @@ export interface Scale {
 }
 
 export const scales: Record<Scale['name'], Scale> = {
-  full: { name: 'full', broadcast: [1000, 10_000], tasks: 10_000, idle: [10_000, 50_000], storm: 10_000, stormStreams: 100, stepMs: 2000, fixedMs: 5000, searchSteps: 8, settleMs: 500 },
-  quick: { name: 'quick', broadcast: [1000, 10_000], tasks: 10_000, idle: [10_000, 50_000], storm: 10_000, stormStreams: 100, stepMs: 1000, fixedMs: 2000, searchSteps: 5, settleMs: 500 },
-  smoke: { name: 'smoke', broadcast: [20, 40], tasks: 40, idle: [40, 80], storm: 40, stormStreams: 4, stepMs: 200, fixedMs: 200, searchSteps: 1, settleMs: 20 },
+  full: {
+    name: 'full',
+    broadcast: [1000, 10_000],
+    tasks: 10_000,
+    idle: [10_000, 50_000],
+    storm: 10_000,
+    stormStreams: 100,
+    stepMs: 2000,
+    fixedMs: 5000,
+    searchSteps: 8,
+    settleMs: 500,
+  },
+  quick: {
+    name: 'quick',
+    broadcast: [1000, 10_000],
+    tasks: 10_000,
+    idle: [10_000, 50_000],
+    storm: 10_000,
+    stormStreams: 100,
+    stepMs: 1000,
+    fixedMs: 2000,
+    searchSteps: 5,
+    settleMs: 500,
+  },
+  smoke: {
+    name: 'smoke',
+    broadcast: [20, 40],
+    tasks: 40,
+    idle: [40, 80],
+    storm: 40,
+    stormStreams: 4,
+    stepMs: 200,
+    fixedMs: 200,
+    searchSteps: 1,
+    settleMs: 20,
+  },
 };
 
 export interface Context {
@@ -62,7 +95,11 @@ export interface Row {
 }
 
 export function latencies(hist: Histogram): Pick<Row, 'p50' | 'p99' | 'p999'> {
-  return { p50: hist.quantile(0.5) / 1000, p99: hist.quantile(0.99) / 1000, p999: hist.quantile(0.999) / 1000 };
+  return {
+    p50: hist.quantile(0.5) / 1000,
+    p99: hist.quantile(0.99) / 1000,
+    p999: hist.quantile(0.999) / 1000,
+  };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

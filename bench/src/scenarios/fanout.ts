@@ -2,7 +2,15 @@ import type { Dialect } from '../load/lean-conn.js';
 import type { GroupSnapshot } from '../load/group.js';
 import type { ServerProc } from '../server-proc.js';
 import type { RunResult, StreamSet } from '../servers/driver.js';
-import { hrNow, latencies, memoryPerConnection, sleep, withServer, type Context, type Row } from './context.js';
+import {
+  hrNow,
+  latencies,
+  memoryPerConnection,
+  sleep,
+  withServer,
+  type Context,
+  type Row,
+} from './context.js';
 
 export interface FanoutSpec {
   scenario: string;
@@ -32,7 +40,13 @@ interface Step {
 const DRAIN_MS = 1000;
 const MAX_HELD_P99_MS = 500;
 
-async function step(ctx: Context, server: ServerProc, spec: FanoutSpec, rate: number, durationMs: number): Promise<Step> {
+async function step(
+  ctx: Context,
+  server: ServerProc,
+  spec: FanoutSpec,
+  rate: number,
+  durationMs: number,
+): Promise<Step> {
   await ctx.group.reset();
   const cpu0 = server.cpuSeconds();
   const load0 = process.cpuUsage();
@@ -40,7 +54,7 @@ async function step(ctx: Context, server: ServerProc, spec: FanoutSpec, rate: nu
   const run = await server.request<RunResult>({ cmd: 'run', streams: spec.publish, rate, durationMs });
   const expected = run.published * spec.fanout;
   let snap = await ctx.group.snapshot();
-  for (const end = Date.now() + DRAIN_MS; snap.delivered < expected && Date.now() < end; ) {
+  for (const end = Date.now() + DRAIN_MS; snap.delivered < expected && Date.now() < end;) {
     await sleep(20);
     snap = await ctx.group.snapshot();
   }
@@ -59,10 +73,19 @@ async function step(ctx: Context, server: ServerProc, spec: FanoutSpec, rate: nu
   };
 }
 
-function rowOf(spec: FanoutSpec, kind: ServerProc['kind'], mode: string, s: Step, primary: Row['primary'], bytesPerConn: number): Row {
+function rowOf(
+  spec: FanoutSpec,
+  kind: ServerProc['kind'],
+  mode: string,
+  s: Step,
+  primary: Row['primary'],
+  bytesPerConn: number,
+): Row {
   const closed = [...s.snap.closes].map(([code, n]) => `${n}×${code === -1 ? 'eof' : code}`).join(' ');
   const notes = [
-    s.held ? '' : `not sustained (${((100 * s.snap.delivered) / Math.max(1, s.expected)).toFixed(0)}% delivered)`,
+    s.held
+      ? ''
+      : `not sustained (${((100 * s.snap.delivered) / Math.max(1, s.expected)).toFixed(0)}% delivered)`,
     closed && `closed ${closed}`,
   ].filter(Boolean);
   return {
@@ -104,7 +127,8 @@ async function fanoutOn(ctx: Context, kind: ServerProc['kind'], spec: FanoutSpec
   return withServer(ctx, kind, {}, async (server) => {
     const open = async (): Promise<number> => {
       const r = await ctx.group.open(dialect, server.port, spec.subscribers);
-      if (r.failed > 0) ctx.log(`${kind}: ${r.failed} of ${spec.subscribers.length} subscribers failed to connect`);
+      if (r.failed > 0)
+        ctx.log(`${kind}: ${r.failed} of ${spec.subscribers.length} subscribers failed to connect`);
       return r.ok;
     };
     const mem = await memoryPerConnection(ctx, server, open);
@@ -116,13 +140,17 @@ async function fanoutOn(ctx: Context, kind: ServerProc['kind'], spec: FanoutSpec
         await ctx.group.close();
         await open();
       }
-      ctx.log(`  ${kind} ${spec.scenario} ${Math.round(rate * spec.fanout)} deliveries/s offered: ${Math.round(s.snap.delivered / s.wallS)} got${s.held ? '' : ' (not sustained)'}`);
+      ctx.log(
+        `  ${kind} ${spec.scenario} ${Math.round(rate * spec.fanout)} deliveries/s offered: ${Math.round(s.snap.delivered / s.wallS)} got${s.held ? '' : ' (not sustained)'}`,
+      );
       return s;
     };
     const fixedRate = spec.fixedDeliveries / spec.fanout;
     if (ctx.scale.name !== 'smoke') await measure(fixedRate / 4, 500); // warm-up: JIT, buffers, first frames
     const fixed = await measure(fixedRate, ctx.scale.fixedMs);
-    const rows = [rowOf(spec, kind, `fixed ${fmtRate(spec.fixedDeliveries)}/s`, fixed, 'p99', mem.bytesPerConn)];
+    const rows = [
+      rowOf(spec, kind, `fixed ${fmtRate(spec.fixedDeliveries)}/s`, fixed, 'p99', mem.bytesPerConn),
+    ];
 
     let best: Step | undefined = fixed.held ? fixed : undefined;
     let failed: Step | undefined = fixed.held ? undefined : fixed;
@@ -140,7 +168,8 @@ async function fanoutOn(ctx: Context, kind: ServerProc['kind'], spec: FanoutSpec
     }
     // No sustained rate at all: the most the server delivered is still its ceiling, marked as such.
     const sat = best ?? fastest;
-    if (sat && ctx.scale.searchSteps > 0) rows.push(rowOf(spec, kind, 'saturation', sat, 'perSec', mem.bytesPerConn));
+    if (sat && ctx.scale.searchSteps > 0)
+      rows.push(rowOf(spec, kind, 'saturation', sat, 'perSec', mem.bytesPerConn));
     return rows;
   });
 }

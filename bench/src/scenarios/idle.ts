@@ -13,8 +13,14 @@ export async function runIdle(ctx: Context, scenario: string, wanted: number): P
     ctx.log(`${scenario}: ${kind} (${count} connections)`);
     rows.push(
       await withServer(ctx, kind, {}, async (server) => {
-        const mem = await memoryPerConnection(ctx, server, async () => (await ctx.group.open(kind, server.port, streams)).ok);
-        const notes = [capped, mem.opened < count ? `only ${mem.opened} connected` : undefined].filter(Boolean);
+        const mem = await memoryPerConnection(
+          ctx,
+          server,
+          async () => (await ctx.group.open(kind, server.port, streams)).ok,
+        );
+        const notes = [capped, mem.opened < count ? `only ${mem.opened} connected` : undefined].filter(
+          Boolean,
+        );
         const row: Row = {
           scenario,
           server: kind,

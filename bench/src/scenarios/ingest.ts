@@ -43,18 +43,24 @@ async function httpIngest(server: ServerProc, durationMs: number, rate?: number)
   const end = start + durationMs * 1e6;
   const send = (stamp: number, connection?: number, then?: () => void): void => {
     const stream = `task:ingest-${sent++ % STREAMS}`;
-    http.post(`/v1/streams/${encodeURIComponent(stream)}/events`, body(), 'application/json', (status) => {
-      if (status === 200) {
-        acked += BATCH;
-        hist.record((hrNow() - stamp) / 1000, BATCH);
-      } else failed += BATCH;
-      then?.();
-    }, connection);
+    http.post(
+      `/v1/streams/${encodeURIComponent(stream)}/events`,
+      body(),
+      'application/json',
+      (status) => {
+        if (status === 200) {
+          acked += BATCH;
+          hist.record((hrNow() - stamp) / 1000, BATCH);
+        } else failed += BATCH;
+        then?.();
+      },
+      connection,
+    );
   };
   await new Promise<void>((resolve) => {
     if (rate !== undefined) {
       const interval = (1e9 * BATCH) / rate;
-      const total = Math.floor(durationMs / 1000 * rate / BATCH);
+      const total = Math.floor(((durationMs / 1000) * rate) / BATCH);
       const tick = (): void => {
         const due = Math.min(total, Math.floor((hrNow() - start) / interval) + 1);
         // Stamped with the due time, so a late response counts its whole wait.
@@ -103,7 +109,11 @@ export async function runIngest(ctx: Context, scenario: string, fixedRate: numbe
   ctx.log(`${scenario}: agentwire (sqlite)`);
   return withServer(ctx, 'agentwire', { engine: 'sqlite' }, async (server) => {
     const rows: Row[] = [];
-    const measure = async (mode: string, run: () => Promise<Measured>, primary: Row['primary']): Promise<void> => {
+    const measure = async (
+      mode: string,
+      run: () => Promise<Measured>,
+      primary: Row['primary'],
+    ): Promise<void> => {
       const cpu0 = server.cpuSeconds();
       const load0 = process.cpuUsage();
       const m = await run();
@@ -125,7 +135,11 @@ export async function runIngest(ctx: Context, scenario: string, fixedRate: numbe
     };
     const { fixedMs, stepMs } = ctx.scale;
     await httpIngest(server, Math.min(500, fixedMs), fixedRate / 4); // warm-up
-    await measure(`http b=${BATCH} ${fmtRate(fixedRate)}/s`, () => httpIngest(server, fixedMs, fixedRate), 'p99');
+    await measure(
+      `http b=${BATCH} ${fmtRate(fixedRate)}/s`,
+      () => httpIngest(server, fixedMs, fixedRate),
+      'p99',
+    );
     await measure(`http b=${BATCH} saturation`, () => httpIngest(server, stepMs * 2), 'perSec');
     await measure(`sdk ${fmtRate(fixedRate)}/s`, () => sdkIngest(server, fixedMs, fixedRate), 'p99');
     await measure('sdk saturation', () => sdkIngest(server, stepMs * 2), 'perSec');

@@ -6,7 +6,12 @@ import { hrNow, sleep, withServer, type Context, type Row } from './context.js';
  * first reconnect until the last subscriber has every missed event. Only servers that can resume
  * take part: agentwire (since seq) and Socket.IO (connection state recovery).
  */
-export async function runStorm(ctx: Context, scenario: string, subscribers: number, missed: number): Promise<Row[]> {
+export async function runStorm(
+  ctx: Context,
+  scenario: string,
+  subscribers: number,
+  missed: number,
+): Promise<Row[]> {
   const count = Math.min(subscribers, ctx.maxConnections);
   const set = { prefix: 'task:storm-', count: ctx.scale.stormStreams };
   const streams = Array.from({ length: count }, (_, i) => `${set.prefix}${i % set.count}`);

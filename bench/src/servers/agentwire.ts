@@ -6,7 +6,9 @@ import { benchInput, nowNs, runOpenLoop, streamNames } from './driver.js';
 
 // The gateway under test, with the product's defaults (limits, heartbeats, permessage-deflate off).
 const engine: EngineConfig =
-  process.env.BENCH_ENGINE === 'sqlite' ? { kind: 'sqlite', path: process.env.BENCH_DB ?? 'bench.db' } : { kind: 'memory' };
+  process.env.BENCH_ENGINE === 'sqlite'
+    ? { kind: 'sqlite', path: process.env.BENCH_DB ?? 'bench.db' }
+    : { kind: 'memory' };
 const gateway = await createGateway({ port: 0, engine, logLevel: 'silent' });
 let publishErrors = 0;
 
@@ -63,7 +65,10 @@ serveController(gateway.port, {
       streams.map(async (stream) => {
         for (let sent = 0; sent < perStream; sent += 10) {
           const n = Math.min(10, perStream - sent);
-          await gateway.publish(stream, Array.from({ length: n }, () => benchInput(stamp)));
+          await gateway.publish(
+            stream,
+            Array.from({ length: n }, () => benchInput(stamp)),
+          );
         }
       }),
     );

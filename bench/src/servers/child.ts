@@ -6,7 +6,14 @@ export type ServerCommand =
   | { cmd: 'burst'; streams: StreamSet; perStream: number }
   | { cmd: 'gc' }
   | { cmd: 'stats' }
-  | { cmd: 'ingest'; mode: 'rate' | 'saturate'; streams: StreamSet; rate: number; window: number; durationMs: number }
+  | {
+      cmd: 'ingest';
+      mode: 'rate' | 'saturate';
+      streams: StreamSet;
+      rate: number;
+      window: number;
+      durationMs: number;
+    }
   | { cmd: 'exit' };
 
 export interface ServerHooks {

@@ -92,6 +92,9 @@ export class EnvelopeMaker {
 }
 
 /** The event input agentwire's ingest takes; the gateway adds stream, seq, epoch, id and time. */
-export function benchInput(stamp: number): { type: 'custom:event'; data: { name: string; payload: { t: number } } } {
+export function benchInput(stamp: number): {
+  type: 'custom:event';
+  data: { name: string; payload: { t: number } };
+} {
   return { type: 'custom:event', data: { name: 'bench', payload: { t: stamp } } };
 }

@@ -16,9 +16,14 @@ let failures = 0;
 
 function publish(stream: string, stamps: number[]): void {
   for (const stamp of stamps) {
-    http.post(`/pub/${encodeURIComponent(stream)}`, JSON.stringify(envelopes.make(stream, stamp)), 'application/json', (status) => {
-      if (status >= 300) failures++;
-    });
+    http.post(
+      `/pub/${encodeURIComponent(stream)}`,
+      JSON.stringify(envelopes.make(stream, stamp)),
+      'application/json',
+      (status) => {
+        if (status >= 300) failures++;
+      },
+    );
   }
 }
 

@@ -14,7 +14,9 @@ const http = createServer();
 const io = new Server(http, {
   transports: ['websocket'],
   perMessageDeflate: false,
-  ...(recovery && { connectionStateRecovery: { maxDisconnectionDuration: 5 * 60_000, skipMiddlewares: true } }),
+  ...(recovery && {
+    connectionStateRecovery: { maxDisconnectionDuration: 5 * 60_000, skipMiddlewares: true },
+  }),
 });
 const envelopes = new EnvelopeMaker();
 
