@@ -39,7 +39,11 @@ async function startCli(args: string[], env: Record<string, string> = {}): Promi
   return { child, url, output: () => output };
 }
 
-function run(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number | null; out: string; err: string }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { env: { ...process.env, NO_COLOR: '1', ...env } });
     let out = '';
@@ -89,8 +93,12 @@ describe('end to end through the real processes', () => {
     await aw.close();
 
     const deadline = Date.now() + 5000;
-    while (sub.state?.status !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(received.map((e) => e.seq), Array.from({ length: received.length }, (_, i) => i + 1));
+    while (sub.state?.status !== 'completed' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(
+      received.map((e) => e.seq),
+      Array.from({ length: received.length }, (_, i) => i + 1),
+    );
     assert.equal(sub.state?.status, 'completed');
     assert.equal(sub.state?.agents[agent.id]?.model, 'test-model');
     const tool = Object.values(sub.state?.tools ?? {})[0];
@@ -108,7 +116,13 @@ describe('end to end through the real processes', () => {
     const stream = /published (task:\S+)/.exec(result.out)?.[1];
     assert.ok(stream, result.out);
     const snap = (await (await fetch(`${gw.url}/v1/tasks/${stream.slice(5)}`)).json()) as {
-      state: { status: string; title: string; toolOrder: string[]; agentOrder: string[]; result: { shortlist: string[] } };
+      state: {
+        status: string;
+        title: string;
+        toolOrder: string[];
+        agentOrder: string[];
+        result: { shortlist: string[] };
+      };
     };
     assert.equal(snap.state.status, 'completed');
     assert.equal(snap.state.title, 'Find the best vector database');
@@ -118,10 +132,30 @@ describe('end to end through the real processes', () => {
   });
 
   it('publishes from a shell and tails a task until it ends', async () => {
-    const one = await run([bin, 'publish', 'task:shell', 'task:start', '{"taskId":"shell","title":"From a shell"}', '--url', gw.url, '--id', 'first']);
+    const one = await run([
+      bin,
+      'publish',
+      'task:shell',
+      'task:start',
+      '{"taskId":"shell","title":"From a shell"}',
+      '--url',
+      gw.url,
+      '--id',
+      'first',
+    ]);
     assert.equal(one.code, 0, one.err);
     assert.match(one.out, /task:shell seq=1 id=first/);
-    const again = await run([bin, 'publish', 'task:shell', 'task:start', '{"taskId":"shell","title":"From a shell"}', '--url', gw.url, '--id', 'first']);
+    const again = await run([
+      bin,
+      'publish',
+      'task:shell',
+      'task:start',
+      '{"taskId":"shell","title":"From a shell"}',
+      '--url',
+      gw.url,
+      '--id',
+      'first',
+    ]);
     assert.match(again.out, /seq=1 id=first \(duplicate\)/);
     const lines = [
       { type: 'agent:spawned', data: { agentId: 'a1', name: 'shell-agent' } },
@@ -129,7 +163,11 @@ describe('end to end through the real processes', () => {
       { type: 'tool:complete', data: { callId: 'c1', durationMs: 12 } },
       { type: 'task:complete', data: { summary: 'all good' } },
     ];
-    const many = await run([bin, 'publish', 'task:shell', '--stdin', '--url', gw.url], {}, lines.map((l) => JSON.stringify(l)).join('\n'));
+    const many = await run(
+      [bin, 'publish', 'task:shell', '--stdin', '--url', gw.url],
+      {},
+      lines.map((l) => JSON.stringify(l)).join('\n'),
+    );
     assert.equal(many.code, 0, many.err);
     assert.equal(many.out.trim().split('\n').length, 4);
 
@@ -151,7 +189,8 @@ describe('end to end through the real processes', () => {
       assert.match(r.out, /Usage: agentwire/);
     }
     const serveHelp = await run([bin, 'serve', '--help']);
-    for (const v of ['AGENTWIRE_PORT', 'AGENTWIRE_DATA', 'AGENTWIRE_RETENTION_EVENTS', 'AGENTWIRE_LOG_LEVEL']) assert.match(serveHelp.out, new RegExp(v));
+    for (const v of ['AGENTWIRE_PORT', 'AGENTWIRE_DATA', 'AGENTWIRE_RETENTION_EVENTS', 'AGENTWIRE_LOG_LEVEL'])
+      assert.match(serveHelp.out, new RegExp(v));
     const unknown = await run([bin, 'nope']);
     assert.equal(unknown.code, 2);
   });
@@ -159,7 +198,16 @@ describe('end to end through the real processes', () => {
 
 describe('agentwire demo', () => {
   it('starts the gateway with a live swarm and stops cleanly on SIGTERM', async () => {
-    const demo = await startCli(['demo', '--insecure', '--port', '0', '--engine', 'memory', '--log-level', 'warn']);
+    const demo = await startCli([
+      'demo',
+      '--insecure',
+      '--port',
+      '0',
+      '--engine',
+      'memory',
+      '--log-level',
+      'warn',
+    ]);
     try {
       const deadline = Date.now() + 15_000;
       let tasks: { agents: number; tools: number }[] = [];
@@ -168,7 +216,10 @@ describe('agentwire demo', () => {
         if (tasks.some((t) => t.agents >= 2 && t.tools >= 1)) break;
         await new Promise((r) => setTimeout(r, 200));
       }
-      assert.ok(tasks.some((t) => t.agents >= 2 && t.tools >= 1), JSON.stringify(tasks));
+      assert.ok(
+        tasks.some((t) => t.agents >= 2 && t.tools >= 1),
+        JSON.stringify(tasks),
+      );
     } finally {
       assert.equal(await stop(demo), 0, demo.output());
     }

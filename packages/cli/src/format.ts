@@ -48,34 +48,70 @@ export class EventFormatter {
       case 'task:start':
         return line(undefined, pc.bold(pc.green('▶ task')), pc.bold(e.data.title));
       case 'task:progress':
-        return line(undefined, pc.dim('progress'), `${e.data.percent !== undefined ? `${Math.round(e.data.percent)}% ` : ''}${e.data.message ?? ''}`);
+        return line(
+          undefined,
+          pc.dim('progress'),
+          `${e.data.percent !== undefined ? `${Math.round(e.data.percent)}% ` : ''}${e.data.message ?? ''}`,
+        );
       case 'task:stage':
         return line(undefined, pc.cyan('stage'), pc.bold(e.data.stage));
       case 'task:complete':
         return line(undefined, pc.bold(pc.green('✔ complete')), short(e.data.summary ?? e.data.result, 120));
       case 'task:failed':
-        return line(undefined, pc.bold(pc.red('✘ failed')), `${e.data.reason ?? 'error'}: ${e.data.error.message}`);
+        return line(
+          undefined,
+          pc.bold(pc.red('✘ failed')),
+          `${e.data.reason ?? 'error'}: ${e.data.error.message}`,
+        );
       case 'task:cancelled':
-        return line(e.data.agentId, pc.bold(pc.yellow('■ cancelled')), `${e.data.by ? `by ${e.data.by} ` : ''}${e.data.reason ?? ''}`);
+        return line(
+          e.data.agentId,
+          pc.bold(pc.yellow('■ cancelled')),
+          `${e.data.by ? `by ${e.data.by} ` : ''}${e.data.reason ?? ''}`,
+        );
       case 'agent:spawned':
-        return line(e.data.agentId, pc.green('+ agent'), `${e.data.name}${e.data.role ? ` (${e.data.role})` : ''}${e.data.model ? pc.dim(` ${e.data.model}`) : ''}`);
+        return line(
+          e.data.agentId,
+          pc.green('+ agent'),
+          `${e.data.name}${e.data.role ? ` (${e.data.role})` : ''}${e.data.model ? pc.dim(` ${e.data.model}`) : ''}`,
+        );
       case 'agent:progress':
-        return line(e.data.agentId, pc.dim('status'), `${e.data.status ?? ''}${e.data.activity ? pc.dim(` ${e.data.activity}`) : ''}`);
+        return line(
+          e.data.agentId,
+          pc.dim('status'),
+          `${e.data.status ?? ''}${e.data.activity ? pc.dim(` ${e.data.activity}`) : ''}`,
+        );
       case 'agent:complete':
         return line(e.data.agentId, pc.green('✔ agent done'), short(e.data.summary ?? e.data.result));
       case 'agent:failed':
         return line(e.data.agentId, pc.red('✘ agent failed'), e.data.error.message);
       case 'agent:handoff':
-        return line(e.data.from, pc.magenta('→ handoff'), `to ${this.agent(state, e.data.to).trim()}${e.data.reason ? pc.dim(` ${e.data.reason}`) : ''}`);
+        return line(
+          e.data.from,
+          pc.magenta('→ handoff'),
+          `to ${this.agent(state, e.data.to).trim()}${e.data.reason ? pc.dim(` ${e.data.reason}`) : ''}`,
+        );
       case 'tool:executing':
-        return line(e.data.agentId, pc.yellow('⚙ tool'), `${pc.bold(e.data.tool)} ${pc.dim(short(e.data.args))}${e.data.attempt && e.data.attempt > 1 ? pc.yellow(` attempt ${e.data.attempt}`) : ''}`);
+        return line(
+          e.data.agentId,
+          pc.yellow('⚙ tool'),
+          `${pc.bold(e.data.tool)} ${pc.dim(short(e.data.args))}${e.data.attempt && e.data.attempt > 1 ? pc.yellow(` attempt ${e.data.attempt}`) : ''}`,
+        );
       case 'tool:complete': {
         const call = state?.tools[e.data.callId];
-        return line(call?.agentId ?? e.data.agentId, pc.green('✔ tool'), `${pc.bold(call?.tool ?? e.data.tool ?? e.data.callId)} ${pc.dim(seconds(e.data.durationMs))} ${pc.dim(short(e.data.result, 60))}`);
+        return line(
+          call?.agentId ?? e.data.agentId,
+          pc.green('✔ tool'),
+          `${pc.bold(call?.tool ?? e.data.tool ?? e.data.callId)} ${pc.dim(seconds(e.data.durationMs))} ${pc.dim(short(e.data.result, 60))}`,
+        );
       }
       case 'tool:failed': {
         const call = state?.tools[e.data.callId];
-        return line(call?.agentId ?? e.data.agentId, pc.red('✘ tool'), `${pc.bold(call?.tool ?? e.data.tool ?? e.data.callId)} ${e.data.error.message}${e.data.retryable ? pc.dim(' (will retry)') : ''}`);
+        return line(
+          call?.agentId ?? e.data.agentId,
+          pc.red('✘ tool'),
+          `${pc.bold(call?.tool ?? e.data.tool ?? e.data.callId)} ${e.data.error.message}${e.data.retryable ? pc.dim(' (will retry)') : ''}`,
+        );
       }
       case 'message:start':
       case 'message:delta':
@@ -87,16 +123,32 @@ export class EventFormatter {
       case 'chat:message':
         return line(undefined, pc.white('💬 user'), `${e.data.from ? `${e.data.from}: ` : ''}${e.data.text}`);
       case 'memory:recalled':
-        return line(e.data.agentId, pc.blue('◆ memory'), `${e.data.memories.length} recalled${e.data.query ? pc.dim(` for "${short(e.data.query, 40)}"`) : ''}`);
+        return line(
+          e.data.agentId,
+          pc.blue('◆ memory'),
+          `${e.data.memories.length} recalled${e.data.query ? pc.dim(` for "${short(e.data.query, 40)}"`) : ''}`,
+        );
       case 'log:entry': {
         const color = levelColor[e.data.level] ?? pc.white;
         const fields = e.data.fields ? pc.dim(` ${short(e.data.fields, 80)}`) : '';
-        return line(e.data.agentId, color(e.data.level.toUpperCase().padEnd(5)), `${e.data.message}${fields}`);
+        return line(
+          e.data.agentId,
+          color(e.data.level.toUpperCase().padEnd(5)),
+          `${e.data.message}${fields}`,
+        );
       }
       case 'question:asked':
-        return line(e.data.agentId, pc.bold(pc.yellow('? question')), `${e.data.prompt}${e.data.options ? pc.dim(` [${e.data.options.map((o) => o.value).join(' | ')}]`) : ''}`);
+        return line(
+          e.data.agentId,
+          pc.bold(pc.yellow('? question')),
+          `${e.data.prompt}${e.data.options ? pc.dim(` [${e.data.options.map((o) => o.value).join(' | ')}]`) : ''}`,
+        );
       case 'question:answered':
-        return line(undefined, pc.yellow('! answer'), `${short(e.data.answer)}${e.data.timedOut ? pc.dim(' (timed out, default)') : e.data.by ? pc.dim(` by ${e.data.by}`) : ''}`);
+        return line(
+          undefined,
+          pc.yellow('! answer'),
+          `${short(e.data.answer)}${e.data.timedOut ? pc.dim(' (timed out, default)') : e.data.by ? pc.dim(` by ${e.data.by}`) : ''}`,
+        );
       case 'custom:event':
         return line(undefined, pc.dim(`custom:${e.data.name}`), short(e.data.payload));
       case 'system:health':
@@ -114,6 +166,12 @@ export function statusLine(state: TaskState): string {
   const agents = Object.values(state.agents);
   const running = agents.filter((a) => a.status === 'running').length;
   const pct = state.progress?.percent;
-  const color = { pending: pc.dim, running: pc.cyan, completed: pc.green, failed: pc.red, cancelled: pc.yellow }[state.status];
+  const color = {
+    pending: pc.dim,
+    running: pc.cyan,
+    completed: pc.green,
+    failed: pc.red,
+    cancelled: pc.yellow,
+  }[state.status];
   return `${pc.bold(state.title || state.taskId)}  ${color(state.status)}${state.stage ? `  stage ${state.stage}` : ''}${pct !== undefined ? `  ${Math.round(pct)}%` : ''}  agents ${running}/${agents.length}  tools ${state.toolOrder.length}`;
 }

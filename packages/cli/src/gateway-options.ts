@@ -5,35 +5,125 @@ import { parseDuration, parseInteger, UsageError, type OptionSpecs } from './opt
 import { securityOptions, securitySpecs, type SecuritySetup } from './security-options.js';
 
 export const gatewaySpecs: OptionSpecs = {
-  port: { type: 'string', short: 'p', env: 'AGENTWIRE_PORT', default: '7070', description: 'TCP port (0 picks a free one)' },
-  host: { type: 'string', env: 'AGENTWIRE_HOST', default: '127.0.0.1', description: 'Interface to bind (0.0.0.0 for all)' },
-  data: { type: 'string', short: 'd', env: 'AGENTWIRE_DATA', default: './agentwire-data', description: 'Data folder for the SQLite log' },
-  engine: { type: 'string', env: 'AGENTWIRE_ENGINE', default: 'sqlite', description: 'Log engine: sqlite, memory or redis (a cluster of gateways)' },
-  'redis-url': { type: 'string', env: 'AGENTWIRE_REDIS_URL', default: 'redis://127.0.0.1:6379', description: 'Redis for --engine redis' },
-  'redis-prefix': { type: 'string', env: 'AGENTWIRE_REDIS_PREFIX', default: 'agentwire:', description: 'Key prefix; gateways sharing it form one cluster' },
-  'amqp-url': { type: 'string', env: 'AGENTWIRE_AMQP_URL', description: 'Consume producer events from RabbitMQ (amqp://user:pass@host:5672)' },
-  'amqp-exchange': { type: 'string', env: 'AGENTWIRE_AMQP_EXCHANGE', default: 'agent.events', description: 'Topic exchange producers publish to' },
-  'amqp-queue': { type: 'string', env: 'AGENTWIRE_AMQP_QUEUE', default: 'agentwire.ingest', description: 'Durable queue the gateways consume (dead letters: <queue>.dead)' },
-  durability: { type: 'string', env: 'AGENTWIRE_DURABILITY', default: 'normal', description: 'SQLite sync: normal (survives crashes) or full (survives power loss)' },
-  'retention-events': { type: 'string', env: 'AGENTWIRE_RETENTION_EVENTS', default: '100000', description: 'Events kept per stream (0 = all)' },
-  'retention-age': { type: 'string', env: 'AGENTWIRE_RETENTION_AGE', default: '7d', description: 'Age after which events are dropped (0 = never)' },
-  'log-level': { type: 'string', env: 'AGENTWIRE_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent' },
-  'drain-delay': { type: 'string', env: 'AGENTWIRE_DRAIN_DELAY', default: '0', description: 'On SIGTERM, how long /readyz fails before clients are sent away (e.g. 5s), so a load balancer stops routing here first' },
-  'shutdown-grace': { type: 'string', env: 'AGENTWIRE_SHUTDOWN_GRACE', default: '10s', description: 'On SIGTERM, how long requests in flight (ingest batches) get to finish' },
+  port: {
+    type: 'string',
+    short: 'p',
+    env: 'AGENTWIRE_PORT',
+    default: '7070',
+    description: 'TCP port (0 picks a free one)',
+  },
+  host: {
+    type: 'string',
+    env: 'AGENTWIRE_HOST',
+    default: '127.0.0.1',
+    description: 'Interface to bind (0.0.0.0 for all)',
+  },
+  data: {
+    type: 'string',
+    short: 'd',
+    env: 'AGENTWIRE_DATA',
+    default: './agentwire-data',
+    description: 'Data folder for the SQLite log',
+  },
+  engine: {
+    type: 'string',
+    env: 'AGENTWIRE_ENGINE',
+    default: 'sqlite',
+    description: 'Log engine: sqlite, memory or redis (a cluster of gateways)',
+  },
+  'redis-url': {
+    type: 'string',
+    env: 'AGENTWIRE_REDIS_URL',
+    default: 'redis://127.0.0.1:6379',
+    description: 'Redis for --engine redis',
+  },
+  'redis-prefix': {
+    type: 'string',
+    env: 'AGENTWIRE_REDIS_PREFIX',
+    default: 'agentwire:',
+    description: 'Key prefix; gateways sharing it form one cluster',
+  },
+  'amqp-url': {
+    type: 'string',
+    env: 'AGENTWIRE_AMQP_URL',
+    description: 'Consume producer events from RabbitMQ (amqp://user:pass@host:5672)',
+  },
+  'amqp-exchange': {
+    type: 'string',
+    env: 'AGENTWIRE_AMQP_EXCHANGE',
+    default: 'agent.events',
+    description: 'Topic exchange producers publish to',
+  },
+  'amqp-queue': {
+    type: 'string',
+    env: 'AGENTWIRE_AMQP_QUEUE',
+    default: 'agentwire.ingest',
+    description: 'Durable queue the gateways consume (dead letters: <queue>.dead)',
+  },
+  durability: {
+    type: 'string',
+    env: 'AGENTWIRE_DURABILITY',
+    default: 'normal',
+    description: 'SQLite sync: normal (survives crashes) or full (survives power loss)',
+  },
+  'retention-events': {
+    type: 'string',
+    env: 'AGENTWIRE_RETENTION_EVENTS',
+    default: '100000',
+    description: 'Events kept per stream (0 = all)',
+  },
+  'retention-age': {
+    type: 'string',
+    env: 'AGENTWIRE_RETENTION_AGE',
+    default: '7d',
+    description: 'Age after which events are dropped (0 = never)',
+  },
+  'log-level': {
+    type: 'string',
+    env: 'AGENTWIRE_LOG_LEVEL',
+    default: 'info',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+  },
+  'drain-delay': {
+    type: 'string',
+    env: 'AGENTWIRE_DRAIN_DELAY',
+    default: '0',
+    description:
+      'On SIGTERM, how long /readyz fails before clients are sent away (e.g. 5s), so a load balancer stops routing here first',
+  },
+  'shutdown-grace': {
+    type: 'string',
+    env: 'AGENTWIRE_SHUTDOWN_GRACE',
+    default: '10s',
+    description: 'On SIGTERM, how long requests in flight (ingest batches) get to finish',
+  },
   'socketio-path': {
     type: 'string',
     multiple: true,
     env: 'AGENTWIRE_SOCKETIO_PATHS',
-    description: 'Socket.IO path=dialect, repeatable (env: comma-separated); dialects native, mageagent, progress, flask-dashboard; replaces the defaults (docs/dialects.md)',
+    description:
+      'Socket.IO path=dialect, repeatable (env: comma-separated); dialects native, mageagent, progress, flask-dashboard; replaces the defaults (docs/dialects.md)',
   },
-  'swarm-stream': { type: 'string', env: 'AGENTWIRE_SWARM_STREAM', default: 'task:{projectId}', description: "Stream seed 004's terminal watches for a project" },
-  dashboard: { type: 'string', env: 'AGENTWIRE_DASHBOARD', description: 'Folder of the web dashboard served at /, or off (default: the installed @agentwire/dashboard)' },
+  'swarm-stream': {
+    type: 'string',
+    env: 'AGENTWIRE_SWARM_STREAM',
+    default: 'task:{projectId}',
+    description: "Stream seed 004's terminal watches for a project",
+  },
+  dashboard: {
+    type: 'string',
+    env: 'AGENTWIRE_DASHBOARD',
+    description:
+      'Folder of the web dashboard served at /, or off (default: the installed @agentwire/dashboard)',
+  },
   ...securitySpecs,
 };
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export function gatewayOptions(values: Record<string, string | boolean | undefined>): GatewayOptions & { dataDir?: string; security?: SecuritySetup } {
+export function gatewayOptions(
+  values: Record<string, string | boolean | undefined>,
+): GatewayOptions & { dataDir?: string; security?: SecuritySetup } {
   const str = (name: string) => String(values[name]);
   const port = parseInteger(str('port'), 'port');
   if (port > 65535) throw new UsageError('--port must be at most 65535.');
@@ -41,7 +131,8 @@ export function gatewayOptions(values: Record<string, string | boolean | undefin
   if (!levels.includes(logLevel)) throw new UsageError(`--log-level must be one of ${levels.join(', ')}.`);
   const engineKind = str('engine');
   const durability = str('durability');
-  if (durability !== 'normal' && durability !== 'full') throw new UsageError('--durability must be normal or full.');
+  if (durability !== 'normal' && durability !== 'full')
+    throw new UsageError('--durability must be normal or full.');
   const retentionEvents = parseInteger(str('retention-events'), 'retention-events');
   const retentionAge = str('retention-age') === '0' ? 0 : parseDuration(str('retention-age'));
   const options: GatewayOptions & { dataDir?: string; security?: SecuritySetup } = {
@@ -53,13 +144,19 @@ export function gatewayOptions(values: Record<string, string | boolean | undefin
   const socketioPaths = values['socketio-path'];
   if (typeof socketioPaths === 'string' && socketioPaths.trim() !== '') {
     try {
-      options.socketio = { paths: socketioPaths.split(',').filter((s) => s.trim() !== '').map(parseSocketIoPath) };
+      options.socketio = {
+        paths: socketioPaths
+          .split(',')
+          .filter((s) => s.trim() !== '')
+          .map(parseSocketIoPath),
+      };
     } catch (err) {
       throw new UsageError(`--socketio-path: ${(err as Error).message}`);
     }
   }
   const swarmStream = str('swarm-stream');
-  if (!swarmStream.includes('{projectId}')) throw new UsageError('--swarm-stream must contain {projectId}, e.g. task:{projectId}.');
+  if (!swarmStream.includes('{projectId}'))
+    throw new UsageError('--swarm-stream must contain {projectId}, e.g. task:{projectId}.');
   options.swarmTerminal = { stream: swarmStream };
   const dashboard = values.dashboard;
   if (typeof dashboard === 'string' && dashboard !== '') {
@@ -76,18 +173,23 @@ export function gatewayOptions(values: Record<string, string | boolean | undefin
     options.engine = { kind: 'memory' };
   } else if (engineKind === 'redis') {
     const url = str('redis-url');
-    if (!/^rediss?:\/\//.test(url)) throw new UsageError('--redis-url must start with redis:// or rediss://.');
+    if (!/^rediss?:\/\//.test(url))
+      throw new UsageError('--redis-url must start with redis:// or rediss://.');
     options.engine = { kind: 'redis', url, prefix: str('redis-prefix') };
   } else {
     throw new UsageError('--engine must be sqlite, memory or redis.');
   }
   const amqpUrl = values['amqp-url'];
   if (typeof amqpUrl === 'string' && amqpUrl !== '') {
-    if (!/^amqps?:\/\//.test(amqpUrl)) throw new UsageError('--amqp-url must start with amqp:// or amqps://.');
+    if (!/^amqps?:\/\//.test(amqpUrl))
+      throw new UsageError('--amqp-url must start with amqp:// or amqps://.');
     options.amqp = { url: amqpUrl, exchange: str('amqp-exchange'), queue: str('amqp-queue') };
   }
   // Secure by default (docs/security.md): auth unless --insecure, its secret in the data folder.
   const security = securityOptions(values, resolve(str('data')));
-  Object.assign(options, security.options, { limits: { ...options.limits, ...security.options.limits }, security });
+  Object.assign(options, security.options, {
+    limits: { ...options.limits, ...security.options.limits },
+    security,
+  });
   return options;
 }

@@ -69,6 +69,7 @@ export function parseDuration(text: string): number {
 }
 
 export function parseInteger(text: string, name: string, min = 0): number {
-  if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`--${name} must be an integer >= ${min}.`);
+  if (!/^\d+$/.test(text) || Number(text) < min)
+    throw new UsageError(`--${name} must be an integer >= ${min}.`);
   return Number(text);
 }

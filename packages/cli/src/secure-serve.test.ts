@@ -10,7 +10,9 @@ const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
 
 /** Starts the CLI and resolves with its output once `pattern` appears in it. */
 function start(args: string[], pattern: RegExp) {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1', AGENTWIRE_INSECURE: '' } });
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, NO_COLOR: '1', AGENTWIRE_INSECURE: '' },
+  });
   let output = '';
   const seen = new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${pattern} in: ${output}`)), 15_000);
@@ -25,7 +27,8 @@ function start(args: string[], pattern: RegExp) {
     child.stderr.on('data', (d: Buffer) => ((output += d.toString()), check()));
     child.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
   });
-  const stop = () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM')));
+  const stop = () =>
+    new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM')));
   return { seen, stop, output: () => output };
 }
 
@@ -43,7 +46,22 @@ describe('agentwire serve is secure by default', () => {
   });
 
   it('generates a 0600 secret, prints a dashboard link with an admin token, and refuses requests without one', async () => {
-    const cli = start(['serve', '--port', '0', '--engine', 'memory', '--data', dir, '--dashboard', site, '--log-level', 'info'], /Dashboard\s+(http:\/\/\S+)\/\?token=(\S+)/);
+    const cli = start(
+      [
+        'serve',
+        '--port',
+        '0',
+        '--engine',
+        'memory',
+        '--data',
+        dir,
+        '--dashboard',
+        site,
+        '--log-level',
+        'info',
+      ],
+      /Dashboard\s+(http:\/\/\S+)\/\?token=(\S+)/,
+    );
     try {
       const [, base, token] = await cli.seen;
       assert.equal(statSync(join(dir, 'auth-secret')).mode & 0o777, 0o600);
@@ -58,7 +76,23 @@ describe('agentwire serve is secure by default', () => {
   });
 
   it('runs open only with --insecure, and says so', async () => {
-    const cli = start(['serve', '--insecure', '--port', '0', '--engine', 'memory', '--data', dir, '--dashboard', 'off', '--log-level', 'info'], /Tasks \(JSON\)\s+(http:\/\/\S+)\/v1\/tasks/);
+    const cli = start(
+      [
+        'serve',
+        '--insecure',
+        '--port',
+        '0',
+        '--engine',
+        'memory',
+        '--data',
+        dir,
+        '--dashboard',
+        'off',
+        '--log-level',
+        'info',
+      ],
+      /Tasks \(JSON\)\s+(http:\/\/\S+)\/v1\/tasks/,
+    );
     try {
       const [, base] = await cli.seen;
       assert.equal((await fetch(`${base}/v1/tasks`)).status, 200);

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadOrCreateSecret, mintToken, type ApiKeyConfig, type Gateway, type GatewayOptions } from '@agentwire/server';
+import {
+  loadOrCreateSecret,
+  mintToken,
+  type ApiKeyConfig,
+  type Gateway,
+  type GatewayOptions,
+} from '@agentwire/server';
 import { parseDuration, parseInteger, UsageError, type OptionSpecs } from './options.js';
 
 /**
@@ -9,31 +15,67 @@ import { parseDuration, parseInteger, UsageError, type OptionSpecs } from './opt
  * a short-lived admin token; running open takes `--insecure`.
  */
 export const securitySpecs: OptionSpecs = {
-  insecure: { type: 'boolean', env: 'AGENTWIRE_INSECURE', description: 'Run without authentication (anyone who reaches the port can read and steer everything)' },
-  'auth-secret': { type: 'string', env: 'AGENTWIRE_AUTH_SECRET', description: 'HS256 secret (32+ characters) for tokens; default: generated in <data>/auth-secret (0600)' },
-  jwks: { type: 'string', env: 'AGENTWIRE_JWKS', description: 'JWKS URL (https) or file for RS256/ES256 tokens from your identity provider' },
+  insecure: {
+    type: 'boolean',
+    env: 'AGENTWIRE_INSECURE',
+    description: 'Run without authentication (anyone who reaches the port can read and steer everything)',
+  },
+  'auth-secret': {
+    type: 'string',
+    env: 'AGENTWIRE_AUTH_SECRET',
+    description: 'HS256 secret (32+ characters) for tokens; default: generated in <data>/auth-secret (0600)',
+  },
+  jwks: {
+    type: 'string',
+    env: 'AGENTWIRE_JWKS',
+    description: 'JWKS URL (https) or file for RS256/ES256 tokens from your identity provider',
+  },
   'jwt-issuer': { type: 'string', env: 'AGENTWIRE_JWT_ISSUER', description: 'Required iss of tokens' },
   'jwt-audience': { type: 'string', env: 'AGENTWIRE_JWT_AUDIENCE', description: 'Required aud of tokens' },
   'api-key': {
     type: 'string',
     multiple: true,
     env: 'AGENTWIRE_API_KEYS',
-    description: 'Producer API key name:key or name:sha256:<hex>, repeatable (env: comma-separated); publishes anywhere',
+    description:
+      'Producer API key name:key or name:sha256:<hex>, repeatable (env: comma-separated); publishes anywhere',
   },
   'allowed-origin': {
     type: 'string',
     multiple: true,
     env: 'AGENTWIRE_ALLOWED_ORIGINS',
-    description: 'Origin whose pages may connect (https://app.example.com, or *), repeatable; default: own origin and localhost',
+    description:
+      'Origin whose pages may connect (https://app.example.com, or *), repeatable; default: own origin and localhost',
   },
-  'max-connections-per-user': { type: 'string', env: 'AGENTWIRE_MAX_CONNECTIONS_PER_USER', default: '5', description: 'Concurrent connections per user (0 = no limit)' },
-  'max-messages-per-second': { type: 'string', env: 'AGENTWIRE_MAX_MESSAGES_PER_SECOND', default: '100', description: 'Inbound messages per second per connection (0 = no limit)' },
-  'max-ingest-rate': { type: 'string', env: 'AGENTWIRE_MAX_INGEST_RATE', default: '2000', description: 'Events per second per producer over HTTP (0 = no limit)' },
-  'dashboard-token-ttl': { type: 'string', env: 'AGENTWIRE_DASHBOARD_TOKEN_TTL', default: '12h', description: 'Lifetime of the admin token in the printed dashboard link' },
+  'max-connections-per-user': {
+    type: 'string',
+    env: 'AGENTWIRE_MAX_CONNECTIONS_PER_USER',
+    default: '5',
+    description: 'Concurrent connections per user (0 = no limit)',
+  },
+  'max-messages-per-second': {
+    type: 'string',
+    env: 'AGENTWIRE_MAX_MESSAGES_PER_SECOND',
+    default: '100',
+    description: 'Inbound messages per second per connection (0 = no limit)',
+  },
+  'max-ingest-rate': {
+    type: 'string',
+    env: 'AGENTWIRE_MAX_INGEST_RATE',
+    default: '2000',
+    description: 'Events per second per producer over HTTP (0 = no limit)',
+  },
+  'dashboard-token-ttl': {
+    type: 'string',
+    env: 'AGENTWIRE_DASHBOARD_TOKEN_TTL',
+    default: '12h',
+    description: 'Lifetime of the admin token in the printed dashboard link',
+  },
 };
 
 export interface SecuritySetup {
-  options: Pick<GatewayOptions, 'auth' | 'allowedOrigins'> & { limits: NonNullable<GatewayOptions['limits']> };
+  options: Pick<GatewayOptions, 'auth' | 'allowedOrigins'> & {
+    limits: NonNullable<GatewayOptions['limits']>;
+  };
   /** Set when the gateway uses a secret the CLI holds: the dashboard link can carry a token. */
   secret?: string;
   secretFile?: string;
@@ -43,26 +85,47 @@ export interface SecuritySetup {
 }
 
 function list(value: string | boolean | undefined): string[] {
-  return typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+    : [];
 }
 
 export function parseApiKey(spec: string): ApiKeyConfig {
   const [name, ...rest] = spec.split(':');
   const value = rest.join(':');
-  if (!name || !value) throw new UsageError(`--api-key ${JSON.stringify(spec.slice(0, 20))}…: use name:key or name:sha256:<hex>.`);
+  if (!name || !value)
+    throw new UsageError(
+      `--api-key ${JSON.stringify(spec.slice(0, 20))}…: use name:key or name:sha256:<hex>.`,
+    );
   if (value.startsWith('sha256:')) return { name, sha256: value.slice(7) };
   return { name, key: value };
 }
 
-export function securityOptions(values: Record<string, string | boolean | undefined>, dataDir: string): SecuritySetup {
-  const str = (name: string) => (typeof values[name] === 'string' && values[name] !== '' ? String(values[name]) : undefined);
+export function securityOptions(
+  values: Record<string, string | boolean | undefined>,
+  dataDir: string,
+): SecuritySetup {
+  const str = (name: string) =>
+    typeof values[name] === 'string' && values[name] !== '' ? String(values[name]) : undefined;
   const limits = {
-    maxConnectionsPerUser: parseInteger(String(values['max-connections-per-user'] ?? '5'), 'max-connections-per-user'),
-    maxMessagesPerSecond: parseInteger(String(values['max-messages-per-second'] ?? '100'), 'max-messages-per-second'),
+    maxConnectionsPerUser: parseInteger(
+      String(values['max-connections-per-user'] ?? '5'),
+      'max-connections-per-user',
+    ),
+    maxMessagesPerSecond: parseInteger(
+      String(values['max-messages-per-second'] ?? '100'),
+      'max-messages-per-second',
+    ),
     maxIngestEventsPerSecond: parseInteger(String(values['max-ingest-rate'] ?? '2000'), 'max-ingest-rate'),
   };
   const origins = list(values['allowed-origin']);
-  const dashboardTtlSeconds = Math.max(60, Math.round(parseDuration(String(values['dashboard-token-ttl'] ?? '12h')) / 1000));
+  const dashboardTtlSeconds = Math.max(
+    60,
+    Math.round(parseDuration(String(values['dashboard-token-ttl'] ?? '12h')) / 1000),
+  );
   const setup: SecuritySetup = {
     options: { limits, ...(origins.length > 0 && { allowedOrigins: origins }) },
     dashboardTtlSeconds,
@@ -84,7 +147,8 @@ export function securityOptions(values: Record<string, string | boolean | undefi
     }
   }
   let secret = str('auth-secret');
-  if (secret !== undefined && secret.length < 32) throw new UsageError('--auth-secret must be at least 32 characters.');
+  if (secret !== undefined && secret.length < 32)
+    throw new UsageError('--auth-secret must be at least 32 characters.');
   // Secure by default: a secret of our own, unless tokens come from an identity provider only.
   if (secret === undefined && jwks === undefined) {
     const loaded = loadOrCreateSecret(dataDir);
@@ -111,10 +175,13 @@ const links = new WeakMap<Gateway, string>();
  */
 export async function announceSecurity(gateway: Gateway, setup: SecuritySetup): Promise<void> {
   if (setup.insecure) {
-    gateway.logger.warn('running with --insecure: no authentication; anyone who reaches this port can read every task and steer agents');
+    gateway.logger.warn(
+      'running with --insecure: no authentication; anyone who reaches this port can read every task and steer agents',
+    );
     return;
   }
-  if (setup.secretCreated) gateway.logger.info({ file: setup.secretFile }, 'generated a token secret (keep this file private)');
+  if (setup.secretCreated)
+    gateway.logger.info({ file: setup.secretFile }, 'generated a token secret (keep this file private)');
   if (setup.secret === undefined) return;
   const auth = setup.options.auth;
   const token = await mintToken(

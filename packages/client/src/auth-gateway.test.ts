@@ -30,7 +30,10 @@ function client(options: Parameters<typeof createClient>[0]): Client {
   return c;
 }
 
-const log = (i: number): AnyEventInput => ({ type: 'log:entry', data: { level: 'info', message: `line ${i}` } });
+const log = (i: number): AnyEventInput => ({
+  type: 'log:entry',
+  data: { level: 'info', message: `line ${i}` },
+});
 
 test('getToken: the token goes in the first frame and is refreshed before expiry; the subscription never restarts', async () => {
   const gw = await gateway({ auth: { secret: SECRET, clockToleranceSeconds: 0 } });
@@ -51,7 +54,10 @@ test('getToken: the token goes in the first frame and is refreshed before expiry
   await new Promise((r) => setTimeout(r, 2200));
   await gw.publish('task:refresh', [log(2), log(3)]);
   await until(() => received.length === 3, 'the events after the old expiry');
-  assert.deepEqual(received.map((e) => e.seq), [1, 2, 3]);
+  assert.deepEqual(
+    received.map((e) => e.seq),
+    [1, 2, 3],
+  );
   assert.equal(c.status, 'websocket');
   assert.ok(!statuses.includes('offline'), `statuses: ${statuses.join(',')}`);
 });
@@ -88,10 +94,16 @@ test('a slow consumer is closed with 4008 and resumes from its last seq with not
   await sub.ready;
   const raw = (sockets[0] as unknown as { _socket: { pause(): void; resume(): void } })._socket;
   raw.pause();
-  const big = (i: number): AnyEventInput => ({ type: 'log:entry', data: { level: 'info', message: `${i} ${'x'.repeat(3000)}` } });
+  const big = (i: number): AnyEventInput => ({
+    type: 'log:entry',
+    data: { level: 'info', message: `${i} ${'x'.repeat(3000)}` },
+  });
   let total = 0;
   for (let i = 0; i < 300 && !errors.includes('slow_consumer'); i++) {
-    await gw.publish('task:slow', Array.from({ length: 10 }, (_, j) => big(total + j)));
+    await gw.publish(
+      'task:slow',
+      Array.from({ length: 10 }, (_, j) => big(total + j)),
+    );
     total += 10;
     if (i === 50) raw.resume(); // the kernel buffers are full by now; let the close through
     await new Promise((r) => setImmediate(r));
@@ -101,6 +113,9 @@ test('a slow consumer is closed with 4008 and resumes from its last seq with not
   await gw.publish('task:slow', [log(-1)]);
   total += 1;
   await until(() => received.length >= total, 'every event after the resume', 10_000);
-  assert.deepEqual(received.map((e) => e.seq), Array.from({ length: total }, (_, i) => i + 1));
+  assert.deepEqual(
+    received.map((e) => e.seq),
+    Array.from({ length: total }, (_, i) => i + 1),
+  );
   assert.ok(sockets.length >= 2, 'it reconnected');
 });

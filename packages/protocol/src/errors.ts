@@ -23,7 +23,11 @@ export const errorCodes = {
   // Distinct close codes (4429 is too_many_subscriptions') so a client can tell why it was closed.
   too_many_connections: { status: 429, close: 4430, message: 'Connection limit reached.' },
   rate_limited: { status: 429, close: 4431, message: 'Too many messages; slow down.' },
-  slow_consumer: { status: 503, close: 4008, message: 'The client did not keep up; resume from the last seq.' },
+  slow_consumer: {
+    status: 503,
+    close: 4008,
+    message: 'The client did not keep up; resume from the last seq.',
+  },
   unauthorized: { status: 401, close: 4401, message: 'Authentication required.' },
   token_expired: { status: 401, close: 4402, message: 'The token has expired.' },
   forbidden: { status: 403, close: 4403, message: 'Not allowed.' },

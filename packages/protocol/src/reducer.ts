@@ -176,7 +176,13 @@ function closeOpen<T extends { status: string; endedAt?: number }>(
 export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskState {
   const s0 = state ?? emptyTaskState(e.stream, e.epoch, e.time);
   if (state && (e.epoch !== state.epoch ? false : e.seq <= state.seq)) return state;
-  const s: TaskState = { ...s0, seq: e.seq, epoch: e.epoch, updatedAt: e.time, eventCount: s0.eventCount + 1 };
+  const s: TaskState = {
+    ...s0,
+    seq: e.seq,
+    epoch: e.epoch,
+    updatedAt: e.time,
+    eventCount: s0.eventCount + 1,
+  };
   switch (e.type) {
     case 'task:start': {
       const d = e.data;
@@ -257,7 +263,11 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
     case 'agent:complete':
       return patchAgent(s, e.data.agentId, e.time, { status: 'completed', endedAt: e.time, percent: 100 });
     case 'agent:failed':
-      return patchAgent(s, e.data.agentId, e.time, { status: 'failed', endedAt: e.time, error: e.data.error });
+      return patchAgent(s, e.data.agentId, e.time, {
+        status: 'failed',
+        endedAt: e.time,
+        error: e.data.error,
+      });
     case 'agent:handoff':
       return patchAgent(s, e.data.from, e.time, { activity: `handed off to ${e.data.to}` });
     case 'tool:executing': {
@@ -294,7 +304,11 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
           startedAt: e.time - (d.durationMs ?? 0),
         });
       if (!prior) s.toolOrder = [...s.toolOrder, d.callId];
-      const next: ToolCallState = { ...base, endedAt: e.time, durationMs: d.durationMs ?? e.time - base.startedAt };
+      const next: ToolCallState = {
+        ...base,
+        endedAt: e.time,
+        durationMs: d.durationMs ?? e.time - base.startedAt,
+      };
       if (e.type === 'tool:complete') {
         assign(next, { status: 'completed', result: e.data.result });
       } else {
@@ -348,7 +362,8 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
       const entry: LogState = { seq: e.seq, time: e.time, level: d.level, message: d.message };
       if (d.agentId !== undefined) entry.agentId = d.agentId;
       if (d.fields !== undefined) entry.fields = d.fields;
-      const logs = s.logs.length >= SNAPSHOT_LOG_LIMIT ? s.logs.slice(1 - SNAPSHOT_LOG_LIMIT) : s.logs.slice();
+      const logs =
+        s.logs.length >= SNAPSHOT_LOG_LIMIT ? s.logs.slice(1 - SNAPSHOT_LOG_LIMIT) : s.logs.slice();
       logs.push(entry);
       s.logs = logs;
       return s;
@@ -395,7 +410,12 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
 }
 
 function patchAgent(s: TaskState, agentId: string, time: number, patch: Partial<AgentState>): TaskState {
-  const prior = s.agents[agentId] ?? { id: agentId, name: agentId, status: 'running' as const, startedAt: time };
+  const prior = s.agents[agentId] ?? {
+    id: agentId,
+    name: agentId,
+    status: 'running' as const,
+    startedAt: time,
+  };
   if (!s.agents[agentId]) s.agentOrder = [...s.agentOrder, agentId];
   s.agents = { ...s.agents, [agentId]: { ...prior, ...patch } };
   return s;

@@ -249,7 +249,11 @@ describe('parseClientOp', () => {
   });
 
   it('refuses a bad or missing stream name with invalid_stream, as HTTP does', () => {
-    for (const op of [{ op: 'subscribe', stream: 'no spaces allowed' }, { op: 'subscribe' }, { op: 'unsubscribe', stream: 7 }]) {
+    for (const op of [
+      { op: 'subscribe', stream: 'no spaces allowed' },
+      { op: 'subscribe' },
+      { op: 'unsubscribe', stream: 7 },
+    ]) {
       const err = refuses(() => parseClientOp(JSON.stringify(op)), 'invalid_stream', JSON.stringify(op));
       assert.deepEqual(err.details, { path: '/stream' });
     }

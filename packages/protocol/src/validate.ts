@@ -174,7 +174,10 @@ export function parseClientOp(text: string): ClientOp {
   }
   const name = op as ClientOp['op'];
   // A bad stream name is the same refusal on every transport: HTTP answers invalid_stream too.
-  if ((name === 'subscribe' || name === 'unsubscribe') && !isStreamName((value as { stream?: unknown }).stream)) {
+  if (
+    (name === 'subscribe' || name === 'unsubscribe') &&
+    !isStreamName((value as { stream?: unknown }).stream)
+  ) {
     throw new AgentwireError('invalid_stream', 'Invalid stream name at /stream: use kind:id, e.g. task:42.', {
       path: '/stream',
     });

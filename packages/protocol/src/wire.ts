@@ -41,7 +41,9 @@ export const AuthOp = Type.Object(
   { additionalProperties: false },
 );
 
-export const ClientOpSchema = Type.Union([SubscribeOp, UnsubscribeOp, CommandOp, PingOp, AuthOp], { $id: 'ClientOp' });
+export const ClientOpSchema = Type.Union([SubscribeOp, UnsubscribeOp, CommandOp, PingOp, AuthOp], {
+  $id: 'ClientOp',
+});
 export type ClientOp = Static<typeof ClientOpSchema>;
 export type SubscribeOp = Static<typeof SubscribeOp>;
 export const clientOpNames = ['subscribe', 'unsubscribe', 'command', 'ping', 'auth'] as const;
@@ -107,15 +109,7 @@ export interface AuthenticatedOp {
   ref?: string;
 }
 export type ServerOp =
-  | HelloOp
-  | EventOp
-  | EventsOp
-  | SubscribedOp
-  | UnsubscribedOp
-  | AckOp
-  | ErrorOp
-  | PongOp
-  | AuthenticatedOp;
+  HelloOp | EventOp | EventsOp | SubscribedOp | UnsubscribedOp | AckOp | ErrorOp | PongOp | AuthenticatedOp;
 
 /** Loose runtime schema for server frames, used by clients at their boundary. */
 export const ServerOpSchema = Type.Union(

@@ -1,4 +1,10 @@
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { AgentwireError, PRODUCER_PATH, type AnyEventInput, type ProducerPort } from '@agentwire/protocol';
@@ -82,7 +88,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const snapshots = new SnapshotService(engine);
   // Before the hub, so a task's project is known by the time its events are fanned out.
   const ownership = new Ownership(engine, snapshots);
-  const security = new Security({ auth: options.auth, allowedOrigins: options.allowedOrigins, limits, ownership, logger });
+  const security = new Security({
+    auth: options.auth,
+    allowedOrigins: options.allowedOrigins,
+    limits,
+    ownership,
+    logger,
+  });
   const hub = new Hub(engine, snapshots, limits.maxBufferedBytes);
   if (security.enabled) {
     // Every subscription on every transport and dialect passes this one check (docs/security.md).
@@ -229,7 +241,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     publish: (stream, events) => gateway.publish(stream, events),
     logger,
   });
-  const producerEndpoint = new ProducerEndpoint({ registry: producers, maxFrameBytes: limits.maxBodyBytes, logger });
+  const producerEndpoint = new ProducerEndpoint({
+    registry: producers,
+    maxFrameBytes: limits.maxBodyBytes,
+    logger,
+  });
   Object.assign(gateway, { producers, cluster });
   gateway.commands = router;
 
@@ -260,7 +276,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       return;
     }
     if (security.origins.cors(req, res)) return;
-    if (sse.handle(req, res, url) || polling.handle(req, res, url) || httpCommands.handle(req, res, url)) return;
+    if (sse.handle(req, res, url) || polling.handle(req, res, url) || httpCommands.handle(req, res, url))
+      return;
     if (socketio.handleRequest(req, res, url) || swarmPolling.handleRequest(req, res, url)) return;
     handleApi(ctx, req, res, url)
       .then((handled) => {
@@ -290,13 +307,18 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       security
         .authenticate(security.credentialOf(req, new URL(req.url ?? '/', 'http://localhost')))
         .then((p) => {
-          if (!p.publish) throw new AgentwireError('forbidden', 'The producer channel needs a producer credential.');
+          if (!p.publish)
+            throw new AgentwireError('forbidden', 'The producer channel needs a producer credential.');
           producerEndpoint.handleUpgrade(req, socket, head);
         })
         .catch((err: unknown) => refuseUpgrade(socket, err));
       return;
     }
-    if (socketio.handleUpgrade(req, socket, head, path ?? '') || swarm.handleUpgrade(req, socket, head, path ?? '')) return;
+    if (
+      socketio.handleUpgrade(req, socket, head, path ?? '') ||
+      swarm.handleUpgrade(req, socket, head, path ?? '')
+    )
+      return;
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   server.on('clientError', (_err, socket) => {
@@ -331,7 +353,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   retentionTimer.unref();
   // RabbitMQ ingest (docs/scaling.md): publishes through the same ingest as HTTP and in-process.
   const amqp = options.amqp
-    ? new AmqpIngest(options.amqp, (stream, events) => gateway.publish(stream, events), logger, limits.maxEventsPerBatch)
+    ? new AmqpIngest(
+        options.amqp,
+        (stream, events) => gateway.publish(stream, events),
+        logger,
+        limits.maxEventsPerBatch,
+      )
     : undefined;
   ready = true;
 

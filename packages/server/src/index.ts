@@ -1,5 +1,11 @@
 export type { CommandRouter, CommandSender } from './commands.js';
-export { defaultLimits, DEFAULT_PORT, type EngineConfig, type GatewayOptions, type Limits } from './config.js';
+export {
+  defaultLimits,
+  DEFAULT_PORT,
+  type EngineConfig,
+  type GatewayOptions,
+  type Limits,
+} from './config.js';
 export { createGateway, type Gateway, type GatewayCloseOptions } from './gateway.js';
 export type { PublishResult } from './ingest.js';
 export type {

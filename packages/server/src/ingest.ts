@@ -36,7 +36,10 @@ export class Ingest {
         event = parseEventInput(raw);
       } catch (err) {
         if (err instanceof AgentwireError) {
-          throw new AgentwireError(err.code, `events[${index}]: ${err.message}`, { index, ...asObject(err.details) });
+          throw new AgentwireError(err.code, `events[${index}]: ${err.message}`, {
+            index,
+            ...asObject(err.details),
+          });
         }
         throw err;
       }

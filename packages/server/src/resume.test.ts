@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { AnyEnvelope } from '@agentwire/protocol';
-import { createGateway, type Gateway } from './gateway.js';
+import { createGateway } from './gateway.js';
 import { WsProbe } from './testing/ws-probe.js';
 
 /**
@@ -57,7 +57,9 @@ class ResumingSubscriber {
 /** Publishes numbered events over HTTP, retrying each with the same id until the gateway takes it. */
 async function producer(url: () => string, stream: string, count: number, pauseMs: number): Promise<void> {
   for (let i = 1; i <= count; i++) {
-    const body = JSON.stringify({ events: [{ id: `ev-${i}`, type: 'log:entry', data: { level: 'info', message: `n=${i}` } }] });
+    const body = JSON.stringify({
+      events: [{ id: `ev-${i}`, type: 'log:entry', data: { level: 'info', message: `n=${i}` } }],
+    });
     for (;;) {
       try {
         const res = await fetch(`${url()}/v1/streams/${encodeURIComponent(stream)}/events`, {
@@ -82,7 +84,10 @@ function assertExactlyOnce(sub: ResumingSubscriber, count: number): void {
     Array.from({ length: count }, (_, i) => i + 1),
     'every seq exactly once, in order',
   );
-  assert.deepEqual(messages, Array.from({ length: count }, (_, i) => `n=${i + 1}`));
+  assert.deepEqual(
+    messages,
+    Array.from({ length: count }, (_, i) => `n=${i + 1}`),
+  );
 }
 
 describe('resume', () => {

@@ -35,7 +35,13 @@ for (const kind of ['memory', 'sqlite'] as const) {
         dirs.push(dir);
         engine = { kind: 'sqlite', path: join(dir, 'log.db') };
       }
-      const gw = await createGateway({ port: 0, logLevel: 'silent', engine, retention: { maxEvents: 40 }, retentionIntervalMs: 20 });
+      const gw = await createGateway({
+        port: 0,
+        logLevel: 'silent',
+        engine,
+        retention: { maxEvents: 40 },
+        retentionIntervalMs: 20,
+      });
       try {
         const stream = 'task:ret';
         const events = history(60);
@@ -54,11 +60,15 @@ for (const kind of ['memory', 'sqlite'] as const) {
           const h = await gw.engine.head(stream);
           return h.head - h.first + 1;
         };
-        while ((await retained()) !== 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        while ((await retained()) !== 40 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 20));
         const head = await gw.engine.head(stream);
         assert.equal(head.head - head.first + 1, 40, 'exactly maxEvents retained');
 
-        const snapshot = (await (await fetch(`${gw.url}/v1/tasks/ret`)).json()) as { seq: number; state: unknown };
+        const snapshot = (await (await fetch(`${gw.url}/v1/tasks/ret`)).json()) as {
+          seq: number;
+          state: unknown;
+        };
         assert.equal(snapshot.seq, head.head);
         assert.deepEqual(snapshot.state, expected);
 

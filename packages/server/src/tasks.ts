@@ -56,9 +56,16 @@ export interface TaskQuery {
 }
 
 /** The task list, newest activity first, built from the log's stream index and the snapshots. */
-export async function listTasks(engine: LogEngine, snapshots: SnapshotService, query: TaskQuery): Promise<TaskSummary[]> {
+export async function listTasks(
+  engine: LogEngine,
+  snapshots: SnapshotService,
+  query: TaskQuery,
+): Promise<TaskSummary[]> {
   const filtered = query.status !== undefined || query.projectId !== undefined || query.visible !== undefined;
-  const streams = await engine.listStreams({ prefix: 'task:', limit: filtered ? Math.max(query.limit * 5, 500) : query.limit });
+  const streams = await engine.listStreams({
+    prefix: 'task:',
+    limit: filtered ? Math.max(query.limit * 5, 500) : query.limit,
+  });
   const out: TaskSummary[] = [];
   for (const info of streams) {
     if (taskIdOf(info.stream) === undefined) continue;
@@ -74,7 +81,10 @@ export async function listTasks(engine: LogEngine, snapshots: SnapshotService, q
   return out;
 }
 
-export async function getTask(snapshots: SnapshotService, taskId: string): Promise<{ seq: number; state: TaskState }> {
+export async function getTask(
+  snapshots: SnapshotService,
+  taskId: string,
+): Promise<{ seq: number; state: TaskState }> {
   const snap = await snapshots.get(`task:${taskId}`);
   if (!snap.state) throw new AgentwireError('not_found', `No task ${JSON.stringify(taskId)}.`);
   return { seq: snap.seq, state: snap.state };

@@ -4,10 +4,23 @@ import { assertStreamName, parseJson, type AnyEventInput } from '@agentwire/prot
 import { helpText, parseOptions, UsageError, type OptionSpecs } from '../options.js';
 
 const specs: OptionSpecs = {
-  url: { type: 'string', short: 'u', env: 'AGENTWIRE_URL', default: 'http://localhost:7070', description: 'Gateway URL' },
-  token: { type: 'string', env: 'AGENTWIRE_TOKEN', description: 'Producer API key or token with the publish scope (docs/security.md)' },
+  url: {
+    type: 'string',
+    short: 'u',
+    env: 'AGENTWIRE_URL',
+    default: 'http://localhost:7070',
+    description: 'Gateway URL',
+  },
+  token: {
+    type: 'string',
+    env: 'AGENTWIRE_TOKEN',
+    description: 'Producer API key or token with the publish scope (docs/security.md)',
+  },
   id: { type: 'string', description: 'Event id (idempotency key); generated when absent' },
-  stdin: { type: 'boolean', description: 'Read events as JSON lines ({"type","data","id"?}) from standard input' },
+  stdin: {
+    type: 'boolean',
+    description: 'Read events as JSON lines ({"type","data","id"?}) from standard input',
+  },
 };
 
 export const publishHelp = helpText(
@@ -23,7 +36,8 @@ async function* stdinEvents(): AsyncGenerator<AnyEventInput> {
     n++;
     if (!line.trim()) continue;
     const value = parseJson(line);
-    if (typeof value !== 'object' || value === null) throw new UsageError(`line ${n}: expected a JSON object`);
+    if (typeof value !== 'object' || value === null)
+      throw new UsageError(`line ${n}: expected a JSON object`);
     yield value as AnyEventInput;
   }
 }
@@ -37,7 +51,10 @@ export async function publish(argv: string[]): Promise<void> {
   const [stream, type, dataText] = positionals;
   if (!stream) throw new UsageError('Missing <stream>.\n\n' + publishHelp);
   assertStreamName(stream);
-  const producer = connect({ url: String(values.url), ...(typeof values.token === 'string' && values.token !== '' && { token: values.token }) });
+  const producer = connect({
+    url: String(values.url),
+    ...(typeof values.token === 'string' && values.token !== '' && { token: values.token }),
+  });
   try {
     const events: AnyEventInput[] = [];
     if (values.stdin) {
@@ -49,7 +66,8 @@ export async function publish(argv: string[]): Promise<void> {
     }
     if (events.length === 0) throw new UsageError('No events to publish.');
     const results = await producer.publish(stream, events);
-    for (const r of results) process.stdout.write(`${stream} seq=${r.seq} id=${r.id}${r.duplicate ? ' (duplicate)' : ''}\n`);
+    for (const r of results)
+      process.stdout.write(`${stream} seq=${r.seq} id=${r.id}${r.duplicate ? ' (duplicate)' : ''}\n`);
   } finally {
     await producer.close();
   }

@@ -5,8 +5,18 @@ import { EventFormatter, statusLine } from '../format.js';
 import { helpText, parseOptions, UsageError, type OptionSpecs } from '../options.js';
 
 const specs: OptionSpecs = {
-  url: { type: 'string', short: 'u', env: 'AGENTWIRE_URL', default: 'http://localhost:7070', description: 'Gateway URL' },
-  token: { type: 'string', env: 'AGENTWIRE_TOKEN', description: 'Access token for a gateway with auth (docs/security.md)' },
+  url: {
+    type: 'string',
+    short: 'u',
+    env: 'AGENTWIRE_URL',
+    default: 'http://localhost:7070',
+    description: 'Gateway URL',
+  },
+  token: {
+    type: 'string',
+    env: 'AGENTWIRE_TOKEN',
+    description: 'Access token for a gateway with auth (docs/security.md)',
+  },
   'from-start': { type: 'boolean', description: 'Replay the retained history before following' },
   json: { type: 'boolean', description: 'Print raw events as JSON lines' },
   exit: { type: 'boolean', description: 'Exit when the task completes, fails or is cancelled' },
@@ -20,7 +30,9 @@ export const tailHelp = helpText(
 
 async function newestTask(url: string, token: string | undefined): Promise<string> {
   for (const query of ['?status=running&limit=1', '?limit=1']) {
-    const res = await fetch(`${url}/v1/tasks${query}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const res = await fetch(`${url}/v1/tasks${query}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
     if (!res.ok) throw AgentwireError.from(((await res.json()) as { error?: unknown }).error);
     const body = (await res.json()) as { tasks: { stream: string }[] };
     if (body.tasks[0]) return body.tasks[0].stream;
@@ -37,7 +49,12 @@ export async function tail(argv: string[]): Promise<void> {
   const url = String(values.url).replace(/\/+$/, '');
   const token = typeof values.token === 'string' && values.token !== '' ? values.token : undefined;
   const target = positionals[0];
-  const stream = target === undefined ? await newestTask(url, token) : target.includes(':') || target === 'system' ? target : `task:${target}`;
+  const stream =
+    target === undefined
+      ? await newestTask(url, token)
+      : target.includes(':') || target === 'system'
+        ? target
+        : `task:${target}`;
   if (!isStreamName(stream)) throw new UsageError(`Invalid stream ${JSON.stringify(stream)}.`);
 
   const client = createClient({ url, ...(token && { getToken: () => token }) });

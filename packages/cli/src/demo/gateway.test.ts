@@ -43,7 +43,11 @@ test('the demo publishes into a real gateway, in-process and over HTTP, and the 
       const { tasks } = await getJson<{ tasks: TaskRow[] }>(`${gw.url}/v1/tasks?limit=100`);
       const done = tasks.filter((t) => t.status === 'completed');
       const httpDone = done.filter((t) => !inProcessStreams.has(`task:${t.taskId}`));
-      if ((tasks.length >= 6 && done.length >= 3 && httpDone.length >= 1 && httpDone.length < done.length) || Date.now() > deadline) break;
+      if (
+        (tasks.length >= 6 && done.length >= 3 && httpDone.length >= 1 && httpDone.length < done.length) ||
+        Date.now() > deadline
+      )
+        break;
       await new Promise((r) => setTimeout(r, 100));
     }
     await Promise.all(demos.map((d) => d.stop()));

@@ -79,7 +79,8 @@ export class AccessPolicy {
    * batch may neither write into another project's task nor move a task into another project.
    */
   async assertPublish(p: AuthPrincipal, stream: string, events: readonly unknown[]): Promise<void> {
-    if (!p.publish) throw forbidden('publishing needs a producer credential (an API key or the publish scope)');
+    if (!p.publish)
+      throw forbidden('publishing needs a producer credential (an API key or the publish scope)');
     if (p.scope === 'all') return;
     const scope = p.scope;
     if (stream === SYSTEM_STREAM) throw forbidden('publishing to system');
@@ -91,17 +92,21 @@ export class AccessPolicy {
     }
     if (taskIdOf(stream) === undefined) throw forbidden(`publishing to ${stream}`);
     const owner = await this.ownership.owner(stream);
-    if (owner !== undefined && (owner === null || !scope.projects(owner))) throw forbidden(`publishing to ${stream}`);
+    if (owner !== undefined && (owner === null || !scope.projects(owner)))
+      throw forbidden(`publishing to ${stream}`);
     let started = false;
     for (const raw of events) {
       const e = raw as { type?: unknown; data?: { projectId?: unknown } } | null;
       if (e?.type !== 'task:start') continue;
       started = true;
       const next = e.data?.projectId;
-      if (typeof next !== 'string' || !scope.projects(next)) throw forbidden(`starting ${stream} outside your projects`);
+      if (typeof next !== 'string' || !scope.projects(next))
+        throw forbidden(`starting ${stream} outside your projects`);
     }
     if (owner === undefined && !started) {
-      throw forbidden(`publishing to ${stream}: a new task starts with a task:start naming one of your projects`);
+      throw forbidden(
+        `publishing to ${stream}: a new task starts with a task:start naming one of your projects`,
+      );
     }
   }
 

@@ -22,10 +22,21 @@ describe('project isolation on every transport', () => {
 
   it('native WebSocket: A subscribes to its task and project, B and system are forbidden', async () => {
     const p = await WsProbe.open(`${gw.wsUrl}?token=${t.viewerA}`);
-    for (const stream of [A.task, `project:${A.project}`, B.task, `project:${B.project}`, 'system', 'task:nope']) {
+    for (const stream of [
+      A.task,
+      `project:${A.project}`,
+      B.task,
+      `project:${B.project}`,
+      'system',
+      'task:nope',
+    ]) {
       p.send({ op: 'subscribe', stream, since: { seq: 0 }, ref: stream });
     }
-    await p.until(() => p.frames.filter((f) => (f.op === 'subscribed' || f.op === 'error') && f.ref !== undefined).length === 6);
+    await p.until(
+      () =>
+        p.frames.filter((f) => (f.op === 'subscribed' || f.op === 'error') && f.ref !== undefined).length ===
+        6,
+    );
     const outcome = (ref: string) => {
       const f = p.frames.find((x) => (x.op === 'subscribed' || x.op === 'error') && x.ref === ref)!;
       return f.op === 'error' ? f.code : f.op;
@@ -57,14 +68,22 @@ describe('project isolation on every transport', () => {
   });
 
   it('HTTP history, head, snapshot and task list show A only', async () => {
-    for (const path of [`/v1/streams/${B.task}`, `/v1/streams/${B.task}/events`, `/v1/tasks/b1`, `/v1/streams/project:${B.project}/events`]) {
+    for (const path of [
+      `/v1/streams/${B.task}`,
+      `/v1/streams/${B.task}/events`,
+      `/v1/tasks/b1`,
+      `/v1/streams/project:${B.project}/events`,
+    ]) {
       const r = await getJson(`${gw.url}${path}`, t.viewerA);
       assert.equal(r.status, 403, path);
       assert.equal(r.body.error.code, 'forbidden', path);
     }
     assert.equal((await getJson(`${gw.url}/v1/tasks/a1`, t.viewerA)).body.state.projectId, A.project);
     const list = await getJson(`${gw.url}/v1/tasks`, t.viewerA);
-    assert.deepEqual(list.body.tasks.map((x: { stream: string }) => x.stream), [A.task]);
+    assert.deepEqual(
+      list.body.tasks.map((x: { stream: string }) => x.stream),
+      [A.task],
+    );
     // Asking for B's project by filter gives nothing, not B's tasks.
     assert.deepEqual((await getJson(`${gw.url}/v1/tasks?project=${B.project}`, t.viewerA)).body.tasks, []);
     assert.equal((await getJson(`${gw.url}/v1/tasks`, t.admin)).body.tasks.length, 2);
@@ -82,13 +101,23 @@ describe('project isolation on every transport', () => {
 
   it('Socket.IO native and mageagent: subscribing to B is refused with forbidden', async () => {
     const native = await SioProbe.open(gw.url, { auth: { token: t.viewerA }, transports: ['websocket'] });
-    const refused = (await native.socket.emitWithAck('subscribe', { stream: B.task })) as { op: string; code: string };
+    const refused = (await native.socket.emitWithAck('subscribe', { stream: B.task })) as {
+      op: string;
+      code: string;
+    };
     assert.deepEqual([refused.op, refused.code], ['error', 'forbidden']);
     const accepted = (await native.socket.emitWithAck('subscribe', { stream: A.task })) as { op: string };
     assert.equal(accepted.op, 'subscribed');
     native.close();
-    const mage = await SioProbe.open(gw.url, { path: '/mageagent/socket.io', auth: { token: t.viewerA }, transports: ['websocket'] });
-    const ack = (await mage.socket.emitWithAck('subscribe', { room: B.task })) as { ok: boolean; error?: { code: string } };
+    const mage = await SioProbe.open(gw.url, {
+      path: '/mageagent/socket.io',
+      auth: { token: t.viewerA },
+      transports: ['websocket'],
+    });
+    const ack = (await mage.socket.emitWithAck('subscribe', { room: B.task })) as {
+      ok: boolean;
+      error?: { code: string };
+    };
     assert.equal(ack.ok, false);
     assert.equal(ack.error?.code, 'forbidden');
     mage.close();
@@ -108,7 +137,11 @@ describe('project isolation on every transport', () => {
   });
 
   it('Socket.IO flask dashboard: the monitoring room (every task) carries only A', async () => {
-    const flask = await SioProbe.open(gw.url, { path: '/dashboard/socket.io', auth: { token: t.viewerA }, transports: ['websocket'] });
+    const flask = await SioProbe.open(gw.url, {
+      path: '/dashboard/socket.io',
+      auth: { token: t.viewerA },
+      transports: ['websocket'],
+    });
     await flask.socket.emitWithAck('join_room', { room: 'monitoring' });
     await gw.publish(B.task, [spawned('b-agent')]);
     await gw.publish(A.task, [spawned('a-agent')]);

@@ -16,12 +16,14 @@ function outcome(url: string, headers: Record<string, string> = {}): Promise<num
     ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
     ws.on('close', (code) => resolve(code));
     // Accepted and still open after a moment: report the 101 and hang up.
-    ws.on('open', () => setTimeout(() => {
-      if (ws.readyState === ws.OPEN) {
-        resolve(101);
-        ws.close();
-      }
-    }, 200));
+    ws.on('open', () =>
+      setTimeout(() => {
+        if (ws.readyState === ws.OPEN) {
+          resolve(101);
+          ws.close();
+        }
+      }, 200),
+    );
     ws.on('error', () => {});
   });
 }
@@ -50,13 +52,19 @@ describe('roles, tokens and origins', () => {
     viewer.close();
     const operator = await WsProbe.open(`${gw.wsUrl}?token=${t.operatorA}`);
     operator.send({ op: 'command', ref: 'o1', command: commands[0] });
-    await operator.until(() => operator.frames.some((f) => (f.op === 'error' || f.op === 'ack') && f.ref === 'o1'));
+    await operator.until(() =>
+      operator.frames.some((f) => (f.op === 'error' || f.op === 'ack') && f.ref === 'o1'),
+    );
     const reply = operator.frames.find((f) => (f.op === 'error' || f.op === 'ack') && f.ref === 'o1')!;
     // No producer owns the task in this test: the refusal is the router's, not the access check's.
     assert.notEqual(reply.op === 'error' ? reply.code : 'ack', 'forbidden', JSON.stringify(reply));
     operator.close();
     // The same over HTTP and Socket.IO.
-    const http = await getJson(`${gw.url}/v1/commands`, t.viewerA, { method: 'POST', headers: json, body: JSON.stringify(commands[0]) });
+    const http = await getJson(`${gw.url}/v1/commands`, t.viewerA, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify(commands[0]),
+    });
     assert.equal(http.status, 403);
     const sio = await SioProbe.open(gw.url, { auth: { token: t.viewerA }, transports: ['websocket'] });
     const ack = (await sio.socket.emitWithAck('command', commands[0])) as { code?: string };
@@ -87,7 +95,10 @@ describe('roles, tokens and origins', () => {
       .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
       .sign(new TextEncoder().encode(SECRET));
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', role: 'admin', exp: 9e9 })).toString('base64url')}.`;
-    const noExp = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('forever').sign(new TextEncoder().encode(SECRET));
+    const noExp = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('forever')
+      .sign(new TextEncoder().encode(SECRET));
     const cases: [string | undefined, string, number][] = [
       [undefined, 'unauthorized', 4401],
       [forged, 'unauthorized', 4401],
@@ -102,7 +113,11 @@ describe('roles, tokens and origins', () => {
       assert.equal(r.body.error.code, code);
       if (credential !== undefined) {
         assert.equal(await outcome(`${gw.wsUrl}?token=${credential}`), close, `${code} ws`);
-        assert.equal(await outcome(`${gw.url.replace('http', 'ws')}/ws/admin/agent-swarm/a1?token=${credential}`), close, `${code} swarm`);
+        assert.equal(
+          await outcome(`${gw.url.replace('http', 'ws')}/ws/admin/agent-swarm/a1?token=${credential}`),
+          close,
+          `${code} swarm`,
+        );
         const sio = SioProbe.open(gw.url, { auth: { token: credential }, transports: ['websocket'] });
         await assert.rejects(sio, (err: Error & { data?: { code: string } }) => err.data?.code === code);
       }
@@ -130,7 +145,11 @@ describe('roles, tokens and origins', () => {
     const p = await WsProbe.open(`${gw.wsUrl}?token=${short}`);
     p.send({ op: 'subscribe', stream: A.task, ref: 's' });
     const sub = await p.waitFor('subscribed');
-    p.send({ op: 'auth', token: await token({ sub: 'viewer-a', role: 'viewer', projects: [A.project] }, 600), ref: 'r' });
+    p.send({
+      op: 'auth',
+      token: await token({ sub: 'viewer-a', role: 'viewer', projects: [A.project] }, 600),
+      ref: 'r',
+    });
     await p.waitFor('authenticated', (f) => f.ref === 'r');
     // Another subject cannot take the connection over.
     p.send({ op: 'auth', token: t.admin, ref: 'x' });
@@ -142,16 +161,29 @@ describe('roles, tokens and origins', () => {
     await gw.publish(A.task, [log('after refresh')]);
     await p.until(() => p.events.some((e) => e.seq === sub.seq + 1));
     assert.equal(p.closeCode, undefined);
-    assert.deepEqual(p.events.map((e) => e.seq), [sub.seq + 1]);
+    assert.deepEqual(
+      p.events.map((e) => e.seq),
+      [sub.seq + 1],
+    );
     p.close();
   });
 
   it('origins: other sites are refused on upgrades and HTTP; the own origin and localhost get CORS', async () => {
     assert.equal(await outcome(`${gw.wsUrl}?token=${t.viewerA}`, { origin: 'https://evil.example' }), 403);
-    assert.equal(await outcome(`${gw.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`, { origin: 'https://evil.example' }), 403);
-    const evil = await getJson(`${gw.url}/v1/tasks`, t.viewerA, { headers: { origin: 'https://evil.example' } });
+    assert.equal(
+      await outcome(`${gw.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`, {
+        origin: 'https://evil.example',
+      }),
+      403,
+    );
+    const evil = await getJson(`${gw.url}/v1/tasks`, t.viewerA, {
+      headers: { origin: 'https://evil.example' },
+    });
     assert.equal(evil.status, 403);
-    const res = await fetch(`${gw.url}/v1/tasks`, { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'GET' } });
+    const res = await fetch(`${gw.url}/v1/tasks`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'GET' },
+    });
     assert.equal(res.status, 204);
     assert.equal(res.headers.get('access-control-allow-origin'), 'http://localhost:5173');
     assert.match(res.headers.get('access-control-allow-headers') ?? '', /authorization/);
@@ -162,16 +194,36 @@ describe('roles, tokens and origins', () => {
     const body = (events: unknown[]) => ({ method: 'POST', headers: json, body: JSON.stringify({ events }) });
     const viewer = await getJson(`${gw.url}/v1/streams/${A.task}/events`, t.viewerA, body([log('x')]));
     assert.equal(viewer.status, 403);
-    assert.equal((await getJson(`${gw.url}/v1/streams/${A.task}/events`, t.admin, body([log('x')]))).status, 403);
-    assert.equal((await getJson(`${gw.url}/v1/streams/${A.task}/events`, PRODUCER_KEY, body([log('key')]))).status, 200);
-    assert.equal((await getJson(`${gw.url}/v1/streams/${A.task}/events`, t.publisherA, body([log('scoped')]))).status, 200);
-    assert.equal((await getJson(`${gw.url}/v1/streams/task:b1/events`, t.publisherA, body([log('intrusion')]))).status, 403);
+    assert.equal(
+      (await getJson(`${gw.url}/v1/streams/${A.task}/events`, t.admin, body([log('x')]))).status,
+      403,
+    );
+    assert.equal(
+      (await getJson(`${gw.url}/v1/streams/${A.task}/events`, PRODUCER_KEY, body([log('key')]))).status,
+      200,
+    );
+    assert.equal(
+      (await getJson(`${gw.url}/v1/streams/${A.task}/events`, t.publisherA, body([log('scoped')]))).status,
+      200,
+    );
+    assert.equal(
+      (await getJson(`${gw.url}/v1/streams/task:b1/events`, t.publisherA, body([log('intrusion')]))).status,
+      403,
+    );
     const hijack = [{ type: 'task:start', data: { taskId: 'a1', title: 'mine now', projectId: 'beta' } }];
-    assert.equal((await getJson(`${gw.url}/v1/streams/${A.task}/events`, t.publisherA, body(hijack))).status, 403);
+    assert.equal(
+      (await getJson(`${gw.url}/v1/streams/${A.task}/events`, t.publisherA, body(hijack))).status,
+      403,
+    );
     // The producer channel takes producer credentials only.
-    assert.equal(await outcome(`${gw.url.replace('http', 'ws')}/v1/producer`, { authorization: `Bearer ${t.viewerA}` }), 403);
+    assert.equal(
+      await outcome(`${gw.url.replace('http', 'ws')}/v1/producer`, { authorization: `Bearer ${t.viewerA}` }),
+      403,
+    );
     assert.equal(await outcome(`${gw.url.replace('http', 'ws')}/v1/producer`), 401);
-    const producer = new WebSocket(`${gw.url.replace('http', 'ws')}/v1/producer`, { headers: { 'x-api-key': PRODUCER_KEY } });
+    const producer = new WebSocket(`${gw.url.replace('http', 'ws')}/v1/producer`, {
+      headers: { 'x-api-key': PRODUCER_KEY },
+    });
     await new Promise((resolve, reject) => {
       producer.once('open', resolve);
       producer.once('error', reject);

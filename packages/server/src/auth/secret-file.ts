@@ -13,7 +13,8 @@ export function loadOrCreateSecret(dataDir: string): { secret: string; path: str
   const path = join(dataDir, SECRET_FILE);
   try {
     const secret = readFileSync(path, 'utf8').trim();
-    if (secret.length < 32) throw new Error(`${path} holds fewer than 32 characters; delete it to have a new one generated.`);
+    if (secret.length < 32)
+      throw new Error(`${path} holds fewer than 32 characters; delete it to have a new one generated.`);
     // Tighten a file someone loosened; the secret is as sensitive as a private key.
     if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
     return { secret, path, created: false };

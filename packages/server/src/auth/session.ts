@@ -45,7 +45,8 @@ export class Session {
    */
   expectCredential(): void {
     this.arm(this.security.authTimeoutMs, () => {
-      if (!this.current) this.hooks.end(new AgentwireError('unauthorized', 'No credential was presented in time.'));
+      if (!this.current)
+        this.hooks.end(new AgentwireError('unauthorized', 'No credential was presented in time.'));
     });
   }
 

@@ -27,8 +27,14 @@ export async function cast() {
   };
 }
 
-export const log = (message: string): AnyEventInput => ({ type: 'log:entry', data: { level: 'info', message } });
-export const spawned = (agentId: string): AnyEventInput => ({ type: 'agent:spawned', data: { agentId, name: agentId } });
+export const log = (message: string): AnyEventInput => ({
+  type: 'log:entry',
+  data: { level: 'info', message },
+});
+export const spawned = (agentId: string): AnyEventInput => ({
+  type: 'agent:spawned',
+  data: { agentId, name: agentId },
+});
 
 export async function secureGateway(extra: Partial<GatewayOptions> = {}): Promise<Gateway> {
   const gw = await createGateway({
@@ -39,7 +45,10 @@ export async function secureGateway(extra: Partial<GatewayOptions> = {}): Promis
   });
   for (const { project, task } of [A, B]) {
     await gw.publish(task, [
-      { type: 'task:start', data: { taskId: task.slice(5), title: `secret of ${project}`, projectId: project } },
+      {
+        type: 'task:start',
+        data: { taskId: task.slice(5), title: `secret of ${project}`, projectId: project },
+      },
       log(`${project} line 1`),
     ]);
     await gw.publish(`project:${project}`, [log(`${project} project news`)]);
@@ -47,8 +56,12 @@ export async function secureGateway(extra: Partial<GatewayOptions> = {}): Promis
   return gw;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test responses are read field by field
-export async function getJson(url: string, credential?: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
+export async function getJson(
+  url: string,
+  credential?: string,
+  init: RequestInit = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test responses are read field by field
+): Promise<{ status: number; body: any }> {
   const headers = new Headers(init.headers);
   if (credential !== undefined) headers.set('authorization', `Bearer ${credential}`);
   const res = await fetch(url, { ...init, headers });

@@ -60,7 +60,8 @@ export class CredentialVerifier {
     if (credential === undefined || credential === '') {
       throw new AgentwireError('unauthorized', 'A token or API key is required.');
     }
-    if (credential.length > MAX_TOKEN_LENGTH) throw new AgentwireError('unauthorized', 'The token is too long.');
+    if (credential.length > MAX_TOKEN_LENGTH)
+      throw new AgentwireError('unauthorized', 'The token is too long.');
     const key = this.apiKeys.match(credential);
     if (key) return key;
     let alg: string | undefined;
@@ -73,7 +74,10 @@ export class CredentialVerifier {
     const key2 = hmac ? this.secret : this.jwks;
     const algorithms = hmac ? this.hmacAlgorithms : this.keyAlgorithms;
     if (!key2 || algorithms.length === 0) {
-      throw new AgentwireError('unauthorized', `Tokens signed with ${String(alg).slice(0, 16)} are not accepted here.`);
+      throw new AgentwireError(
+        'unauthorized',
+        `Tokens signed with ${String(alg).slice(0, 16)} are not accepted here.`,
+      );
     }
     let payload: JWTPayload;
     try {
@@ -105,7 +109,10 @@ export class CredentialVerifier {
     let role: Role = 'viewer';
     if (rawRole !== undefined) {
       if (!roles.includes(rawRole as Role)) {
-        throw new AgentwireError('unauthorized', `The ${this.claims.role} claim must be one of ${roles.join(', ')}.`);
+        throw new AgentwireError(
+          'unauthorized',
+          `The ${this.claims.role} claim must be one of ${roles.join(', ')}.`,
+        );
       }
       role = rawRole as Role;
     }
@@ -131,7 +138,9 @@ export class CredentialVerifier {
       scope,
       publish: scopes.includes('publish'),
       // The connection ends when verification would start refusing the token, tolerance included.
-      ...(typeof payload.exp === 'number' && { expiresAt: (payload.exp + (this.options.clockToleranceSeconds ?? 5)) * 1000 }),
+      ...(typeof payload.exp === 'number' && {
+        expiresAt: (payload.exp + (this.options.clockToleranceSeconds ?? 5)) * 1000,
+      }),
     };
   }
 }

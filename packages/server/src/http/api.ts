@@ -28,7 +28,9 @@ export interface ApiContext {
 const CreateTask = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 500 }),
-    taskId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._~-]*$' })),
+    taskId: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._~-]*$' }),
+    ),
     kind: Type.Optional(Type.String({ maxLength: 128 })),
     projectId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     input: Type.Optional(Type.Unknown()),
@@ -42,7 +44,8 @@ const PublishBody = Type.Object({ events: Type.Array(Type.Unknown()) }, { additi
 function intParam(url: URL, name: string, fallback: number, max: number): number {
   const raw = url.searchParams.get(name);
   if (raw === null || raw === '') return fallback;
-  if (!/^\d{1,16}$/.test(raw)) throw new AgentwireError('invalid_message', `Query parameter ${name} must be a non-negative integer.`);
+  if (!/^\d{1,16}$/.test(raw))
+    throw new AgentwireError('invalid_message', `Query parameter ${name} must be a non-negative integer.`);
   return Math.min(Number(raw), max);
 }
 
@@ -60,7 +63,12 @@ function streamParam(raw: string): string {
  * The v1 HTTP API (docs/http-api.md). Returns false when the path is not an API route, so the
  * caller can serve static files or 404.
  */
-export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+export async function handleApi(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<boolean> {
   const path = url.pathname;
   const method = req.method ?? 'GET';
   try {
@@ -110,10 +118,19 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
         const who = await principal();
         const body = await readJsonBody(req, ctx.limits.maxBodyBytes);
         assertSchema(CreateTask, body, 'invalid_message', 'Invalid task');
-        const input = body as { title: string; taskId?: string; kind?: string; projectId?: string; input?: unknown };
+        const input = body as {
+          title: string;
+          taskId?: string;
+          kind?: string;
+          projectId?: string;
+          input?: unknown;
+        };
         if (input.kind !== undefined && ctx.commands) {
           // A kind names work a worker does: the worker starts the task (or no_worker says none can).
-          const sender = who.kind === 'open' ? {} : { principal: who, ...(who.subject !== undefined && { subject: who.subject }) };
+          const sender =
+            who.kind === 'open'
+              ? {}
+              : { principal: who, ...(who.subject !== undefined && { subject: who.subject }) };
           const started = await ctx.commands.dispatch({ type: 'start', ...input, kind: input.kind }, sender);
           sendJson(res, 201, started);
           return true;
@@ -123,7 +140,9 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
         if (!isStreamName(stream)) throw new AgentwireError('invalid_stream');
         const { taskId: _ignored, ...data } = input;
         await security.authorizeCreateTask(who, stream, { type: 'task:start', data: { ...data, taskId } });
-        const published = await ctx.ingest.publish(stream, [{ type: 'task:start', data: { ...data, taskId } }]);
+        const published = await ctx.ingest.publish(stream, [
+          { type: 'task:start', data: { ...data, taskId } },
+        ]);
         sendJson(res, 201, { taskId, stream, seq: published.results[0]!.seq });
         return true;
       }
@@ -133,8 +152,16 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
       const limit = Math.max(1, intParam(url, 'limit', 50, 500));
       const who = await principal();
       // Filtered inside the scan, so a restricted caller still gets up to `limit` rows it may see.
-      const visible = (t: { stream: string; projectId?: string }) => security.access.mayReadTask(who, t.stream, t.projectId);
-      sendJson(res, 200, { tasks: await listTasks(ctx.engine, ctx.snapshots, { status, projectId, limit, ...(security.enabled && { visible }) }) });
+      const visible = (t: { stream: string; projectId?: string }) =>
+        security.access.mayReadTask(who, t.stream, t.projectId);
+      sendJson(res, 200, {
+        tasks: await listTasks(ctx.engine, ctx.snapshots, {
+          status,
+          projectId,
+          limit,
+          ...(security.enabled && { visible }),
+        }),
+      });
       return true;
     }
     if (parts[0] === 'tasks' && parts.length === 2 && parts[1]) {

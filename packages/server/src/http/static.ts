@@ -17,7 +17,12 @@ const types: Record<string, string> = {
  * Serves a built single-page app from `dir`; unknown paths without an extension fall back to
  * index.html so client-side routes survive a reload. Paths are confined to `dir`.
  */
-export function serveStatic(dir: string, pathname: string, req: IncomingMessage, res: ServerResponse): boolean {
+export function serveStatic(
+  dir: string,
+  pathname: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const root = resolve(dir);
   let decoded: string;

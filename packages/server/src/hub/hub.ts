@@ -179,7 +179,7 @@ export class Hub {
 
   /** Reads from the log until the subscription reaches the live tail, then drains its buffer. */
   private async catchUp(sub: Subscription): Promise<void> {
-    for (let stalls = 0; ; ) {
+    for (let stalls = 0; ;) {
       if (sub.closed) return;
       const chunk = await this.engine.read(sub.stream, sub.lastSeq, CATCH_UP_CHUNK);
       if (sub.closed) return;
@@ -211,7 +211,12 @@ export class Hub {
   private sendFresh(sub: Subscription, events: readonly AnyEnvelope[]): void {
     const fresh = events.filter((e) => e.seq > sub.lastSeq);
     if (fresh.length === 0) return;
-    this.write(sub, framesFor(sub.stream, fresh.map(encodeEnvelope)), fresh[fresh.length - 1]!.seq, fresh.length);
+    this.write(
+      sub,
+      framesFor(sub.stream, fresh.map(encodeEnvelope)),
+      fresh[fresh.length - 1]!.seq,
+      fresh.length,
+    );
   }
 
   private fanOut(stream: string, events: AnyEnvelope[]): void {

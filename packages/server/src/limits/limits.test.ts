@@ -31,7 +31,9 @@ describe('limits', () => {
     const sse = await getJson(`${gw.url}/v1/streams/${A.task}/sse?token=${user}`);
     assert.equal(sse.status, 429);
     // Another user is not affected; closing one connection frees a slot.
-    const other = await WsProbe.open(`${gw.wsUrl}?token=${await token({ sub: 'calm', role: 'viewer', projects: [A.project] })}`);
+    const other = await WsProbe.open(
+      `${gw.wsUrl}?token=${await token({ sub: 'calm', role: 'viewer', projects: [A.project] })}`,
+    );
     other.send({ op: 'ping', ref: 'p' });
     await other.waitFor('pong');
     open[0]!.close();
@@ -44,9 +46,12 @@ describe('limits', () => {
   });
 
   it('throttles a flood: past the burst messages are dropped with rate_limited, and sustained flooding is closed with 4431', async () => {
-    const flooder = await WsProbe.open(`${gw.wsUrl}?token=${await token({ sub: 'flooder', role: 'viewer', projects: [A.project] })}`);
+    const flooder = await WsProbe.open(
+      `${gw.wsUrl}?token=${await token({ sub: 'flooder', role: 'viewer', projects: [A.project] })}`,
+    );
     await flooder.waitFor('authenticated');
-    for (let i = 0; i < 1500 && flooder.closeCode === undefined; i++) flooder.send({ op: 'ping', ref: `p${i}` });
+    for (let i = 0; i < 1500 && flooder.closeCode === undefined; i++)
+      flooder.send({ op: 'ping', ref: `p${i}` });
     await flooder.until(() => flooder.closeCode !== undefined);
     assert.equal(flooder.closeCode, 4431);
     const pongs = flooder.frames.filter((f) => f.op === 'pong').length;
@@ -99,7 +104,10 @@ describe('slow consumers are disconnected with slow_consumer on every transport'
   /** Publishes until `done()` or a generous bound; a stalled reader fills kernel buffers first. */
   async function flood(stream: string, done: () => boolean): Promise<void> {
     for (let i = 0; i < 400 && !done(); i++) {
-      await gw.publish(stream, Array.from({ length: 20 }, () => big));
+      await gw.publish(
+        stream,
+        Array.from({ length: 20 }, () => big),
+      );
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -134,20 +142,31 @@ describe('slow consumers are disconnected with slow_consumer on every transport'
     await seen((f) => f.includes('"subscribed"'));
     const socket = (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
-    await flood(stream, () => Number((gw.stats() as { socketioConnections: number }).socketioConnections) === 0);
+    await flood(
+      stream,
+      () => Number((gw.stats() as { socketioConnections: number }).socketioConnections) === 0,
+    );
     socket.resume();
     await closed;
-    assert.ok(frames.some((f) => f.startsWith('42') && f.includes('slow_consumer')), 'typed error before the disconnect');
+    assert.ok(
+      frames.some((f) => f.startsWith('42') && f.includes('slow_consumer')),
+      'typed error before the disconnect',
+    );
   });
 
   it('seed 004 terminal: closes with 4008', async () => {
-    const ws = new WebSocket(`${gw.url.replace('http', 'ws')}/ws/admin/agent-swarm/slow-swarm?token=${admin}`);
+    const ws = new WebSocket(
+      `${gw.url.replace('http', 'ws')}/ws/admin/agent-swarm/slow-swarm?token=${admin}`,
+    );
     const code = new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
     await new Promise((r) => ws.once('open', r));
     await new Promise((r) => ws.once('message', r));
     const socket = (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
-    await flood('task:slow-swarm', () => Number((gw.stats() as { swarmTerminalConnections: number }).swarmTerminalConnections) === 0);
+    await flood(
+      'task:slow-swarm',
+      () => Number((gw.stats() as { swarmTerminalConnections: number }).swarmTerminalConnections) === 0,
+    );
     socket.resume();
     assert.equal(await code, 4008);
   });

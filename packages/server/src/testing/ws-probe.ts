@@ -49,7 +49,11 @@ export class WsProbe {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`condition not met within ${timeoutMs} ms; last frames: ${JSON.stringify(this.frames.slice(-3))}`));
+        reject(
+          new Error(
+            `condition not met within ${timeoutMs} ms; last frames: ${JSON.stringify(this.frames.slice(-3))}`,
+          ),
+        );
       }, timeoutMs);
       const check = () => {
         if (!predicate()) return;

@@ -48,7 +48,10 @@ export class HttpCommands {
       });
     }
     const command = parseCommand(rest);
-    const sender = principal.kind === 'open' ? {} : { principal, ...(principal.subject !== undefined && { subject: principal.subject }) };
+    const sender =
+      principal.kind === 'open'
+        ? {}
+        : { principal, ...(principal.subject !== undefined && { subject: principal.subject }) };
     const result = await this.options.commands.dispatch(command, sender);
     return { ...(ref !== undefined && { ref }), ...(result !== undefined && { result }) };
   }

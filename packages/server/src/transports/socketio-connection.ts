@@ -87,9 +87,17 @@ export class SocketIoConnection {
     const name = typeof event === 'string' ? event : String(event);
     const admission = this.session.admit();
     if (admission !== 'ok') {
-      if (admission === 'close') this.end(new AgentwireError('rate_limited', 'Too many messages for too long.'));
+      if (admission === 'close')
+        this.end(new AgentwireError('rate_limited', 'Too many messages for too long.'));
       else if (admission === 'drop-and-tell' || ack)
-        this.refuse(new AgentwireError('rate_limited', `At most ${this.deps.limits.maxMessagesPerSecond} messages per second.`), name, ack);
+        this.refuse(
+          new AgentwireError(
+            'rate_limited',
+            `At most ${this.deps.limits.maxMessagesPerSecond} messages per second.`,
+          ),
+          name,
+          ack,
+        );
       return;
     }
     // Our extension on every dialect: `auth` with {token} refreshes the credential in place.
@@ -339,7 +347,12 @@ export class SocketIoConnection {
     }
     this.session.refresh(token).then(
       (p) => {
-        const reply = { ok: true, subject: p.subject ?? 'anonymous', role: p.role ?? 'none', ...(p.expiresAt !== undefined && { expiresAt: p.expiresAt }) };
+        const reply = {
+          ok: true,
+          subject: p.subject ?? 'anonymous',
+          role: p.role ?? 'none',
+          ...(p.expiresAt !== undefined && { expiresAt: p.expiresAt }),
+        };
         if (ack) ack(reply);
         else this.socket.emit('authenticated', reply);
       },

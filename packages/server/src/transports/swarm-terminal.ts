@@ -191,7 +191,8 @@ class SwarmConnection {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     const admission = this.session.admit();
-    if (admission === 'close') this.close(new AgentwireError('rate_limited', 'Too many messages for too long.'));
+    if (admission === 'close')
+      this.close(new AgentwireError('rate_limited', 'Too many messages for too long.'));
     if (admission !== 'ok') return;
     let type: unknown;
     try {

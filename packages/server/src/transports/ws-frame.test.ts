@@ -79,7 +79,11 @@ describe('native WebSocket send path', () => {
   });
 
   it('closes a subscriber that stops reading with 4008 once its buffer passes the limit', async () => {
-    const gateway = await createGateway({ port: 0, logLevel: 'silent', limits: { maxBufferedBytes: 64 * 1024 } });
+    const gateway = await createGateway({
+      port: 0,
+      logLevel: 'silent',
+      limits: { maxBufferedBytes: 64 * 1024 },
+    });
     try {
       const slow = await WsProbe.open(gateway.wsUrl);
       slow.send({ op: 'subscribe', stream: 'task:slow' });
@@ -89,7 +93,10 @@ describe('native WebSocket send path', () => {
       const message = 'y'.repeat(2000);
       // Enough to fill the kernel's socket buffers and then the server's own bound.
       for (let i = 0; i < 100 && slow.closeCode === undefined; i++) {
-        await gateway.publish('task:slow', Array.from({ length: 100 }, () => ({ type: 'log:entry', data: { level: 'info', message } })));
+        await gateway.publish(
+          'task:slow',
+          Array.from({ length: 100 }, () => ({ type: 'log:entry', data: { level: 'info', message } })),
+        );
         await new Promise((resolve) => setImmediate(resolve));
       }
       socket.resume();

@@ -5,14 +5,22 @@ import WebSocket from 'ws';
 import { createGateway, type Gateway } from '../gateway.js';
 import { WsProbe } from '../testing/ws-probe.js';
 
-const log = (i: number): AnyEventInput => ({ type: 'log:entry', data: { level: 'info', message: `line ${i}` } });
-const seqs = (probe: WsProbe, stream: string) => probe.events.filter((e) => e.stream === stream).map((e) => e.seq);
+const log = (i: number): AnyEventInput => ({
+  type: 'log:entry',
+  data: { level: 'info', message: `line ${i}` },
+});
+const seqs = (probe: WsProbe, stream: string) =>
+  probe.events.filter((e) => e.stream === stream).map((e) => e.seq);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('native WebSocket transport', () => {
   let gw: Gateway;
   before(async () => {
-    gw = await createGateway({ port: 0, logLevel: 'silent', limits: { maxFrameBytes: 4096, maxSubscriptionsPerConnection: 3 } });
+    gw = await createGateway({
+      port: 0,
+      logLevel: 'silent',
+      limits: { maxFrameBytes: 4096, maxSubscriptionsPerConnection: 3 },
+    });
   });
   after(() => gw.close());
 
@@ -48,7 +56,11 @@ describe('native WebSocket transport', () => {
 
   it('is gapless and duplicate-free while events arrive during catch-up', async () => {
     const stream = 'task:race';
-    for (let i = 0; i < 20; i++) await gw.publish(stream, Array.from({ length: 50 }, (_, j) => log(i * 50 + j)));
+    for (let i = 0; i < 20; i++)
+      await gw.publish(
+        stream,
+        Array.from({ length: 50 }, (_, j) => log(i * 50 + j)),
+      );
     const { epoch } = await gw.engine.head(stream);
     const p = await WsProbe.open(gw.wsUrl);
     let publishing = true;

@@ -98,7 +98,12 @@ class WsConnection implements Sink {
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.alive = true));
     ws.on('error', (err) => options.logger.debug({ err, connection: this.id }, 'websocket error'));
-    this.sendOp({ op: 'hello', version: PROTOCOL_VERSION, connection: this.id, heartbeatMs: options.heartbeatMs });
+    this.sendOp({
+      op: 'hello',
+      version: PROTOCOL_VERSION,
+      connection: this.id,
+      heartbeatMs: options.heartbeatMs,
+    });
     if (credential !== undefined || !security.enabled) this.authenticate(credential);
     else this.session.expectCredential();
   }
@@ -110,7 +115,8 @@ class WsConnection implements Sink {
       (principal) => {
         this.authenticating = false;
         // Told when asked (`auth`) or when it matters (an expiry to refresh before); old clients on open gateways are not sent an op they do not know.
-        if (ref !== undefined || (credential !== undefined && this.options.security.enabled)) this.sendAuthenticated(principal, ref);
+        if (ref !== undefined || (credential !== undefined && this.options.security.enabled))
+          this.sendAuthenticated(principal, ref);
         const backlog = this.backlog ?? [];
         this.backlog = undefined;
         for (const m of backlog) this.handle(m.data, m.isBinary);
@@ -189,10 +195,16 @@ class WsConnection implements Sink {
   private onMessage(data: RawData, isBinary: boolean): void {
     const admission = this.session.admit();
     if (admission !== 'ok') {
-      if (admission === 'close') this.end(new AgentwireError('rate_limited', 'Too many messages for too long.'));
+      if (admission === 'close')
+        this.end(new AgentwireError('rate_limited', 'Too many messages for too long.'));
       else if (admission === 'drop-and-tell') {
         const limit = this.options.limits.maxMessagesPerSecond;
-        this.sendError(new AgentwireError('rate_limited', `At most ${limit} messages per second; messages are being dropped.`));
+        this.sendError(
+          new AgentwireError(
+            'rate_limited',
+            `At most ${limit} messages per second; messages are being dropped.`,
+          ),
+        );
       }
       return;
     }
@@ -241,7 +253,11 @@ class WsConnection implements Sink {
     }
     switch (op.op) {
       case 'ping':
-        this.sendOp(op.ref === undefined ? { op: 'pong', time: Date.now() } : { op: 'pong', ref: op.ref, time: Date.now() });
+        this.sendOp(
+          op.ref === undefined
+            ? { op: 'pong', time: Date.now() }
+            : { op: 'pong', ref: op.ref, time: Date.now() },
+        );
         return;
       case 'subscribe':
         this.subscribe(op);
@@ -254,7 +270,11 @@ class WsConnection implements Sink {
         }
         this.options.hub.unsubscribe(sub);
         this.subs.delete(op.stream);
-        this.sendOp(op.ref === undefined ? { op: 'unsubscribed', stream: op.stream } : { op: 'unsubscribed', stream: op.stream, ref: op.ref });
+        this.sendOp(
+          op.ref === undefined
+            ? { op: 'unsubscribed', stream: op.stream }
+            : { op: 'unsubscribed', stream: op.stream, ref: op.ref },
+        );
         return;
       }
       case 'auth':
@@ -265,9 +285,16 @@ class WsConnection implements Sink {
         return;
       case 'command': {
         const principal = this.options.security.enabled ? this.session.principal : undefined;
-        const sender = { connection: this.id, ...(principal && { principal }), ...(principal?.subject !== undefined && { subject: principal.subject }) };
+        const sender = {
+          connection: this.id,
+          ...(principal && { principal }),
+          ...(principal?.subject !== undefined && { subject: principal.subject }),
+        };
         this.options.commands.dispatch(op.command, sender).then(
-          (result) => this.sendOp(result === undefined ? { op: 'ack', ref: op.ref } : { op: 'ack', ref: op.ref, result }),
+          (result) =>
+            this.sendOp(
+              result === undefined ? { op: 'ack', ref: op.ref } : { op: 'ack', ref: op.ref, result },
+            ),
           (err: unknown) => this.sendError(err, op.ref),
         );
         return;
@@ -294,9 +321,14 @@ class WsConnection implements Sink {
     }
     const sub = this.options.hub.open(stream, this);
     this.subs.set(stream, sub);
-    const request = { ...(op.since && { since: op.since }), ...(op.snapshot !== undefined && { snapshot: op.snapshot }) };
+    const request = {
+      ...(op.since && { since: op.since }),
+      ...(op.snapshot !== undefined && { snapshot: op.snapshot }),
+    };
     this.options.hub
-      .start(sub, request, (result) => this.sendOp({ op: 'subscribed', ...result, ...(ref !== undefined && { ref }) }))
+      .start(sub, request, (result) =>
+        this.sendOp({ op: 'subscribed', ...result, ...(ref !== undefined && { ref }) }),
+      )
       .catch((err: unknown) => {
         if (this.subs.get(stream) === sub) this.subs.delete(stream);
         this.sendError(err, ref, stream);
