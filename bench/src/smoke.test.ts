@@ -45,5 +45,9 @@ test('bench harness smoke run', async (t) => {
     const ours = rows.find((r) => r.server === 'agentwire');
     assert.ok(ours && Number.isFinite(ours.timeS), `agentwire: ${ours?.note}`);
     assert.ok(rows.some((r) => r.server === 'socketio'));
+    if (servers.includes('nchan')) {
+      const nchan = rows.find((r) => r.server === 'nchan');
+      assert.ok(nchan && Number.isFinite(nchan.timeS), `nchan: ${nchan?.note}`);
+    }
   });
 });

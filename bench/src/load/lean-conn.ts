@@ -13,6 +13,10 @@ export interface ConnTarget {
   since?: number;
   /** socketio: the session and offset to recover (connection state recovery). */
   recover?: { pid: string; offset: string };
+  /** Ask for what resuming needs: nchan's message ids (the ws+meta.nchan subprotocol). */
+  resumable?: boolean;
+  /** nchan: resume after this message id. */
+  lastEventId?: string;
 }
 
 /** What every connection of a worker adds to. */
@@ -52,7 +56,9 @@ function pathOf(t: ConnTarget): string {
     case 'socketio':
       return `/socket.io/?EIO=4&transport=websocket&stream=${s}`;
     case 'nchan':
-      return `/sub/${s}`;
+      return t.lastEventId === undefined
+        ? `/sub/${s}`
+        : `/sub/${s}?last_event_id=${encodeURIComponent(t.lastEventId)}`;
   }
 }
 
@@ -100,6 +106,7 @@ export class LeanConn {
       socket.on('connect', () => {
         socket.write(
           `GET ${pathOf(t)} HTTP/1.1\r\nHost: 127.0.0.1:${t.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            (t.dialect === 'nchan' && t.resumable ? 'Sec-WebSocket-Protocol: ws+meta.nchan\r\n' : '') +
             `Sec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
         );
       });
@@ -221,7 +228,9 @@ export class LeanConn {
     if (events > 0) {
       this.tally.delivered += events;
       this.count += events;
-      if (this.trackOffsets) this.offset = socketIoOffset(buf, start, end);
+      if (this.trackOffsets)
+        this.offset =
+          this.target.dialect === 'nchan' ? nchanId(buf, start, end) : socketIoOffset(buf, start, end);
       if (!this.done && this.count >= this.goal) {
         this.done = true;
         this.onGoal?.();
@@ -292,6 +301,13 @@ function stampAtEnd(buf: Buffer, start: number, end: number): number {
     buf[i - 2] === 0x74 &&
     buf[i - 3] === 0x22;
   return ok ? stamp : -1;
+}
+
+/** With ws+meta.nchan every message starts with `id: <message id>\n`. */
+function nchanId(buf: Buffer, start: number, end: number): string | undefined {
+  if (buf.toString('latin1', start, start + 4) !== 'id: ') return undefined;
+  const eol = buf.indexOf(0x0a, start);
+  return eol > start && eol < end ? buf.toString('latin1', start + 4, eol) : undefined;
 }
 
 /** With connection state recovery, Socket.IO appends the packet's offset as its last argument. */

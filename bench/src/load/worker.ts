@@ -77,7 +77,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       tally.hist.reset();
       tally.delivered = 0;
       tally.closes.clear();
-      for (const c of conns) c.trackOffsets = c.target.dialect === 'socketio';
+      for (const c of conns) c.trackOffsets = c.target.dialect === 'socketio' || c.target.resumable === true;
       return {};
     case 'snapshot': {
       const snap: Snapshot = {
@@ -106,6 +106,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
         const t: ConnTarget = { ...old.target, localAddress: req.addresses[i % req.addresses.length]! };
         if (req.since !== undefined) t.since = req.since;
         if (old.pid && old.offset) t.recover = { pid: old.pid, offset: old.offset };
+        if (t.dialect === 'nchan' && old.offset) t.lastEventId = old.offset;
         return new LeanConn(t, tally, req.goal, onGoal);
       });
       const opened = await openAll(conns, req.inflight, req.timeoutMs);

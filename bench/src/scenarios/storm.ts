@@ -4,7 +4,8 @@ import { hrNow, sleep, withServer, type Context, type Row } from './context.js';
  * Reconnect storm: every subscriber drops at once; while they are away each stream gets `missed`
  * events; then all reconnect together, each resuming where it was. Measured: the time from the
  * first reconnect until the last subscriber has every missed event. Only servers that can resume
- * take part: agentwire (since seq) and Socket.IO (connection state recovery).
+ * take part: agentwire (since seq), Socket.IO (connection state recovery) and nchan (message ids
+ * through its ws+meta.nchan subprotocol, resumed with last_event_id).
  */
 export async function runStorm(
   ctx: Context,
@@ -17,13 +18,13 @@ export async function runStorm(
   const streams = Array.from({ length: count }, (_, i) => `${set.prefix}${i % set.count}`);
   const rows: Row[] = [];
   for (const kind of ctx.servers) {
-    if (kind !== 'agentwire' && kind !== 'socketio') continue;
+    if (kind === 'ws') continue;
     ctx.log(`${scenario}: ${kind}`);
     rows.push(
       await withServer(ctx, kind, { recovery: true }, async (server) => {
-        await ctx.group.open(kind, server.port, streams);
+        await ctx.group.open(kind, server.port, streams, { resumable: true });
         await ctx.group.reset();
-        // One event each first, so every subscriber has a position (seq 1, or a Socket.IO offset).
+        // One event each first, so every subscriber has a position (seq 1, an offset, a message id).
         await server.request({ cmd: 'burst', streams: set, perStream: 1 });
         for (let i = 0; i < 200 && (await ctx.group.snapshot()).delivered < count; i++) await sleep(25);
         await ctx.group.drop();
