@@ -41,3 +41,31 @@ export function eventsFrame(stream: string, jsons: readonly string[]): string {
 export function framesFor(stream: string, jsons: readonly string[]): string {
   return jsons.length === 1 ? eventFrame(jsons[0]!) : eventsFrame(stream, jsons);
 }
+
+// Whole frames of recent runs, by stream, epoch and the run's first and last seq: a reconnect storm
+// brings thousands of subscribers back to the same point, and each would otherwise build the same
+// frame of the same hundred events again.
+const RUN_CACHE_CHARS = 8 * 1024 * 1024;
+const runs = new Map<string, string>();
+let runChars = 0;
+
+/** The frame carrying `events` of `stream`, built once per run of consecutive seqs. */
+export function frameOf(stream: string, events: readonly AnyEnvelope[]): string {
+  const first = events[0]!;
+  const last = events[events.length - 1]!;
+  // Only a gapless run is named by its ends; anything else is built as it is, uncached.
+  if (last.seq - first.seq + 1 !== events.length) return framesFor(stream, events.map(encodeEnvelope));
+  const key = `${stream}\n${first.epoch}\n${first.seq}\n${last.seq}`;
+  let frame = runs.get(key);
+  if (frame === undefined) {
+    frame = framesFor(stream, events.map(encodeEnvelope));
+    runs.set(key, frame);
+    runChars += frame.length;
+    for (const [k, v] of runs) {
+      if (runChars <= RUN_CACHE_CHARS) break;
+      runs.delete(k);
+      runChars -= v.length;
+    }
+  }
+  return frame;
+}

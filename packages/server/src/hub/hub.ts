@@ -1,7 +1,7 @@
 import { AgentwireError, type AnyEnvelope, type Since, type TaskState } from '@agentwire/protocol';
 import type { LogEngine } from '../log/engine.js';
 import type { SnapshotService } from '../snapshots.js';
-import { encodeEnvelope, framesFor } from './encode.js';
+import { encodeEnvelope, frameOf, framesFor } from './encode.js';
 import type { Sink } from './sink.js';
 
 export interface SubscribeRequest {
@@ -211,12 +211,7 @@ export class Hub {
   private sendFresh(sub: Subscription, events: readonly AnyEnvelope[]): void {
     const fresh = events.filter((e) => e.seq > sub.lastSeq);
     if (fresh.length === 0) return;
-    this.write(
-      sub,
-      framesFor(sub.stream, fresh.map(encodeEnvelope)),
-      fresh[fresh.length - 1]!.seq,
-      fresh.length,
-    );
+    this.write(sub, frameOf(sub.stream, fresh), fresh[fresh.length - 1]!.seq, fresh.length);
   }
 
   private fanOut(stream: string, events: AnyEnvelope[]): void {
@@ -231,7 +226,7 @@ export class Hub {
         continue;
       }
       if (sub.lastSeq + 1 === first) {
-        frame ??= framesFor(stream, events.map(encodeEnvelope));
+        frame ??= frameOf(stream, events);
         this.write(sub, frame, last, events.length);
       } else if (sub.lastSeq >= first) {
         this.sendFresh(sub, events);
