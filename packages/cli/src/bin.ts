@@ -4,6 +4,7 @@ import { demo, demoHelp } from './commands/demo.js';
 import { publish, publishHelp } from './commands/publish.js';
 import { serve, serveHelp } from './commands/serve.js';
 import { tail, tailHelp } from './commands/tail.js';
+import { token, tokenHelp } from './commands/token.js';
 import { UsageError } from './options.js';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
@@ -11,6 +12,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   demo: { run: demo, help: demoHelp, summary: 'run the gateway with a live demo workload' },
   tail: { run: tail, help: tailHelp, summary: 'watch a task live in the terminal' },
   publish: { run: publish, help: publishHelp, summary: 'publish events from a shell' },
+  token: { run: token, help: tokenHelp, summary: "mint a token with the local gateway's secret" },
 };
 
 const usage = `agentwire: a real-time gateway between AI agents and the people who watch and steer them.

@@ -225,3 +225,48 @@ describe('agentwire demo', () => {
     }
   });
 });
+
+describe('secure by default: the commands the gateway prints work as printed', () => {
+  it('mints a producer token from the data folder, runs the quickstart with it, and tails with the local secret', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentwire-secure-e2e-'));
+    const gw = await startCli(
+      ['serve', '--port', '0', '--data', dir, '--engine', 'memory', '--log-level', 'warn'],
+      {
+        AGENTWIRE_INSECURE: '',
+      },
+    );
+    try {
+      const printed =
+        /Run your own agent:\s+AGENTWIRE_TOKEN=\$\(npx agentwire token --publish --data (\S+)\) AGENTWIRE_URL=(\S+) node examples\/dist\/quickstart\.js/.exec(
+          gw.output(),
+        );
+      assert.ok(printed, gw.output());
+      assert.equal(printed[2], gw.url);
+      const refused = await run([quickstart], { AGENTWIRE_URL: gw.url, AGENTWIRE_TOKEN: '' });
+      assert.notEqual(refused.code, 0, 'publishing without a token is refused');
+      assert.match(refused.err, /unauthorized/);
+
+      const minted = await run([bin, 'token', '--publish', '--data', printed[1]!]);
+      assert.equal(minted.code, 0, minted.err);
+      const token = minted.out.trim();
+      const result = await run([quickstart], { AGENTWIRE_URL: gw.url, AGENTWIRE_TOKEN: token });
+      assert.equal(result.code, 0, result.err);
+      const stream = /published (task:\S+)/.exec(result.out)?.[1];
+      assert.ok(stream, result.out);
+
+      const tailed = await run(
+        [bin, 'tail', stream, '--url', gw.url, '--data', dir, '--from-start', '--exit'],
+        {
+          AGENTWIRE_TOKEN: '',
+        },
+      );
+      assert.equal(tailed.code, 0, tailed.err);
+      for (const expected of ['Find the best vector database', 'researcher', 'search', 'completed']) {
+        assert.ok(tailed.out.includes(expected), `tail shows ${expected}:\n${tailed.out}`);
+      }
+    } finally {
+      await stop(gw);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,9 +1,8 @@
 import { connect } from '@agentwire/agent';
-import pc from 'picocolors';
 import { startDemoWorkload } from '../demo/index.js';
 import { gatewaySpecs } from '../gateway-options.js';
 import { helpText } from '../options.js';
-import { printUrls, startFromArgs, stopOnSignals } from './serve.js';
+import { nextSteps, printUrls, startFromArgs, stopOnSignals } from './serve.js';
 
 export const demoHelp = helpText(
   'agentwire demo [options]',
@@ -22,9 +21,5 @@ export async function demo(argv: string[]): Promise<void> {
     await workload.stop();
     await producer.close();
   });
-  printUrls(gateway, [
-    '',
-    `  Watch a task live in this terminal:   ${pc.bold(`npx agentwire tail --url ${gateway.url}`)}`,
-    `  Publish from your own agent:          see examples/quickstart.ts`,
-  ]);
+  printUrls(gateway, nextSteps(gateway));
 }

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { connect } from '@agentwire/agent';
 import { assertStreamName, parseJson, type AnyEventInput } from '@agentwire/protocol';
+import { dataSpec, explicitToken, localMinter } from '../local-token.js';
 import { helpText, parseOptions, UsageError, type OptionSpecs } from '../options.js';
 
 const specs: OptionSpecs = {
@@ -16,6 +17,7 @@ const specs: OptionSpecs = {
     env: 'AGENTWIRE_TOKEN',
     description: 'Producer API key or token with the publish scope (docs/security.md)',
   },
+  data: dataSpec,
   id: { type: 'string', description: 'Event id (idempotency key); generated when absent' },
   stdin: {
     type: 'boolean',
@@ -51,9 +53,13 @@ export async function publish(argv: string[]): Promise<void> {
   const [stream, type, dataText] = positionals;
   if (!stream) throw new UsageError('Missing <stream>.\n\n' + publishHelp);
   assertStreamName(stream);
+  const token =
+    explicitToken(values) ??
+    (await localMinter(String(values.data), { sub: 'cli-publish', scope: ['publish'], streams: ['*'] })?.());
   const producer = connect({
     url: String(values.url),
-    ...(typeof values.token === 'string' && values.token !== '' && { token: values.token }),
+    ...(token !== undefined && { token }),
+    commands: false,
   });
   try {
     const events: AnyEventInput[] = [];

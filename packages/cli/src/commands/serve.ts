@@ -1,4 +1,5 @@
-import { createGateway, type Gateway, type GatewayCloseOptions } from '@agentwire/server';
+import { relative, resolve } from 'node:path';
+import { createGateway, DEFAULT_PORT, type Gateway, type GatewayCloseOptions } from '@agentwire/server';
 import pc from 'picocolors';
 import { gatewayOptions, gatewaySpecs } from '../gateway-options.js';
 import { announceSecurity, dashboardUrl } from '../security-options.js';
@@ -21,8 +22,33 @@ export async function startFromArgs(argv: string[], help: string): Promise<Gatew
   const gateway = await createGateway(options);
   if (options.security) await announceSecurity(gateway, options.security);
   if (options.staticDir) dashboards.add(gateway);
+  // The data folder holds the secret even with the memory engine, so the hint names it either way.
+  const dataDir = resolve(String(values.data));
+  const data = relative(process.cwd(), dataDir) !== 'agentwire-data' ? dataDir : undefined;
+  hints.set(gateway, {
+    secure: !!options.security && !options.security.insecure,
+    ...(gateway.port !== DEFAULT_PORT && { url: gateway.url }),
+    ...(data !== undefined && { data }),
+  });
   shutdowns.set(gateway, shutdown);
   return gateway;
+}
+
+/** What the "next steps" lines need to be copy-pasteable: whether tokens are needed, and extra flags. */
+const hints = new WeakMap<Gateway, { secure: boolean; url?: string; data?: string }>();
+
+/** Commands a new user can paste: watch a task, and run their own agent against this gateway. */
+export function nextSteps(gateway: Gateway): string[] {
+  const hint = hints.get(gateway) ?? { secure: false };
+  const data = hint.data ? ` --data ${hint.data}` : '';
+  const tail = `npx agentwire tail${hint.url ? ` --url ${hint.url}` : ''}${data}`;
+  const token = hint.secure ? `AGENTWIRE_TOKEN=$(npx agentwire token --publish${data}) ` : '';
+  const env = hint.url ? `AGENTWIRE_URL=${hint.url} ` : '';
+  return [
+    '',
+    `  Watch a task live:   ${pc.bold(tail)}`,
+    `  Run your own agent:  ${pc.bold(`${token}${env}node examples/dist/quickstart.js`)}`,
+  ];
 }
 
 /** Gateways that serve the web dashboard at `/`, so their URL is printed first. */
@@ -95,5 +121,5 @@ export async function serve(argv: string[]): Promise<void> {
   const gateway = await startFromArgs(argv, serveHelp);
   if (!gateway) return;
   stopOnSignals(gateway);
-  printUrls(gateway);
+  printUrls(gateway, nextSteps(gateway));
 }

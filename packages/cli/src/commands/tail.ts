@@ -2,6 +2,7 @@ import { createClient } from '@agentwire/client';
 import { AgentwireError, isStreamName, isTerminal, type TaskState } from '@agentwire/protocol';
 import pc from 'picocolors';
 import { EventFormatter, statusLine } from '../format.js';
+import { dataSpec, explicitToken, localMinter } from '../local-token.js';
 import { helpText, parseOptions, UsageError, type OptionSpecs } from '../options.js';
 
 const specs: OptionSpecs = {
@@ -17,6 +18,7 @@ const specs: OptionSpecs = {
     env: 'AGENTWIRE_TOKEN',
     description: 'Access token for a gateway with auth (docs/security.md)',
   },
+  data: dataSpec,
   'from-start': { type: 'boolean', description: 'Replay the retained history before following' },
   json: { type: 'boolean', description: 'Print raw events as JSON lines' },
   exit: { type: 'boolean', description: 'Exit when the task completes, fails or is cancelled' },
@@ -47,7 +49,10 @@ export async function tail(argv: string[]): Promise<void> {
     return;
   }
   const url = String(values.url).replace(/\/+$/, '');
-  const token = typeof values.token === 'string' && values.token !== '' ? values.token : undefined;
+  const given = explicitToken(values);
+  const mint =
+    given === undefined ? localMinter(String(values.data), { sub: 'cli-tail', role: 'admin' }) : undefined;
+  const token = given ?? (await mint?.());
   const target = positionals[0];
   const stream =
     target === undefined
@@ -57,7 +62,7 @@ export async function tail(argv: string[]): Promise<void> {
         : `task:${target}`;
   if (!isStreamName(stream)) throw new UsageError(`Invalid stream ${JSON.stringify(stream)}.`);
 
-  const client = createClient({ url, ...(token && { getToken: () => token }) });
+  const client = createClient({ url, ...(mint ? { getToken: mint } : token && { getToken: () => token }) });
   const formatter = new EventFormatter();
   const out = (text: string) => process.stdout.write(`${text}\n`);
   const sub = client.subscribe(stream, values['from-start'] ? { since: { seq: 0 } } : { snapshot: true });
