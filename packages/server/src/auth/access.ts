@@ -110,6 +110,21 @@ export class AccessPolicy {
     }
   }
 
+  /**
+   * A producer taking ownership of `stream` (hello or claim on the producer channel), so commands
+   * for it are routed there. A task already started must be in the producer's projects; one not
+   * started yet may be claimed, since its `task:start` is checked by `assertPublish` when it comes.
+   */
+  async assertClaim(p: AuthPrincipal, stream: string): Promise<void> {
+    const quick = this.quickScope(p, stream);
+    if (quick === true) return;
+    if (quick === false) throw forbidden(`claiming ${stream}`);
+    const owner = await this.ownership.owner(stream);
+    if (owner === undefined) return;
+    if (owner !== null && typeof p.scope !== 'string' && p.scope.projects(owner)) return;
+    throw forbidden(`claiming ${stream}`);
+  }
+
   private async inScope(p: AuthPrincipal, stream: string): Promise<boolean> {
     const quick = this.quickScope(p, stream);
     if (quick !== undefined) return quick;

@@ -9,17 +9,44 @@ import type { ProducerSession } from './session.js';
  * first, and turns the rest into registry calls. Nothing a producer sends can throw past here; a
  * bad op is answered with an `error` op and, before `hello`, ends the connection.
  */
+/** Refuses (with `forbidden`) streams this producer's credential may not own. */
+export type ClaimGuard = (streams: readonly string[]) => Promise<void>;
+
 export class ProducerConnection {
   private session: ProducerSession | undefined;
   private ended = false;
+  /** With a guard, ops are handled one after another so a checked claim keeps its place in line. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly registry: ProducerRegistry,
     private readonly link: ProducerLink,
     private readonly logger: Logger,
+    private readonly guard?: ClaimGuard,
   ) {}
 
   receive(value: unknown): void {
+    const guard = this.guard;
+    if (!guard) {
+      this.handle(value);
+      return;
+    }
+    const streams = claimedStreams(value);
+    this.queue = this.queue.then(async () => {
+      if (this.ended) return;
+      if (streams.length > 0) {
+        try {
+          await guard(streams);
+        } catch (err) {
+          this.refuse(err);
+          return;
+        }
+      }
+      this.handle(value);
+    });
+  }
+
+  private handle(value: unknown): void {
     if (this.ended) return;
     try {
       const op = parseProducerOp(value);
@@ -84,4 +111,12 @@ export class ProducerConnection {
       this.link.close(e.closeCode, e.code);
     }
   }
+}
+
+/** The streams a hello or claim asks to own, read before validation (the op is validated after). */
+function claimedStreams(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null) return [];
+  const { op, streams } = value as { op?: unknown; streams?: unknown };
+  if ((op !== 'hello' && op !== 'claim') || !Array.isArray(streams)) return [];
+  return streams.filter((s): s is string => typeof s === 'string');
 }

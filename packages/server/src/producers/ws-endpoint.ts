@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { AgentwireError, parseJson, PRODUCER_SUBPROTOCOL } from '@agentwire/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
-import { ProducerConnection } from './connection.js';
+import { ProducerConnection, type ClaimGuard } from './connection.js';
 import type { ProducerLink } from './link.js';
 import type { ProducerRegistry } from './registry.js';
 
@@ -32,11 +32,12 @@ export class ProducerEndpoint {
     return this.sockets.size;
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+  /** `guard` limits which tasks this producer may own, by its credential's projects. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, guard?: ClaimGuard): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, guard));
   }
 
-  private accept(ws: WebSocket): void {
+  private accept(ws: WebSocket, guard?: ClaimGuard): void {
     this.sockets.add(ws);
     const link: ProducerLink = {
       send: (op) => {
@@ -44,7 +45,7 @@ export class ProducerEndpoint {
       },
       close: (code, reason) => ws.close(code, reason),
     };
-    const connection = new ProducerConnection(this.options.registry, link, this.options.logger);
+    const connection = new ProducerConnection(this.options.registry, link, this.options.logger, guard);
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
         connection.receive(undefined);
