@@ -1,6 +1,7 @@
 import { isProducerPort, type AgentwireError } from '@agentwire/protocol';
 import type { ReconnectOptions } from './channel/backoff.js';
 import type { ChannelStatus, CommandChannel } from './channel/command-channel.js';
+import { AmqpChannel, type AmqpChannelOptions } from './channel/amqp-channel.js';
 import { InProcessChannel } from './channel/in-process-channel.js';
 import { WebSocketChannel } from './channel/websocket-channel.js';
 import { CommandSession } from './command-session.js';
@@ -19,9 +20,11 @@ export interface CommonConnectOptions {
   /**
    * How watchers' commands reach this producer. By default a WebSocket to the gateway's
    * `/v1/producer` (with `url`) or direct calls (with an in-process gateway as `publisher`), opened
-   * with the first task or worker kind. Pass your own channel (a queue, say), or `false` for none.
+   * with the first task or worker kind. `{ amqp: 'amqp://…' }` takes commands through RabbitMQ
+   * instead (the gateway must run with `amqp` configured; needs the optional `amqplib` package).
+   * Pass your own channel, or `false` for none.
    */
-  commands?: CommandChannel | false;
+  commands?: CommandChannel | AmqpCommandsOptions | false;
   /** Identifies this producer to the gateway across reconnections. Default: a random id. */
   producerId?: string;
   /** A name watchers and logs see, e.g. `research-worker-3`. */
@@ -32,6 +35,11 @@ export interface CommonConnectOptions {
   onCommandStatus?: (status: ChannelStatus, detail?: string) => void;
   /** Told about what goes wrong on the command channel: ops the gateway refused, chat handlers that threw. */
   onCommandError?: (error: AgentwireError) => void;
+}
+
+/** Commands through RabbitMQ: the broker URL, and the names if the gateway changed them. */
+export interface AmqpCommandsOptions extends Omit<AmqpChannelOptions, 'url' | 'reconnect'> {
+  amqp: string;
 }
 
 /** Talk to a gateway in another process over its HTTP API. */
@@ -75,6 +83,14 @@ export function connect(options: ConnectOptions): Producer {
 
 function commandChannel(options: ConnectOptions): CommandChannel | undefined {
   if (options.commands === false) return undefined;
+  if (options.commands && 'amqp' in options.commands) {
+    const { amqp, ...names } = options.commands;
+    return new AmqpChannel({
+      url: amqp,
+      ...names,
+      ...(options.reconnect !== undefined && { reconnect: options.reconnect }),
+    });
+  }
   if (options.commands) return options.commands;
   if (options.publisher)
     return isProducerPort(options.publisher) ? new InProcessChannel(options.publisher) : undefined;

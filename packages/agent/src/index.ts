@@ -1,5 +1,6 @@
 export { connect } from './connect.js';
 export type {
+  AmqpCommandsOptions,
   CommonConnectOptions,
   ConnectOptions,
   HttpConnectOptions,
@@ -13,6 +14,7 @@ export type { ChannelHandlers, ChannelStatus, CommandChannel } from './channel/c
 export type { ReconnectOptions } from './channel/backoff.js';
 export { WebSocketChannel, type WebSocketChannelOptions } from './channel/websocket-channel.js';
 export { InProcessChannel } from './channel/in-process-channel.js';
+export { AmqpChannel, type AmqpChannelOptions } from './channel/amqp-channel.js';
 export type { TaskHandle, TaskProgress, FailureReason, SpawnAgentOptions } from './task.js';
 export type {
   AgentHandle,

@@ -30,6 +30,7 @@ import { HttpDrain } from './http/drain.js';
 import { RedisEngine } from './log/redis.js';
 import { ProducerEndpoint } from './producers/ws-endpoint.js';
 import { AmqpIngest } from './amqp/consumer.js';
+import { AmqpProducerEndpoint } from './amqp/producer-endpoint.js';
 import { applyRetention } from './retention.js';
 import { SnapshotService } from './snapshots.js';
 import { HttpCommands } from './transports/http-commands.js';
@@ -362,6 +363,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         limits.maxEventsPerBatch,
       )
     : undefined;
+  // Producers that connect through RabbitMQ: their commands go out on the command exchange.
+  const amqpProducers = options.amqp ? new AmqpProducerEndpoint(options.amqp, producers, logger) : undefined;
   ready = true;
 
   let closing: Promise<void> | undefined;
@@ -380,6 +383,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       await ws.close(1012, 'shutting_down');
       router.close();
       await producerEndpoint.close();
+      await amqpProducers?.stop();
       await producers.close();
       await Promise.all([socketio.close(), swarm.close()]);
       sse.close();
@@ -400,6 +404,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   if (amqp) {
     try {
       await amqp.start();
+      await amqpProducers?.start();
     } catch (err) {
       await gateway.close();
       throw err;

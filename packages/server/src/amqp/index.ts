@@ -4,7 +4,10 @@ export {
   DEAD_LETTER_HEADERS,
   DEFAULT_AMQP_EXCHANGE,
   DEFAULT_AMQP_QUEUE,
+  DEFAULT_COMMAND_EXCHANGE,
+  DEFAULT_PRODUCER_QUEUE,
   resolveAmqpOptions,
   type AmqpIngestOptions,
 } from './options.js';
 export { seed002Rules, type SeedRule } from './seed-002.js';
+export { AMQP_PRODUCER_HEADER, AmqpProducerEndpoint, commandRoutingKey } from './producer-endpoint.js';

@@ -23,12 +23,25 @@ export interface AmqpIngestOptions {
    * two messages of one stream may be stored in either order. Fixed when the queue is first declared.
    */
   singleActiveConsumer?: boolean;
+  /**
+   * Topic exchange the gateway publishes producers' commands to, with routing key
+   * `producer.<producerId>`; declared durable. Default `agent.commands`.
+   */
+  commandExchange?: string;
+  /**
+   * Durable queue producers connected through RabbitMQ publish their channel ops to (hello, claim,
+   * worker, ack, ping, bye), through the default exchange. Declared with single active consumer, so
+   * one gateway node holds every such producer at a time. Default `agentwire.producers`.
+   */
+  producerQueue?: string;
 }
 
 export type ResolvedAmqpOptions = Required<AmqpIngestOptions>;
 
 export const DEFAULT_AMQP_EXCHANGE = 'agent.events';
 export const DEFAULT_AMQP_QUEUE = 'agentwire.ingest';
+export const DEFAULT_COMMAND_EXCHANGE = 'agent.commands';
+export const DEFAULT_PRODUCER_QUEUE = 'agentwire.producers';
 
 export function resolveAmqpOptions(options: AmqpIngestOptions): ResolvedAmqpOptions {
   const queue = options.queue ?? DEFAULT_AMQP_QUEUE;
@@ -42,6 +55,8 @@ export function resolveAmqpOptions(options: AmqpIngestOptions): ResolvedAmqpOpti
     prefetch: options.prefetch ?? 256,
     maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
     singleActiveConsumer: options.singleActiveConsumer ?? true,
+    commandExchange: options.commandExchange ?? DEFAULT_COMMAND_EXCHANGE,
+    producerQueue: options.producerQueue ?? DEFAULT_PRODUCER_QUEUE,
   };
 }
 
