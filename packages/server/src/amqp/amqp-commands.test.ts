@@ -1,0 +1,129 @@
+// Commands out through RabbitMQ, against the real broker: a producer whose command channel is AMQP
+// gets a watcher's answer and cancel, sent over the native WebSocket.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { connect as connectAgent, type ChannelStatus } from '@agentwire/agent';
+import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { createGateway, type Gateway } from '../gateway.js';
+import { commandOverWs } from '../producers/test-helpers.js';
+import { requireService } from '../testing/services.js';
+import { WsProbe } from '../testing/ws-probe.js';
+
+const url = process.env.AGENTWIRE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const skip = await requireService('RabbitMQ', url);
+
+describe('commands out through RabbitMQ', { skip }, () => {
+  // Unique per run, so parallel runs and leftovers of a crashed one never meet; deleted after.
+  const tag = randomBytes(4).toString('hex');
+  const names = {
+    exchange: `agentwire-test.${tag}.events`,
+    queue: `agentwire-test.${tag}.ingest`,
+    commandExchange: `agentwire-test.${tag}.commands`,
+    producerQueue: `agentwire-test.${tag}.producers`,
+  };
+  let gw: Gateway;
+  let broker: ChannelModel;
+  let spy: Channel;
+  /** Everything the gateway publishes to any producer, seen from a queue bound with `producer.#`. */
+  const published: ConsumeMessage[] = [];
+
+  before(async () => {
+    gw = await createGateway({
+      port: 0,
+      logLevel: 'silent',
+      amqp: { url, ...names },
+      producers: { heartbeatMs: 200, orphanAfterMs: 2_000, commandTimeoutMs: 5_000 },
+    });
+    broker = await connect(url);
+    spy = await broker.createChannel();
+    const { queue } = await spy.assertQueue('', { exclusive: true, autoDelete: true });
+    await spy.bindQueue(queue, names.commandExchange, 'producer.#');
+    await spy.consume(queue, (msg) => msg && published.push(msg), { noAck: true });
+  });
+
+  after(async () => {
+    await gw?.close();
+    for (const q of [names.producerQueue, names.queue, `${names.queue}.dead`])
+      await spy.deleteQueue(q).catch(() => {});
+    for (const e of [names.commandExchange, names.exchange, `${names.queue}.dlx`])
+      await spy.deleteExchange(e).catch(() => {});
+    await broker?.close();
+  });
+
+  it(
+    'delivers an answer and a cancel to a producer connected through AMQP',
+    { timeout: 20_000 },
+    async () => {
+      const statuses: ChannelStatus[] = [];
+      const producerId = `amqp-producer-${tag}`;
+      const aw = connectAgent({
+        url: gw.url,
+        producerId,
+        commands: { amqp: url, exchange: names.commandExchange, queue: names.producerQueue },
+        reconnect: { minDelayMs: 20, maxDelayMs: 200 },
+        onCommandStatus: (status) => statuses.push(status),
+      });
+      const watcher = await WsProbe.open(gw.wsUrl);
+      try {
+        const task = await aw.startTask({ title: 'Runs until a watcher says otherwise' });
+        watcher.send({ op: 'subscribe', stream: task.stream, since: { seq: 0 }, ref: 's' });
+        await watcher.waitFor('subscribed');
+
+        // A question, answered over the WebSocket, reaches task.ask through the command exchange.
+        const asking = task.ask<string, string>('Which way?', {
+          options: ['left', 'right'],
+          timeout: 15_000,
+        });
+        await watcher.until(() => watcher.events.some((e) => e.type === 'question:asked'), 10_000);
+        const questionId = (
+          watcher.events.find((e) => e.type === 'question:asked')!.data as { questionId: string }
+        ).questionId;
+        const answered = await commandOverWs(watcher, {
+          type: 'answer',
+          stream: task.stream,
+          questionId,
+          answer: 'left',
+        });
+        assert.equal(answered.ok, true, JSON.stringify(answered));
+        const result = await asking;
+        assert.equal(result.answer, 'left');
+        assert.equal(result.timedOut, false);
+
+        // A cancel fires task.signal, and the gateway appends task:cancelled once the producer acks.
+        const aborted = new Promise<void>((resolve) =>
+          task.signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        const cancelled = await commandOverWs(watcher, {
+          type: 'cancel',
+          stream: task.stream,
+          reason: 'enough',
+        });
+        assert.equal(cancelled.ok, true, JSON.stringify(cancelled));
+        await aborted;
+        assert.equal(task.signal.aborted, true);
+        await watcher.until(() => watcher.events.some((e) => e.type === 'task:cancelled'), 10_000);
+
+        // It really went through RabbitMQ: persistent, routed to the owner, the command id as messageId.
+        assert.ok(statuses.includes('connected'));
+        const commands = published.filter((m) => m.properties.type === 'command');
+        assert.equal(commands.length >= 2, true, `commands seen on the exchange: ${commands.length}`);
+        for (const m of commands) {
+          assert.equal(m.fields.routingKey, `producer.${producerId}`);
+          assert.equal(m.properties.deliveryMode, 2);
+          const op = JSON.parse(m.content.toString()) as { id: string; command: { type: string } };
+          assert.equal(m.properties.messageId, op.id);
+        }
+        assert.deepEqual(
+          commands.map(
+            (m) => (JSON.parse(m.content.toString()) as { command: { type: string } }).command.type,
+          ),
+          ['answer', 'cancel'],
+        );
+      } finally {
+        watcher.close();
+        await aw.close();
+      }
+    },
+  );
+});
