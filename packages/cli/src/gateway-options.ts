@@ -60,6 +60,18 @@ export const gatewaySpecs: OptionSpecs = {
     default: 'agentwire.ingest',
     description: 'Durable queue the gateways consume (dead letters: <queue>.dead)',
   },
+  'amqp-command-exchange': {
+    type: 'string',
+    env: 'AGENTWIRE_AMQP_COMMAND_EXCHANGE',
+    default: 'agent.commands',
+    description: 'Topic exchange commands go out on to producers connected through RabbitMQ',
+  },
+  'amqp-producer-queue': {
+    type: 'string',
+    env: 'AGENTWIRE_AMQP_PRODUCER_QUEUE',
+    default: 'agentwire.producers',
+    description: 'Durable queue producers connected through RabbitMQ send their channel ops to',
+  },
   durability: {
     type: 'string',
     env: 'AGENTWIRE_DURABILITY',
@@ -183,7 +195,13 @@ export function gatewayOptions(
   if (typeof amqpUrl === 'string' && amqpUrl !== '') {
     if (!/^amqps?:\/\//.test(amqpUrl))
       throw new UsageError('--amqp-url must start with amqp:// or amqps://.');
-    options.amqp = { url: amqpUrl, exchange: str('amqp-exchange'), queue: str('amqp-queue') };
+    options.amqp = {
+      url: amqpUrl,
+      exchange: str('amqp-exchange'),
+      queue: str('amqp-queue'),
+      commandExchange: str('amqp-command-exchange'),
+      producerQueue: str('amqp-producer-queue'),
+    };
   }
   // Secure by default (docs/security.md): auth unless --insecure, its secret in the data folder.
   const security = securityOptions(values, resolve(str('data')));
