@@ -3,15 +3,25 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { connect as connectAgent, type ChannelStatus } from '@agentwire/agent';
+import { AmqpChannel, connect as connectAgent, type ChannelStatus, type ChatMessage } from '@agentwire/agent';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { createGateway, type Gateway } from '../gateway.js';
+import { TcpProxy } from '../producers/e2e/tcp-proxy.js';
 import { commandOverWs } from '../producers/test-helpers.js';
 import { requireService } from '../testing/services.js';
 import { WsProbe } from '../testing/ws-probe.js';
 
 const url = process.env.AGENTWIRE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const skip = await requireService('RabbitMQ', url);
+
+/** Polls `check` until it holds; the bound only turns a hang into a failure. */
+async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 describe('commands out through RabbitMQ', { skip }, () => {
   // Unique per run, so parallel runs and leftovers of a crashed one never meet; deleted after.
@@ -123,6 +133,109 @@ describe('commands out through RabbitMQ', { skip }, () => {
       } finally {
         watcher.close();
         await aw.close();
+      }
+    },
+  );
+
+  it(
+    'starts a task on a worker connected through AMQP and delivers its chat messages',
+    { timeout: 20_000 },
+    async () => {
+      const aw = connectAgent({
+        url: gw.url,
+        commands: { amqp: url, exchange: names.commandExchange, queue: names.producerQueue },
+        reconnect: { minDelayMs: 20, maxDelayMs: 200 },
+      });
+      const heard: string[] = [];
+      aw.handle<{ topic: string }>('research', async (task, input) => {
+        for await (const message of task.messages()) {
+          heard.push(message.text);
+          if (message.text === 'wrap up') break;
+        }
+        return { topic: input.topic, heard: heard.length };
+      });
+      const watcher = await WsProbe.open(gw.wsUrl);
+      try {
+        await waitFor(() => aw.commandStatus === 'connected', 'the worker to connect');
+        const started = await commandOverWs(watcher, {
+          type: 'start',
+          kind: 'research',
+          title: 'through the broker',
+          input: { topic: 'tides' },
+        });
+        assert.equal(started.ok, true, JSON.stringify(started));
+        const { stream } = started.ok ? (started.result as { stream: string }) : { stream: '' };
+        for (const text of ['hello', 'wrap up']) {
+          const sent = await commandOverWs(watcher, { type: 'message', stream, text });
+          assert.equal(sent.ok, true, JSON.stringify(sent));
+        }
+        await waitFor(() => heard.length === 2, 'both messages');
+        assert.deepEqual(heard, ['hello', 'wrap up']);
+        // The handler's return value completes the task.
+        const deadline = Date.now() + 10_000;
+        let types: string[] = [];
+        while (!types.includes('task:complete') && Date.now() < deadline) {
+          types = (await gw.engine.read(stream, 0, 100)).events.map((e) => e.type);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        assert.deepEqual(types, ['task:start', 'chat:message', 'chat:message', 'task:complete']);
+      } finally {
+        watcher.close();
+        await aw.close();
+      }
+    },
+  );
+
+  it(
+    'resends commands sent while the producer was cut off from the broker, once each, even after a lost ack',
+    { timeout: 20_000 },
+    async () => {
+      // The producer reaches RabbitMQ through a proxy the test breaks; the gateway's own link is intact.
+      const proxy = await TcpProxy.start(url.replace(/^amqp:/, 'http:'));
+      const through = url.replace(/@[^/]+/, `@${new URL(proxy.url).host}`);
+      const received: ChatMessage[] = [];
+      const aw = connectAgent({
+        url: gw.url,
+        commands: new AmqpChannel({
+          url: through,
+          exchange: names.commandExchange,
+          queue: names.producerQueue,
+          reconnect: { minDelayMs: 20, maxDelayMs: 100 },
+        }),
+      });
+      const watcher = await WsProbe.open(gw.wsUrl);
+      try {
+        const task = await aw.startTask({ title: 'Flaky broker link' });
+        task.onMessage((m) => void received.push(m));
+        const stream = task.stream;
+        await waitFor(() => aw.commandStatus === 'connected', 'the channel to connect');
+
+        // Lost ack: the producer gets the message, but nothing it sends reaches the broker.
+        proxy.blackhole();
+        const first = commandOverWs(watcher, { type: 'message', stream, text: 'first' });
+        await waitFor(() => received.length === 1, 'the first message');
+        proxy.cut();
+        await waitFor(() => aw.commandStatus !== 'connected', 'the channel to notice');
+        // While it is away, more commands queue at the gateway.
+        const queued = ['second', 'third'].map((text) =>
+          commandOverWs(watcher, { type: 'message', stream, text }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(received.length, 1);
+        proxy.restore();
+        const replies = await Promise.all([first, ...queued]);
+        assert.ok(
+          replies.every((r) => r.ok),
+          JSON.stringify(replies),
+        );
+        assert.deepEqual(
+          received.map((m) => m.text),
+          ['first', 'second', 'third'],
+        );
+      } finally {
+        watcher.close();
+        await aw.close();
+        await proxy.close();
       }
     },
   );
