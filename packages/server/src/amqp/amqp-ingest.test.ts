@@ -27,12 +27,20 @@ const root = mkdtempSync(join(tmpdir(), 'agentwire-amqp-'));
 interface Names {
   exchange: string;
   queue: string;
+  /** The gateway also declares the producer channel's topology when it runs AMQP; fresh too. */
+  commandExchange: string;
+  producerQueue: string;
 }
 
 /** Every test gets its own exchange and queues, deleted afterwards. */
 function freshNames(): Names {
   const tag = randomBytes(4).toString('hex');
-  return { exchange: `agentwire-test.${tag}.events`, queue: `agentwire-test.${tag}.ingest` };
+  return {
+    exchange: `agentwire-test.${tag}.events`,
+    queue: `agentwire-test.${tag}.ingest`,
+    commandExchange: `agentwire-test.${tag}.events.commands`,
+    producerQueue: `agentwire-test.${tag}.ingest.producers`,
+  };
 }
 
 /** Polls `check` until it holds; the bound only turns a hang into a failure. */
@@ -68,8 +76,10 @@ describe('RabbitMQ ingest', { skip }, () => {
 
   after(async () => {
     for (const n of used) {
-      for (const q of [n.queue, `${n.queue}.dead`]) await channel.deleteQueue(q).catch(() => {});
-      for (const e of [n.exchange, `${n.queue}.dlx`]) await channel.deleteExchange(e).catch(() => {});
+      for (const q of [n.queue, `${n.queue}.dead`, n.producerQueue])
+        await channel.deleteQueue(q).catch(() => {});
+      for (const e of [n.exchange, `${n.queue}.dlx`, n.commandExchange])
+        await channel.deleteExchange(e).catch(() => {});
     }
     await connection.close();
     rmSync(root, { recursive: true, force: true });

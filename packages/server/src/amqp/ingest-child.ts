@@ -9,7 +9,15 @@ async function main(path: string, url: string, exchange: string, queue: string):
     port: 0,
     logLevel: 'silent',
     engine: { kind: 'sqlite', path },
-    amqp: { url, exchange, queue, prefetch: 100 },
+    // The producer channel's names follow the test's fresh ones (see freshNames there).
+    amqp: {
+      url,
+      exchange,
+      queue,
+      prefetch: 100,
+      commandExchange: `${exchange}.commands`,
+      producerQueue: `${queue}.producers`,
+    },
   });
   process.stdout.write('ready\n');
 }
