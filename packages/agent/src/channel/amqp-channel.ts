@@ -21,6 +21,17 @@ const HELLO_TIMEOUT_MS = 10_000;
 /** Must match the gateway's `AMQP_PRODUCER_HEADER`. */
 const PRODUCER_HEADER = 'x-agentwire-producer';
 
+interface Refable {
+  ref?(): unknown;
+  unref?(): unknown;
+}
+
+/** The parts of amqplib's internal connection that hold the event loop open. */
+interface AmqplibConnection {
+  stream?: Refable;
+  heartbeater?: { sendTimer?: Refable; recvTimer?: Refable };
+}
+
 interface Live {
   model: ChannelModel;
   channel: Channel;
@@ -198,12 +209,19 @@ export class AmqpChannel implements CommandChannel {
   }
 
   #applyRef(): void {
-    // The socket under amqplib's connection: only a busy producer keeps the process alive.
-    const stream = (
-      this.#live?.model as unknown as { connection?: { stream?: { ref?(): void; unref?(): void } } }
-    )?.connection?.stream;
-    if (this.#busy) stream?.ref?.();
-    else stream?.unref?.();
+    // Only a busy producer keeps the process alive. amqplib exposes neither its socket nor its
+    // heartbeat timers, so this reaches into them, and does nothing if their shape ever changes.
+    const connection = (this.#live?.model as unknown as { connection?: AmqplibConnection } | undefined)
+      ?.connection;
+    const handles = [
+      connection?.stream,
+      connection?.heartbeater?.sendTimer,
+      connection?.heartbeater?.recvTimer,
+    ];
+    for (const handle of handles) {
+      if (this.#busy) handle?.ref?.();
+      else handle?.unref?.();
+    }
   }
 
   #setStatus(status: ChannelStatus, detail?: string): void {
