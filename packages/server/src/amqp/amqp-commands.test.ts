@@ -239,4 +239,72 @@ describe('commands out through RabbitMQ', { skip }, () => {
       }
     },
   );
+
+  it(
+    'a worker follows the producer queue to the next gateway when the one holding it goes',
+    { timeout: 20_000 },
+    async () => {
+      // Its own names: the suite's gateway is already the active consumer of the suite's queue.
+      const own = {
+        exchange: `${names.exchange}.f`,
+        queue: `${names.queue}.f`,
+        commandExchange: `${names.commandExchange}.f`,
+        producerQueue: `${names.producerQueue}.f`,
+      };
+      const options = {
+        port: 0,
+        logLevel: 'silent' as const,
+        amqp: { url, ...own },
+        producers: { heartbeatMs: 200, orphanAfterMs: 2_000, commandTimeoutMs: 5_000 },
+      };
+      const first = await createGateway(options);
+      const second = await createGateway(options); // a standby: RabbitMQ gives it the queue later
+      const statuses: ChannelStatus[] = [];
+      const aw = connectAgent({
+        url: second.url,
+        commands: { amqp: url, exchange: own.commandExchange, queue: own.producerQueue },
+        reconnect: { minDelayMs: 20, maxDelayMs: 200 },
+        onCommandStatus: (status) => statuses.push(status),
+      });
+      const ran: string[] = [];
+      aw.handle('echo', (task) => {
+        ran.push(task.stream);
+        return { ok: true };
+      });
+      try {
+        await waitFor(() => aw.commandStatus === 'connected', 'the worker to connect');
+        assert.ok(
+          first.producers.workers().some((w) => w.kinds.includes('echo')),
+          'the first gateway holds it',
+        );
+        await first.close();
+        // The standby becomes the queue's consumer; the producer hears no pong and says hello there.
+        await waitFor(
+          () => second.producers.workers().some((w) => w.kinds.includes('echo')),
+          'the worker on the second gateway',
+        );
+        assert.ok(statuses.includes('disconnected'), JSON.stringify(statuses));
+        const watcher = await WsProbe.open(second.wsUrl);
+        try {
+          const started = await commandOverWs(watcher, {
+            type: 'start',
+            kind: 'echo',
+            title: 'after failover',
+          });
+          assert.equal(started.ok, true, JSON.stringify(started));
+          await waitFor(() => ran.length === 1, 'the start to run');
+        } finally {
+          watcher.close();
+        }
+      } finally {
+        await aw.close();
+        await first.close();
+        await second.close();
+        for (const q of [own.producerQueue, own.queue, `${own.queue}.dead`])
+          await spy.deleteQueue(q).catch(() => {});
+        for (const e of [own.commandExchange, own.exchange, `${own.queue}.dlx`])
+          await spy.deleteExchange(e).catch(() => {});
+      }
+    },
+  );
 });
