@@ -204,6 +204,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logger,
     options: { ...defaultProducerOptions, ...options.producers },
   });
+  // Producers that connect through RabbitMQ: their commands go out on the command exchange.
+  const amqpProducers = options.amqp ? new AmqpProducerEndpoint(options.amqp, producers, logger) : undefined;
   // With several nodes on one Redis, a command may be for a producer connected to another node.
   let cluster: Cluster | undefined;
   if (config.kind === 'redis') {
@@ -224,12 +226,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
             polls: polling.pendingCount,
           },
           subscriptions: hub.subscriptionCount,
-          producers: producerEndpoint.connectionCount,
+          producers: producerEndpoint.connectionCount + (amqpProducers?.connectionCount ?? 0),
           watchers: hub.watcherCounts(),
           workers: producers.workers(),
         }),
       });
     } catch (err) {
+      await amqpProducers?.stop();
       await producers.close();
       await engine.close();
       throw err;
@@ -363,8 +366,6 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         limits.maxEventsPerBatch,
       )
     : undefined;
-  // Producers that connect through RabbitMQ: their commands go out on the command exchange.
-  const amqpProducers = options.amqp ? new AmqpProducerEndpoint(options.amqp, producers, logger) : undefined;
   ready = true;
 
   let closing: Promise<void> | undefined;
