@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { AmqpChannel, connect as connectAgent, type ChannelStatus, type ChatMessage } from '@agentwire/agent';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { Redis } from 'ioredis';
 import { createGateway, type Gateway } from '../gateway.js';
 import { TcpProxy } from '../producers/e2e/tcp-proxy.js';
 import { commandOverWs } from '../producers/test-helpers.js';
@@ -13,6 +14,8 @@ import { WsProbe } from '../testing/ws-probe.js';
 
 const url = process.env.AGENTWIRE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const skip = await requireService('RabbitMQ', url);
+const redisUrl = process.env.AGENTWIRE_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const skipCluster = skip ?? (await requireService('Redis', redisUrl));
 
 /** Polls `check` until it holds; the bound only turns a hang into a failure. */
 async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -304,6 +307,76 @@ describe('commands out through RabbitMQ', { skip }, () => {
           await spy.deleteQueue(q).catch(() => {});
         for (const e of [own.commandExchange, own.exchange, `${own.queue}.dlx`])
           await spy.deleteExchange(e).catch(() => {});
+      }
+    },
+  );
+
+  it(
+    'a cancel sent to another node of a Redis cluster reaches the AMQP producer held by the first',
+    { timeout: 20_000, skip: skipCluster },
+    async () => {
+      const own = {
+        exchange: `${names.exchange}.c`,
+        queue: `${names.queue}.c`,
+        commandExchange: `${names.commandExchange}.c`,
+        producerQueue: `${names.producerQueue}.c`,
+      };
+      const prefix = `agentwire-test:amqp-${tag}:`;
+      const options = {
+        port: 0,
+        logLevel: 'silent' as const,
+        engine: { kind: 'redis' as const, url: redisUrl, prefix },
+        amqp: { url, ...own },
+        producers: { heartbeatMs: 200, orphanAfterMs: 2_000, commandTimeoutMs: 5_000 },
+      };
+      // The first node consumes the producer queue, so it holds the producer.
+      const holder = await createGateway(options);
+      const other = await createGateway(options);
+      const producerId = `amqp-clustered-${tag}`;
+      const aw = connectAgent({
+        url: other.url,
+        producerId,
+        commands: { amqp: url, exchange: own.commandExchange, queue: own.producerQueue },
+        reconnect: { minDelayMs: 20, maxDelayMs: 200 },
+      });
+      const watcher = await WsProbe.open(other.wsUrl);
+      try {
+        const task = await aw.startTask({ title: 'held by one node, cancelled on another' });
+        await waitFor(() => aw.commandStatus === 'connected', 'the channel to connect');
+        assert.ok(holder.producers.find(producerId), 'the first node holds the producer');
+        assert.equal(other.producers.find(producerId), undefined, 'the other node does not');
+        const aborted = new Promise<void>((resolve) =>
+          task.signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        const cancelled = await commandOverWs(watcher, {
+          type: 'cancel',
+          stream: task.stream,
+          reason: 'elsewhere',
+        });
+        assert.equal(cancelled.ok, true, JSON.stringify(cancelled));
+        await aborted;
+        const types = (await other.engine.read(task.stream, 0, 100)).events.map((e) => e.type);
+        assert.deepEqual(types, ['task:start', 'task:cancelled']);
+      } finally {
+        watcher.close();
+        await aw.close();
+        await holder.close();
+        await other.close();
+        for (const q of [own.producerQueue, own.queue, `${own.queue}.dead`])
+          await spy.deleteQueue(q).catch(() => {});
+        for (const e of [own.commandExchange, own.exchange, `${own.queue}.dlx`])
+          await spy.deleteExchange(e).catch(() => {});
+        const redis = new Redis(redisUrl);
+        try {
+          let cursor = '0';
+          do {
+            const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+            cursor = next;
+            if (keys.length > 0) await redis.del(...keys);
+          } while (cursor !== '0');
+        } finally {
+          redis.disconnect();
+        }
       }
     },
   );
