@@ -38,21 +38,25 @@ export function cachedTextFrame(text: string): Buffer {
 
 // Sockets with frames waiting, uncorked together: a subscriber that gets several frames before
 // the flush (a group commit of many appends, several streams, a burst) gets them in one syscall.
-// Writes are the cost that bounds fan-out (one syscall per subscriber per flush), so flushes are
-// spaced at least FLUSH_GAP_MS apart: an idle gateway flushes at the end of the turn, a busy one
-// lets events that arrive within the gap share each subscriber's write.
-const FLUSH_GAP_MS = 4;
+// Writes bound fan-out (one syscall per subscriber per flush), so after a flush the next one waits
+// at least MIN_GAP_MS, and at least as long as that flush took: an idle gateway flushes at the end
+// of the turn, a busy one spends at most about half its time writing, and the events that arrive
+// meanwhile share each subscriber's next write instead of costing one syscall each.
+const MIN_GAP_MS = 2;
 const corked: Socket[] = [];
-let lastFlush = -Infinity;
+let lastFlushEnd = -Infinity;
+let lastFlushCost = 0;
 
 function uncorkAll(): void {
-  lastFlush = performance.now();
+  const start = performance.now();
   for (const socket of corked) socket.uncork();
   corked.length = 0;
+  lastFlushEnd = performance.now();
+  lastFlushCost = lastFlushEnd - start;
 }
 
 function scheduleFlush(): void {
-  const wait = lastFlush + FLUSH_GAP_MS - performance.now();
+  const wait = lastFlushEnd + Math.max(MIN_GAP_MS, lastFlushCost) - performance.now();
   if (wait <= 0) process.nextTick(uncorkAll);
   else setTimeout(uncorkAll, wait);
 }
