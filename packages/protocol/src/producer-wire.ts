@@ -5,8 +5,8 @@ import { StreamName } from './envelope.js';
 /**
  * The producer channel (docs/protocol.md, "Producer channel"): the one long-lived connection a
  * producer holds to the gateway so that watchers' commands reach the code that runs the task. The
- * same frames travel over a WebSocket (`/v1/producer`) and, as plain objects, in-process; a queue
- * transport (AMQP) would carry them too, which is why they are defined apart from any socket.
+ * same frames travel over a WebSocket (`/v1/producer`), as plain objects in-process, and as AMQP
+ * message bodies through RabbitMQ, which is why they are defined apart from any socket.
  */
 export const PRODUCER_PROTOCOL_VERSION = 1;
 /** WebSocket subprotocol of the producer channel; producers may offer it, the gateway echoes it. */

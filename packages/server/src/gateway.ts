@@ -196,7 +196,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const swarm = new SwarmTerminalTransport(swarmOptions);
   const swarmPolling = new SwarmPolling(swarmOptions);
 
-  // Commands reach producers through the registry: in-process, over /v1/producer, later over AMQP.
+  // Commands reach producers through the registry: in-process, over /v1/producer, or over AMQP.
   const producers = new ProducerRegistry({
     engine,
     snapshots,

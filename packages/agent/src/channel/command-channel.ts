@@ -13,9 +13,8 @@ export interface ChannelHandlers {
 
 /**
  * How watchers' commands reach this producer: one long-lived, self-healing connection to the
- * gateway. The WebSocket and in-process implementations ship here; a message-queue one (AMQP)
- * would implement the same four members, and nothing above this interface (task signals, `ask`,
- * chat, workers) would change.
+ * gateway. WebSocket, in-process and AMQP implementations ship here; each implements the same
+ * members, and nothing above this interface (task signals, `ask`, chat, workers) depends on which.
  */
 export interface CommandChannel {
   readonly status: ChannelStatus;

@@ -2,7 +2,7 @@ import type { GatewayOp } from '@agentwire/protocol';
 
 /**
  * The gateway's end of one producer connection, whatever carries it: a WebSocket, direct calls in
- * the same process, or (later) a command queue. The registry only ever talks to producers through
+ * the same process, or RabbitMQ (`amqp/producer-endpoint.ts`). The registry only ever talks to producers through
  * this, so adding a transport never touches routing.
  */
 export interface ProducerLink {
