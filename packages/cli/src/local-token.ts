@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { mintToken, readSecret, type MintClaims } from '@agentwire/server';
-import type { OptionSpec } from './options.js';
+import type { OptionSpec, OptionSpecs } from './options.js';
 
 /**
  * Local tools trust whoever can read the gateway's secret file, the way a database CLI trusts a
@@ -30,4 +30,19 @@ export function localMinter(dataDir: string, claims: MintClaims): (() => Promise
   const secret = readSecret(resolve(dataDir));
   if (secret === undefined) return undefined;
   return () => mintToken(secret, claims, LOCAL_TOKEN_TTL_SECONDS);
+}
+
+/** The options every command that talks to a running gateway shares: where it is, and as whom. */
+export function gatewayClientSpecs(tokenDescription: string): OptionSpecs {
+  return {
+    url: {
+      type: 'string',
+      short: 'u',
+      env: 'AGENTWIRE_URL',
+      default: 'http://localhost:7070',
+      description: 'Gateway URL',
+    },
+    token: { type: 'string', env: 'AGENTWIRE_TOKEN', description: tokenDescription },
+    data: dataSpec,
+  };
 }

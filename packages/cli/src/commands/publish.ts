@@ -1,23 +1,11 @@
 import { createInterface } from 'node:readline';
 import { connect } from '@agentwire/agent';
 import { assertStreamName, parseJson, type AnyEventInput } from '@agentwire/protocol';
-import { dataSpec, explicitToken, localMinter } from '../local-token.js';
+import { explicitToken, gatewayClientSpecs, localMinter } from '../local-token.js';
 import { helpText, parseOptions, UsageError, type OptionSpecs } from '../options.js';
 
 const specs: OptionSpecs = {
-  url: {
-    type: 'string',
-    short: 'u',
-    env: 'AGENTWIRE_URL',
-    default: 'http://localhost:7070',
-    description: 'Gateway URL',
-  },
-  token: {
-    type: 'string',
-    env: 'AGENTWIRE_TOKEN',
-    description: 'Producer API key or token with the publish scope (docs/security.md)',
-  },
-  data: dataSpec,
+  ...gatewayClientSpecs('Producer API key or token with the publish scope (docs/security.md)'),
   id: { type: 'string', description: 'Event id (idempotency key); generated when absent' },
   stdin: {
     type: 'boolean',

@@ -2,23 +2,11 @@ import { createClient } from '@agentwire/client';
 import { AgentwireError, isStreamName, isTerminal, type TaskState } from '@agentwire/protocol';
 import pc from 'picocolors';
 import { EventFormatter, statusLine } from '../format.js';
-import { dataSpec, explicitToken, localMinter } from '../local-token.js';
+import { explicitToken, gatewayClientSpecs, localMinter } from '../local-token.js';
 import { helpText, parseOptions, UsageError, type OptionSpecs } from '../options.js';
 
 const specs: OptionSpecs = {
-  url: {
-    type: 'string',
-    short: 'u',
-    env: 'AGENTWIRE_URL',
-    default: 'http://localhost:7070',
-    description: 'Gateway URL',
-  },
-  token: {
-    type: 'string',
-    env: 'AGENTWIRE_TOKEN',
-    description: 'Access token for a gateway with auth (docs/security.md)',
-  },
-  data: dataSpec,
+  ...gatewayClientSpecs('Access token for a gateway with auth (docs/security.md)'),
   'from-start': { type: 'boolean', description: 'Replay the retained history before following' },
   json: { type: 'boolean', description: 'Print raw events as JSON lines' },
   exit: { type: 'boolean', description: 'Exit when the task completes, fails or is cancelled' },
