@@ -1,6 +1,5 @@
 import { AgentwireError, type ErrorCode } from '@agentwire/protocol';
 import {
-  connect,
   type Channel,
   type ChannelModel,
   type ConfirmChannel,
@@ -8,6 +7,7 @@ import {
   type RecoveringChannelModel,
 } from 'amqplib';
 import type { Logger } from '../logger.js';
+import { connectBroker, messageOf } from './broker.js';
 import { decodeDelivery, type DecodedEvent } from './decode.js';
 import {
   DEAD_LETTER_HEADERS,
@@ -69,23 +69,7 @@ export class AmqpIngest {
 
   /** Connects, declares the topology and starts consuming; rejects if the broker cannot be reached. */
   async start(): Promise<void> {
-    try {
-      this.connection = await connect(this.options.url, {
-        recovery: {
-          // Fail the gateway's start on a wrong URL, but never give up once connected.
-          initialMaxRetries: 2,
-          maxRetries: Infinity,
-          initialDelay: 200,
-          maxDelay: 5000,
-          setup: (model: ChannelModel) => this.setup(model),
-        },
-      });
-    } catch (err) {
-      throw new AgentwireError(
-        'unavailable',
-        `Cannot connect to RabbitMQ at ${redactUrl(this.options.url)}: ${messageOf(err)}`,
-      );
-    }
+    this.connection = await connectBroker(this.options.url, (model) => this.setup(model));
     this.connection.on('disconnect', (err: Error) =>
       this.logger.warn({ err: err.message }, 'amqp ingest disconnected'),
     );
@@ -283,18 +267,4 @@ export class AmqpIngest {
       }
     }
   }
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,16 +1,10 @@
 import { AgentwireError, parseJson, type GatewayOp } from '@agentwire/protocol';
-import {
-  connect,
-  type Channel,
-  type ChannelModel,
-  type ConsumeMessage,
-  type RecoveringChannelModel,
-} from 'amqplib';
+import { type Channel, type ChannelModel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from '../logger.js';
 import { ProducerConnection } from '../producers/connection.js';
 import type { ProducerLink } from '../producers/link.js';
 import type { ProducerRegistry } from '../producers/registry.js';
-import { messageOf, redactUrl } from './consumer.js';
+import { connectBroker, messageOf } from './broker.js';
 import { resolveAmqpOptions, type AmqpIngestOptions, type ResolvedAmqpOptions } from './options.js';
 
 /** Header naming the producer on inbound messages, so ops can be answered before its hello is known. */
@@ -64,22 +58,7 @@ export class AmqpProducerEndpoint {
 
   /** Connects and declares the command exchange and the producer queue; rejects if the broker is unreachable. */
   async start(): Promise<void> {
-    try {
-      this.model = await connect(this.options.url, {
-        recovery: {
-          initialMaxRetries: 2,
-          maxRetries: Infinity,
-          initialDelay: 200,
-          maxDelay: 5000,
-          setup: (model: ChannelModel) => this.setup(model),
-        },
-      });
-    } catch (err) {
-      throw new AgentwireError(
-        'unavailable',
-        `Cannot connect to RabbitMQ at ${redactUrl(this.options.url)}: ${messageOf(err)}`,
-      );
-    }
+    this.model = await connectBroker(this.options.url, (model) => this.setup(model));
     this.model.on('disconnect', (err: Error) => {
       // Publishing is impossible until recovery; producers notice the silence and say hello again.
       this.channel = undefined;

@@ -1,0 +1,36 @@
+import { AgentwireError } from '@agentwire/protocol';
+import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+
+/**
+ * Connects to RabbitMQ with recovery: `setup` runs on every (re)connection to declare the topology
+ * idempotently. A wrong URL fails the gateway's start; once connected, it never gives up.
+ */
+export async function connectBroker(
+  url: string,
+  setup: (model: ChannelModel) => Promise<void>,
+): Promise<RecoveringChannelModel> {
+  try {
+    return await connect(url, {
+      recovery: { initialMaxRetries: 2, maxRetries: Infinity, initialDelay: 200, maxDelay: 5000, setup },
+    });
+  } catch (err) {
+    throw new AgentwireError(
+      'unavailable',
+      `Cannot connect to RabbitMQ at ${redactUrl(url)}: ${messageOf(err)}`,
+    );
+  }
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
