@@ -1,4 +1,9 @@
-/** Ids for events, tasks, agents, tool calls and messages; UUIDs fit every id and stream-name pattern. */
+import { timeOrderedId } from '@agentwire/protocol';
+
+/**
+ * Ids for events, tasks, agents, tool calls and messages. Time-ordered (UUIDv7), so the log's
+ * idempotency index takes them at its end rather than at random pages.
+ */
 export function newId(): string {
-  return globalThis.crypto.randomUUID();
+  return timeOrderedId();
 }

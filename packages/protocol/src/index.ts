@@ -11,3 +11,4 @@ export * from './answer-check.js';
 export * from './json-schema.js';
 export * from './producer-validate.js';
 export * from './producer-wire.js';
+export * from './ids.js';

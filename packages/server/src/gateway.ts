@@ -108,6 +108,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const started = Date.now();
   let ready = false;
   let publishedEvents = 0;
+  // HTTP and AMQP ingest parse each request for this call alone, so the log may own what they pass.
+  const publishEvents = async (stream: string, events: readonly unknown[], owned: boolean) => {
+    const result = await ingest.publish(stream, events, owned);
+    publishedEvents += result.results.length;
+    return result;
+  };
+  const publishParsed = (stream: string, events: readonly unknown[]) => publishEvents(stream, events, true);
 
   const gateway: Gateway = {
     url: '',
@@ -121,11 +128,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     producers: undefined as unknown as ProducerRegistry,
     cluster: undefined,
     connectProducer: (receive, closed) => connectInProcess(producers, logger, receive, closed),
-    async publish(stream, events) {
-      const result = await ingest.publish(stream, events);
-      publishedEvents += result.results.length;
-      return result;
-    },
+    publish: (stream, events) => publishEvents(stream, events, false),
     stats: () => ({
       uptimeMs: Date.now() - started,
       engine: engine.kind,
@@ -255,7 +258,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
   const ctx = {
     engine,
-    ingest: { publish: gateway.publish } as Ingest,
+    ingest: { publish: publishParsed } as Ingest,
     snapshots,
     limits,
     isReady: () => ready,
@@ -359,12 +362,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   retentionTimer.unref();
   // RabbitMQ ingest (docs/scaling.md): publishes through the same ingest as HTTP and in-process.
   const amqp = options.amqp
-    ? new AmqpIngest(
-        options.amqp,
-        (stream, events) => gateway.publish(stream, events),
-        logger,
-        limits.maxEventsPerBatch,
-      )
+    ? new AmqpIngest(options.amqp, publishParsed, logger, limits.maxEventsPerBatch)
     : undefined;
   ready = true;
 

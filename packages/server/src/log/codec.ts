@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
+import type { AppendInput } from './engine.js';
 
 /**
  * A new epoch id. 96 random bits: two histories must never share an epoch, or a client could
@@ -23,6 +24,28 @@ export function encodeData(data: unknown): string {
   }
   // undefined, functions and symbols have no JSON form; the log stores them as null.
   return json ?? 'null';
+}
+
+/** The stored text of each input: what ingest encoded, or `data` encoded now. */
+export function encodeInputs(inputs: readonly AppendInput[]): string[] {
+  return inputs.map((input) => input.json ?? encodeData(input.data));
+}
+
+/**
+ * The envelope of a just-appended input. Its data is the input's own when ingest handed the log
+ * ownership of it (see `AppendInput.json`), otherwise a copy parsed from the stored text.
+ */
+export function appendedEnvelope(
+  stream: string,
+  epoch: string,
+  seq: number,
+  input: AppendInput,
+  json: string,
+): AnyEnvelope {
+  if (input.json === undefined)
+    return makeEnvelope(stream, epoch, seq, input.id, input.type, input.time, json);
+  const { id, type, time, data } = input;
+  return { stream, seq, epoch, id, type, time, data } as AnyEnvelope;
 }
 
 export function makeEnvelope(

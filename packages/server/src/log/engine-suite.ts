@@ -700,6 +700,19 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
             expected,
           );
         }));
+
+      it('stores pre-encoded text as given and hands out the owned data without copying it', () =>
+        withEngine(async ({ engine }) => {
+          const json = '{"text":"from the wire","n":[1,2,3]}';
+          const data = JSON.parse(json) as unknown;
+          const result = await engine.append('task:1', [{ ...ev('pre'), data, json }, ev('plain', { n: 4 })]);
+          assert.equal(result.appended[0]?.data, data, 'the owned value itself');
+          assert.deepEqual(result.appended[1]?.data, { n: 4 });
+          assert.deepEqual(
+            (await engine.read('task:1', 0, 10)).events.map((e) => e.data),
+            [{ text: 'from the wire', n: [1, 2, 3] }, { n: 4 }],
+          );
+        }));
     });
 
     describe('closing', () => {

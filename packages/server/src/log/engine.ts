@@ -6,6 +6,12 @@ export interface AppendInput {
   type: string;
   data: unknown;
   time: number;
+  /**
+   * `data` already encoded by ingest. When present, `data` belongs to the log (a JSON value nobody
+   * else holds, equal to `JSON.parse(json)`), so the engine neither encodes it again nor copies it
+   * for the appended envelopes. Absent, the engine encodes `data` and hands out a copy.
+   */
+  json?: string;
 }
 
 export interface AppendResult {

@@ -1,5 +1,13 @@
 import type { AnyEnvelope } from '@agentwire/protocol';
-import { closedError, encodeData, makeEnvelope, newEpoch, readBounds } from './codec.js';
+import {
+  appendedEnvelope,
+  closedError,
+  encodeData,
+  encodeInputs,
+  makeEnvelope,
+  newEpoch,
+  readBounds,
+} from './codec.js';
 import type {
   AppendBatchResult,
   AppendInput,
@@ -61,7 +69,7 @@ export class MemoryEngine implements LogEngine {
     if (this.closed) return Promise.reject(closedError(this.kind));
     let encoded: string[];
     try {
-      encoded = inputs.map((input) => encodeData(input.data));
+      encoded = encodeInputs(inputs);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -93,7 +101,7 @@ export class MemoryEngine implements LogEngine {
       state.ids.set(input.id, seq);
       state.updatedAt = now;
       results.push({ id: input.id, seq, duplicate: false });
-      appended.push(makeEnvelope(stream, this.epoch, seq, input.id, input.type, input.time, json));
+      appended.push(appendedEnvelope(stream, this.epoch, seq, input, json));
     });
     const result: AppendBatchResult = { stream, epoch: this.epoch, results, appended };
     return new Promise((resolve) => this.notifier.publish(stream, appended, () => resolve(result)));

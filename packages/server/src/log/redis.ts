@@ -1,6 +1,14 @@
 import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
 import { Redis } from 'ioredis';
-import { closedError, encodeData, makeEnvelope, newEpoch, readBounds } from './codec.js';
+import {
+  appendedEnvelope,
+  closedError,
+  encodeData,
+  encodeInputs,
+  makeEnvelope,
+  newEpoch,
+  readBounds,
+} from './codec.js';
 import type {
   AppendBatchResult,
   AppendInput,
@@ -196,7 +204,7 @@ export class RedisEngine implements LogEngine {
     if (this.closed) return Promise.reject(closedError(this.kind));
     let encoded: string[];
     try {
-      encoded = inputs.map((input) => encodeData(input.data));
+      encoded = encodeInputs(inputs);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -454,9 +462,7 @@ export class RedisEngine implements LogEngine {
           return;
         }
         results.push({ id: input.id, seq: n, duplicate: false });
-        appended.push(
-          makeEnvelope(stream, epoch, n, input.id, input.type, input.time, p.encoded[i] ?? 'null'),
-        );
+        appended.push(appendedEnvelope(stream, epoch, n, input, p.encoded[i] ?? 'null'));
       });
       return { stream, epoch, results, appended };
     });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -28,7 +28,8 @@ runEngineSuite({
 
 runEngineSuite({
   name: 'sqlite (synchronous=full)',
-  create: () => new SqliteEngine({ path: freshPath(), synchronous: 'full' }),
+  // Also the inline checkpoints of SQLite's autocheckpoint, instead of the background thread.
+  create: () => new SqliteEngine({ path: freshPath(), synchronous: 'full', checkpointIntervalMs: 0 }),
 });
 
 const ev = (id: string, data: unknown = { id }): AppendInput => ({ id, type: 'log:entry', time: 1, data });
@@ -42,6 +43,46 @@ async function using<T>(engine: LogEngine, fn: () => Promise<T>): Promise<T> {
 }
 
 describe('sqlite engine specifics', () => {
+  it('checkpoints in the background, so the WAL starts over instead of holding every commit', async () => {
+    const path = freshPath();
+    const engine = new SqliteEngine({ path, checkpointIntervalMs: 10 });
+    await using(engine, async () => {
+      const payload = 'x'.repeat(400);
+      let walMax = 0;
+      for (let round = 0; round < 30; round++) {
+        await Promise.all(
+          Array.from({ length: 500 }, (_, i) =>
+            engine.append(`task:${i % 4}`, [ev(`r${round}-${i}`, { payload })]),
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        walMax = Math.max(walMax, statSync(`${path}-wal`).size);
+      }
+      const checkpoints = engine.checkpointStats();
+      assert.equal(checkpoints?.lastError, undefined);
+      assert.ok((checkpoints?.rounds ?? 0) >= 2, `rounds: ${checkpoints?.rounds}`);
+      // 15,000 events of ~450 bytes: over 6 MB were committed; a WAL that never restarted holds them all.
+      assert.ok(walMax < 3_000_000, `WAL grew to ${walMax} bytes`);
+      const read = await engine.read('task:1', 0, 10_000);
+      assert.equal(read.events.length, 3750);
+      assert.deepEqual(
+        read.events.map((e) => e.seq),
+        Array.from({ length: 3750 }, (_, i) => i + 1),
+      );
+    });
+    // Closing waits for the checkpointer's connection, so the last one removes the WAL.
+    assert.equal(existsSync(`${path}-wal`), false);
+    const reopened = new SqliteEngine({ path });
+    await using(reopened, async () => assert.equal((await reopened.head('task:3')).head, 3750));
+  });
+
+  it('refuses a negative checkpoint interval with a typed error', () => {
+    assert.throws(
+      () => new SqliteEngine({ path: freshPath(), checkpointIntervalMs: -1 }),
+      (err: unknown) => err instanceof AgentwireError && /checkpointIntervalMs/.test(err.message),
+    );
+  });
+
   it('commits the appends of one event-loop turn in one transaction', async () => {
     const engine = new SqliteEngine({ path: freshPath() });
     await using(engine, async () => {

@@ -1,0 +1,76 @@
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import type { CheckpointerReply } from './sqlite-checkpointer.js';
+
+/**
+ * Checkpoints the writer's WAL from a worker thread. The worker copies the bulk; the writer then
+ * checkpoints the few frames committed while it ran, which completes the backfill, so SQLite
+ * starts the WAL over at the next commit instead of growing it without end under steady load.
+ */
+export class Checkpointer {
+  /** Set by the writer after each commit; a round runs only when something was committed. */
+  dirty = false;
+  private readonly worker: Worker;
+  private readonly timer: NodeJS.Timeout;
+  private running = false;
+  private exited = false;
+  private closing: Promise<void> | undefined;
+  private rounds = 0;
+  private lastError: string | undefined;
+
+  constructor(
+    private readonly db: Database.Database,
+    path: string,
+    intervalMs: number,
+    busyTimeoutMs: number,
+  ) {
+    this.worker = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), {
+      workerData: { path, busyTimeoutMs },
+    });
+    // A failed worker leaves the writer's own autocheckpoint (the WAL bound) in charge.
+    this.worker.on('error', (err) => (this.lastError = err.message));
+    this.worker.on('message', (reply: CheckpointerReply) => this.finish(reply));
+    this.worker.on('exit', () => (this.exited = true));
+    this.worker.unref();
+    this.timer = setInterval(() => this.start(), intervalMs);
+    this.timer.unref();
+  }
+
+  stats(): { rounds: number; lastError: string | undefined } {
+    return { rounds: this.rounds, lastError: this.lastError };
+  }
+
+  close(): Promise<void> {
+    clearInterval(this.timer);
+    this.closing ??= new Promise<void>((resolve) => {
+      if (this.exited) return resolve();
+      // Unreferenced so an idle checkpointer never holds the process open; closing must wait for it.
+      this.worker.ref();
+      this.worker.once('exit', () => resolve());
+      this.worker.postMessage('close');
+    });
+    return this.closing;
+  }
+
+  private start(): void {
+    if (this.running || !this.dirty || this.closing || this.exited) return;
+    this.running = true;
+    this.dirty = false;
+    this.worker.postMessage('checkpoint');
+  }
+
+  private finish(reply: CheckpointerReply): void {
+    this.running = false;
+    if (this.closing) return;
+    if (!reply.ok) {
+      this.lastError = reply.message;
+      return;
+    }
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      this.rounds++;
+    } catch (err) {
+      this.lastError = err instanceof Error ? err.message : String(err);
+    }
+  }
+}
