@@ -6,16 +6,19 @@ import type { OpenResult, ReopenResult, Snapshot, WorkerRequest } from './worker
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type Request = DistributiveOmit<WorkerRequest, 'id'>;
 
-// Each source address gets at most this many connections, well inside the ephemeral port range.
-const PER_ADDRESS = 5000;
+// Each source address gets at most this many connections: connect() searches the ephemeral port
+// range for a free port per source address, and that search slows as the address fills up.
+const PER_ADDRESS = 1000;
 // Addresses are never reused within a run, so sockets still in TIME_WAIT from an earlier scenario
-// cannot collide with new ones.
-let nextAddress = 0;
+// cannot collide with new ones; each run starts at a random one of the 62,500, so neither can the
+// TIME_WAIT sockets a previous run left behind (tens of thousands of them slowed connects ~5×).
+const ADDRESSES = 250 * 250;
+let nextAddress = Math.floor(Math.random() * ADDRESSES);
 
 function takeAddresses(connections: number): string[] {
   const n = Math.max(1, Math.ceil(connections / PER_ADDRESS));
   return Array.from({ length: n }, () => {
-    const k = nextAddress++;
+    const k = nextAddress++ % ADDRESSES;
     return `127.0.${1 + Math.floor(k / 250)}.${1 + (k % 250)}`;
   });
 }

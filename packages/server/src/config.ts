@@ -69,6 +69,13 @@ export interface GatewayOptions {
   port?: number;
   /** Interface to bind. Default 127.0.0.1. */
   host?: string;
+  /**
+   * Connections the kernel may queue before the gateway accepts them (the listen backlog; the
+   * kernel caps it at net.core.somaxconn). Thousands of clients reconnecting at once after a
+   * restart overflow a short queue, and each refused SYN costs its client a 1–3 s retransmit.
+   * Default 4096.
+   */
+  backlog?: number;
   engine?: EngineConfig;
   retention?: RetentionPolicy;
   /** How often retention runs, in ms. Default 60 s. */

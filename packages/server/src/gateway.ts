@@ -339,7 +339,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? DEFAULT_PORT, options.host ?? '127.0.0.1', () => {
+    const listen = { port: options.port ?? DEFAULT_PORT, host: options.host ?? '127.0.0.1' };
+    server.listen({ ...listen, backlog: options.backlog ?? 4096 }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -2,6 +2,7 @@ import { AgentwireError, type AnyEnvelope, type Since, type TaskState } from '@a
 import type { LogEngine } from '../log/engine.js';
 import type { SnapshotService } from '../snapshots.js';
 import { encodeEnvelope, frameOf, framesFor } from './encode.js';
+import { RecentEvents, defaultRecentEvents, type RecentEventsOptions } from './recent.js';
 import type { Sink } from './sink.js';
 
 export interface SubscribeRequest {
@@ -22,6 +23,8 @@ export interface SubscribeResult {
 export class Subscription {
   /** Seq of the last event sent to the sink. */
   lastSeq = 0;
+  /** The stream's epoch when the subscription was positioned. */
+  epoch = '';
   /** While catching up from the log, live events wait here. */
   buffer: AnyEnvelope[] | undefined = [];
   closed = false;
@@ -66,12 +69,17 @@ export class Hub {
   /** Whether a prefix subscriber may see a stream's events; decided per batch, without waiting. */
   patternFilter: ((stream: string, sink: Sink) => boolean) | undefined;
 
+  private readonly recent: RecentEvents;
+
   constructor(
     private readonly engine: LogEngine,
     private readonly snapshots: SnapshotService,
     private readonly maxBufferedBytes: number,
+    recentEvents: RecentEventsOptions = defaultRecentEvents,
   ) {
+    this.recent = new RecentEvents(recentEvents);
     this.unlisten = engine.onAppend((stream, events) => {
+      this.recent.add(stream, events);
       snapshots.onAppend(stream, events);
       this.fanOut(stream, events);
       this.fanOutPatterns(stream, events);
@@ -132,6 +140,7 @@ export class Hub {
       if (sub.closed) return;
       onReady({ stream, epoch: head.epoch, seq: head.head, recovered, ...(snapshot && { snapshot }) });
       sub.lastSeq = from;
+      sub.epoch = head.epoch;
       await this.catchUp(sub);
     } catch (err) {
       this.unsubscribe(sub);
@@ -171,6 +180,7 @@ export class Hub {
 
   close(): void {
     this.unlisten();
+    this.recent.clear();
     for (const sub of this.patterns) sub.closed = true;
     this.patterns.clear();
     for (const subs of this.streams.values()) for (const sub of subs) sub.closed = true;
@@ -181,7 +191,11 @@ export class Hub {
   private async catchUp(sub: Subscription): Promise<void> {
     for (let stalls = 0; ;) {
       if (sub.closed) return;
-      const chunk = await this.engine.read(sub.stream, sub.lastSeq, CATCH_UP_CHUNK);
+      // Recent events come from memory: synchronous, so nothing can commit in between.
+      const recent = this.recent.read(sub.stream, sub.epoch, sub.lastSeq, CATCH_UP_CHUNK);
+      const chunk = recent
+        ? { first: sub.lastSeq + 1, events: recent }
+        : await this.engine.read(sub.stream, sub.lastSeq, CATCH_UP_CHUNK);
       if (sub.closed) return;
       if (chunk.first > sub.lastSeq + 1) {
         // Retention trimmed what this subscriber still needed while it was catching up. Ending the

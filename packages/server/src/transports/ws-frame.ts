@@ -28,12 +28,32 @@ export function textFrame(text: string): Buffer {
 let lastText: string | undefined;
 let lastFrame: Buffer | undefined;
 
+// Large frames are remembered longer: a reconnect storm hands thousands of resuming subscribers the
+// same catch-up run, interleaved with each one's own small replies, which would evict `lastText`.
+// The strings are the hub's cached ones, so a lookup hashes each only once.
+const LARGE_TEXT = 4096;
+const LARGE_CACHE_BYTES = 8 * 1024 * 1024;
+const large = new Map<string, Buffer>();
+let largeBytes = 0;
+
 export function cachedTextFrame(text: string): Buffer {
-  if (text !== lastText) {
-    lastFrame = textFrame(text);
-    lastText = text;
+  if (text === lastText) return lastFrame!;
+  let frame = text.length >= LARGE_TEXT ? large.get(text) : undefined;
+  if (!frame) {
+    frame = textFrame(text);
+    if (text.length >= LARGE_TEXT) {
+      large.set(text, frame);
+      largeBytes += frame.length;
+      for (const [k, v] of large) {
+        if (largeBytes <= LARGE_CACHE_BYTES) break;
+        large.delete(k);
+        largeBytes -= v.length;
+      }
+    }
   }
-  return lastFrame!;
+  lastText = text;
+  lastFrame = frame;
+  return frame;
 }
 
 // Sockets with frames waiting, uncorked together: a subscriber that gets several frames before

@@ -1,0 +1,93 @@
+import type { AnyEnvelope } from '@agentwire/protocol';
+
+export interface RecentEventsOptions {
+  /** Newest events kept per stream. */
+  perStream: number;
+  /** Events kept across all streams; the streams appended to least recently go first. */
+  total: number;
+}
+
+export const defaultRecentEvents: RecentEventsOptions = { perStream: 1000, total: 50_000 };
+
+interface Tail {
+  epoch: string;
+  /** Consecutive events of one epoch, oldest first; `first` starts at `start`. */
+  events: AnyEnvelope[];
+  start: number;
+}
+
+/**
+ * The newest committed events of each stream, as the hub heard them, so a subscriber resuming a
+ * little behind (a reconnect, thousands at once after a deploy) is caught up from memory instead of
+ * reading and parsing the log. Only a gapless run is kept: a gap or a new epoch starts it over,
+ * so whatever it returns is exactly what the log holds.
+ */
+export class RecentEvents {
+  private readonly tails = new Map<string, Tail>();
+  private size = 0;
+
+  constructor(private readonly options: RecentEventsOptions = defaultRecentEvents) {}
+
+  get eventCount(): number {
+    return this.size;
+  }
+
+  /** Called with every committed batch, in seq order. */
+  add(stream: string, events: readonly AnyEnvelope[]): void {
+    const first = events[0];
+    if (!first || this.options.perStream <= 0 || this.options.total <= 0) return;
+    let tail = this.tails.get(stream);
+    const last = tail && tail.events[tail.events.length - 1];
+    if (!tail || !last || tail.epoch !== first.epoch || last.seq + 1 !== first.seq) {
+      if (tail) this.drop(stream, tail);
+      tail = { epoch: first.epoch, events: [], start: 0 };
+    } else {
+      // Re-inserted: the Map's order is least recently appended first, the eviction order.
+      this.tails.delete(stream);
+    }
+    this.tails.set(stream, tail);
+    for (const e of events) tail.events.push(e);
+    this.size += events.length;
+    const live = tail.events.length - tail.start;
+    if (live > this.options.perStream) this.shift(tail, live - this.options.perStream);
+    for (const [name, t] of this.tails) {
+      if (this.size <= this.options.total) break;
+      if (t === tail) continue;
+      this.drop(name, t);
+    }
+    if (this.size > this.options.total) this.shift(tail, this.size - this.options.total);
+  }
+
+  /**
+   * The events after `afterSeq`, at most `limit`, when this holds every one of them from
+   * `afterSeq + 1` on in `epoch`; undefined when the log must be read instead.
+   */
+  read(stream: string, epoch: string, afterSeq: number, limit: number): AnyEnvelope[] | undefined {
+    const tail = this.tails.get(stream);
+    if (!tail || tail.epoch !== epoch) return undefined;
+    const oldest = tail.events[tail.start];
+    if (!oldest || oldest.seq > afterSeq + 1) return undefined;
+    const from = tail.start + Math.max(0, afterSeq + 1 - oldest.seq);
+    return tail.events.slice(from, from + limit);
+  }
+
+  clear(): void {
+    this.tails.clear();
+    this.size = 0;
+  }
+
+  private drop(stream: string, tail: Tail): void {
+    this.size -= tail.events.length - tail.start;
+    this.tails.delete(stream);
+  }
+
+  /** Forgets the oldest `n` events; the array is compacted only once half of it is dead. */
+  private shift(tail: Tail, n: number): void {
+    tail.start += n;
+    this.size -= n;
+    if (tail.start * 2 >= tail.events.length) {
+      tail.events = tail.events.slice(tail.start);
+      tail.start = 0;
+    }
+  }
+}
