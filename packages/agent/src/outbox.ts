@@ -1,5 +1,5 @@
 import { AgentwireError, type EventType } from '@agentwire/protocol';
-import { prepareEvent, type PreparedEvent } from './prepare.js';
+import { encodedData, prepareEvent, type PreparedEvent } from './prepare.js';
 import type { Publisher } from './publisher.js';
 import type { RetryPolicy } from './retry.js';
 import { StreamQueue, toTyped, type Ack } from './stream-queue.js';
@@ -94,7 +94,11 @@ export class Outbox {
     if (!queue) {
       queue = new StreamQueue({
         stream,
-        send: (s, events) => this.options.publisher.publish(s, events),
+        send: (s, events) => {
+          const { publisher } = this.options;
+          const jsons = publisher.publishEncoded && encodedData(events);
+          return jsons ? publisher.publishEncoded!(s, events, jsons) : publisher.publish(s, events);
+        },
         retry: this.options.retry,
         maxBatchSize: this.options.maxBatchSize,
         onFailure: (error, events) => this.report(error, stream, events),

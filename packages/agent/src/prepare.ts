@@ -12,13 +12,31 @@ export type PreparedEvent = AnyEventInput & { id: string };
  */
 export function prepareEvent(type: EventType, data: unknown, id: string = newId()): PreparedEvent {
   let copy: unknown;
+  let json: string;
   try {
-    copy = JSON.parse(JSON.stringify(data)) as unknown;
+    json = JSON.stringify(data);
+    copy = JSON.parse(json) as unknown;
   } catch (err) {
     throw new AgentwireError(
       'invalid_payload',
       `Data for ${type} is not JSON-serializable: ${(err as Error).message}`,
     );
   }
-  return parseEventInput({ id, type, data: copy }) as PreparedEvent;
+  const event = parseEventInput({ id, type, data: copy }) as PreparedEvent;
+  encoded.set(event, json);
+  return event;
+}
+
+// The text each prepared event's data was parsed from, for publishers that take it (in-process).
+const encoded = new WeakMap<PreparedEvent, string>();
+
+/** The JSON text of each event's data, when every one of them was prepared here. */
+export function encodedData(events: readonly PreparedEvent[]): string[] | undefined {
+  const jsons: string[] = [];
+  for (const e of events) {
+    const json = encoded.get(e);
+    if (json === undefined) return undefined;
+    jsons.push(json);
+  }
+  return jsons;
 }

@@ -14,4 +14,10 @@ export interface PublishResult {
  */
 export interface Publisher {
   publish(stream: string, events: AnyEventInput[]): Promise<PublishResult>;
+  /**
+   * In-process publishers may take the events' data already encoded: `jsons[i]` is the JSON text
+   * `events[i].data` was parsed from, and nobody else holds that data, so the publisher can store
+   * the text and keep the value instead of encoding and copying it again.
+   */
+  publishEncoded?(stream: string, events: AnyEventInput[], jsons: string[]): Promise<PublishResult>;
 }

@@ -36,7 +36,11 @@ const splittable = new Set(['too_many_events', 'payload_too_large']);
 export class StreamQueue {
   private readonly pending: Pending[] = [];
   private sending = false;
-  private tail: Promise<unknown> = Promise.resolve();
+  // Events settle in push order, so "everything pushed so far has settled" is a count: cheaper
+  // than chaining a promise onto every push.
+  private pushed = 0;
+  private settledCount = 0;
+  private readonly waiters: { upTo: number; resolve: () => void }[] = [];
 
   constructor(private readonly options: StreamQueueOptions) {}
 
@@ -46,14 +50,20 @@ export class StreamQueue {
 
   push(event: PreparedEvent): Promise<Ack> {
     const promise = new Promise<Ack>((resolve, reject) => this.pending.push({ event, resolve, reject }));
-    this.tail = promise.catch(() => undefined);
+    this.pushed++;
     if (!this.sending) void this.drain();
     return promise;
   }
 
   /** Settles once every event pushed so far has settled; later pushes do not hold it up. */
   settled(): Promise<void> {
-    return this.tail.then(() => undefined);
+    if (this.settledCount >= this.pushed) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ upTo: this.pushed, resolve }));
+  }
+
+  private markSettled(count: number): void {
+    this.settledCount += count;
+    while (this.waiters[0] && this.waiters[0].upTo <= this.settledCount) this.waiters.shift()!.resolve();
   }
 
   private async drain(): Promise<void> {
@@ -83,25 +93,33 @@ export class StreamQueue {
       }
       for (const p of batch) p.reject(error);
       this.options.onFailure(error, events);
+      this.markSettled(batch.length);
       return;
     }
-    const acks = new Map(result.results.map((r) => [r.id, r]));
+    // The gateway answers in the order it was asked; matching by id is the fallback, not the rule.
+    const { results } = result;
+    let byId: Map<string, PublishResult['results'][number]> | undefined;
     const missing: PreparedEvent[] = [];
-    for (const p of batch) {
-      const ack = acks.get(p.event.id);
+    batch.forEach((p, i) => {
+      let ack = results[i];
+      if (ack?.id !== p.event.id) {
+        byId ??= new Map(results.map((r) => [r.id, r]));
+        ack = byId.get(p.event.id);
+      }
       if (ack !== undefined) {
         p.resolve({ id: ack.id, seq: ack.seq, duplicate: ack.duplicate });
-        continue;
+        return;
       }
       missing.push(p.event);
       p.reject(new AgentwireError('internal', `The gateway did not acknowledge event ${p.event.id}.`));
-    }
+    });
     if (missing.length > 0) {
       this.options.onFailure(
         new AgentwireError('internal', 'The gateway did not acknowledge every event.'),
         missing,
       );
     }
+    this.markSettled(batch.length);
   }
 
   private async publishWithRetry(events: PreparedEvent[]): Promise<PublishResult> {

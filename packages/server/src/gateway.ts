@@ -54,6 +54,16 @@ export interface Gateway extends ProducerPort {
   readonly limits: Limits;
   /** In-process publishing: the same validation and durability as HTTP ingest. */
   publish(stream: string, events: AnyEventInput[] | unknown[]): Promise<PublishResult>;
+  /**
+   * `publish` for the agent SDK in-process: `jsons[i]` is the JSON text `events[i].data` was parsed
+   * from, and the caller hands that data over (keeps no reference), so the log stores the text
+   * and keeps the value instead of encoding and copying it again.
+   */
+  publishEncoded(
+    stream: string,
+    events: AnyEventInput[] | unknown[],
+    jsons: string[],
+  ): Promise<PublishResult>;
   /** Routes commands from watchers to the producers that own the tasks (replaceable, e.g. in tests). */
   commands: CommandRouter;
   /** The producers attached over `/v1/producer` or in-process, the tasks they own, the workers per kind. */
@@ -109,7 +119,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   let ready = false;
   let publishedEvents = 0;
   // HTTP and AMQP ingest parse each request for this call alone, so the log may own what they pass.
-  const publishEvents = async (stream: string, events: readonly unknown[], owned: boolean) => {
+  const publishEvents = async (stream: string, events: readonly unknown[], owned: boolean | string[]) => {
     const result = await ingest.publish(stream, events, owned);
     publishedEvents += result.results.length;
     return result;
@@ -129,6 +139,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     cluster: undefined,
     connectProducer: (receive, closed) => connectInProcess(producers, logger, receive, closed),
     publish: (stream, events) => publishEvents(stream, events, false),
+    publishEncoded: (stream, events, jsons) => publishEvents(stream, events, jsons),
     stats: () => ({
       uptimeMs: Date.now() - started,
       engine: engine.kind,

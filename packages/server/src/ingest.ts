@@ -25,11 +25,16 @@ export class Ingest {
   ) {}
 
   /**
-   * `owned`: the events were parsed from the wire for this call and nobody else holds them, so the
-   * log keeps their data as it is instead of encoding and then copying it (one JSON parse less
-   * per event). In-process callers may still hold and mutate what they passed: never owned.
+   * `owned`: the events were parsed for this call and nobody else holds them, so the log keeps
+   * their data as it is instead of encoding and then copying it (one JSON parse less per event).
+   * An array gives each event's data already encoded (the agent SDK in-process). In-process callers
+   * of the plain gateway API may still hold and mutate what they passed: never owned.
    */
-  async publish(stream: string, events: readonly unknown[], owned = false): Promise<PublishResult> {
+  async publish(
+    stream: string,
+    events: readonly unknown[],
+    owned: boolean | string[] = false,
+  ): Promise<PublishResult> {
     assertStreamName(stream);
     if (!Array.isArray(events) || events.length === 0) {
       throw new AgentwireError('invalid_message', 'A batch needs at least one event.');
@@ -60,7 +65,13 @@ export class Ingest {
         data: event.data,
         time: now,
       };
-      if (owned) {
+      if (Array.isArray(owned)) {
+        const json = owned[index];
+        if (typeof json !== 'string') {
+          throw new AgentwireError('invalid_message', `events[${index}] has no encoded data.`, { index });
+        }
+        input.json = json;
+      } else if (owned) {
         try {
           input.json = encodeData(event.data);
         } catch (err) {
