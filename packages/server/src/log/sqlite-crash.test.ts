@@ -66,13 +66,17 @@ function checkRawDatabase(path: string, head: number): void {
   const db = new Database(path);
   try {
     assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    const row = db.prepare('SELECT sid, head, first FROM streams WHERE name = ?').get(CRASH_STREAM) as {
+      sid: number;
+      head: number;
+      first: number;
+    };
+    assert.deepEqual({ head: row.head, first: row.first }, { head, first: 1 });
     const stats = db
-      .prepare('SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM events WHERE stream = ?')
-      .get(CRASH_STREAM) as { n: number; lo: number; hi: number };
+      .prepare('SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM events WHERE sid = ?')
+      .get(row.sid) as { n: number; lo: number; hi: number };
     assert.deepEqual(stats, { n: head, lo: 1, hi: head }, 'no row beyond the head, no hole below it');
-    assert.equal(db.prepare('SELECT count(*) FROM events WHERE stream != ?').pluck().get(CRASH_STREAM), 0);
-    const row = db.prepare('SELECT head, first FROM streams WHERE name = ?').get(CRASH_STREAM);
-    assert.deepEqual(row, { head, first: 1 });
+    assert.equal(db.prepare('SELECT count(*) FROM events WHERE sid != ?').pluck().get(row.sid), 0);
   } finally {
     db.close();
   }

@@ -3,8 +3,11 @@ import { AgentwireError } from '@agentwire/protocol';
 import { newEpoch } from './codec.js';
 
 /** Bumped on every incompatible change; stored in PRAGMA user_version. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
+// Events are keyed by an integer stream id (sid) rather than the stream's name: both of the
+// event table's B-trees repeat the key in every entry, and a name of twenty-odd bytes made each
+// entry twice the size, so fewer fit a page and every commit wrote more pages.
 const CREATE = `
   CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -12,7 +15,8 @@ const CREATE = `
   ) WITHOUT ROWID;
 
   CREATE TABLE IF NOT EXISTS streams (
-    name       TEXT PRIMARY KEY,
+    sid        INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
     epoch      TEXT NOT NULL,
     head       INTEGER NOT NULL,
     first      INTEGER NOT NULL,
@@ -23,22 +27,37 @@ const CREATE = `
   CREATE INDEX IF NOT EXISTS streams_updated ON streams (updated_at, name);
 
   CREATE TABLE IF NOT EXISTS events (
-    stream TEXT NOT NULL,
-    seq    INTEGER NOT NULL,
-    id     TEXT NOT NULL,
-    type   TEXT NOT NULL,
-    time   INTEGER NOT NULL,
-    data   TEXT NOT NULL,
-    PRIMARY KEY (stream, seq)
+    sid  INTEGER NOT NULL,
+    seq  INTEGER NOT NULL,
+    id   TEXT NOT NULL,
+    type TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (sid, seq)
   ) WITHOUT ROWID;
   -- The idempotency key: an insert that hits it is a duplicate, not an error.
-  CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events (stream, id);
+  CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events (sid, id);
 
   CREATE TABLE IF NOT EXISTS checkpoints (
     stream TEXT PRIMARY KEY,
     seq    INTEGER NOT NULL,
     state  TEXT NOT NULL
   );
+`;
+
+/** Version 1 keyed events by the stream's name; its rows move over as they are. */
+const FROM_V1 = `
+  DROP INDEX IF EXISTS streams_updated;
+  DROP INDEX IF EXISTS events_id;
+  ALTER TABLE streams RENAME TO streams_v1;
+  ALTER TABLE events RENAME TO events_v1;
+  ${CREATE}
+  INSERT INTO streams (name, epoch, head, first, created_at, updated_at)
+    SELECT name, epoch, head, first, created_at, updated_at FROM streams_v1 ORDER BY created_at, name;
+  INSERT INTO events (sid, seq, id, type, time, data)
+    SELECT s.sid, e.seq, e.id, e.type, e.time, e.data FROM events_v1 e JOIN streams s ON s.name = e.stream;
+  DROP TABLE events_v1;
+  DROP TABLE streams_v1;
 `;
 
 /** Creates or checks the schema and returns the database epoch. */
@@ -52,10 +71,9 @@ export function migrate(db: Database): string {
           `The log database has schema version ${version}; this build understands up to ${SCHEMA_VERSION}. Upgrade agentwire.`,
         );
       }
-      if (version < SCHEMA_VERSION) {
-        db.exec(CREATE);
-        db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      }
+      if (version === 1) db.exec(FROM_V1);
+      else if (version < SCHEMA_VERSION) db.exec(CREATE);
+      if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
       const row = db.prepare(`SELECT value FROM meta WHERE key = 'epoch'`).get() as
         { value: string } | undefined;
       if (row) return row.value;

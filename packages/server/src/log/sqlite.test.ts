@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { AgentwireError } from '@agentwire/protocol';
@@ -74,6 +74,75 @@ describe('sqlite engine specifics', () => {
     assert.equal(existsSync(`${path}-wal`), false);
     const reopened = new SqliteEngine({ path });
     await using(reopened, async () => assert.equal((await reopened.head('task:3')).head, 3750));
+  });
+
+  it('moves a version-1 database (events keyed by stream name) over intact', async () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const v1 = new Database(path);
+    v1.pragma('journal_mode = WAL');
+    v1.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE streams (name TEXT PRIMARY KEY, epoch TEXT NOT NULL, head INTEGER NOT NULL,
+        first INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+      CREATE INDEX streams_updated ON streams (updated_at, name);
+      CREATE TABLE events (stream TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
+        time INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (stream, seq)) WITHOUT ROWID;
+      CREATE UNIQUE INDEX events_id ON events (stream, id);
+      CREATE TABLE checkpoints (stream TEXT PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL);
+      INSERT INTO meta VALUES ('epoch', 'epoch-v1');
+      INSERT INTO streams VALUES ('task:a', 'epoch-v1', 3, 2, 100, 300), ('task:b', 'epoch-v1', 1, 1, 200, 200);
+      INSERT INTO events VALUES ('task:a', 2, 'a2', 'log:entry', 20, '{"n":2}'), ('task:a', 3, 'a3', 'log:entry', 30, '{"n":3}'),
+        ('task:b', 1, 'b1', 'log:entry', 10, '{"n":1}');
+      INSERT INTO checkpoints VALUES ('task:a', 1, '{"seq":1}');
+    `);
+    v1.pragma('user_version = 1');
+    v1.close();
+
+    const engine = new SqliteEngine({ path });
+    await using(engine, async () => {
+      assert.equal(engine.epoch, 'epoch-v1');
+      const a = await engine.read('task:a', 0, 10);
+      assert.deepEqual(
+        { epoch: a.epoch, head: a.head, first: a.first, seqs: a.events.map((e) => [e.seq, e.id, e.data]) },
+        {
+          epoch: 'epoch-v1',
+          head: 3,
+          first: 2,
+          seqs: [
+            [2, 'a2', { n: 2 }],
+            [3, 'a3', { n: 3 }],
+          ],
+        },
+      );
+      assert.deepEqual((await engine.getCheckpoint('task:a'))?.state, { seq: 1 });
+      assert.deepEqual(
+        (await engine.listStreams({ limit: 10 })).map((s) => [s.stream, s.createdAt, s.updatedAt]),
+        [
+          ['task:a', 100, 300],
+          ['task:b', 200, 200],
+        ],
+      );
+      // Appends continue the old seqs, and ids stored before the move still dedupe.
+      const appended = await engine.append('task:a', [ev('a3'), ev('a4')]);
+      assert.deepEqual(appended.results, [
+        { id: 'a3', seq: 3, duplicate: true },
+        { id: 'a4', seq: 4, duplicate: false },
+      ]);
+      assert.equal((await engine.append('task:c', [ev('c1')])).results[0]?.seq, 1);
+    });
+    const db = new Database(path);
+    try {
+      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+      const tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .pluck()
+        .all();
+      assert.deepEqual(tables, ['checkpoints', 'events', 'meta', 'streams']);
+    } finally {
+      db.close();
+    }
   });
 
   it('refuses a negative checkpoint interval with a typed error', () => {

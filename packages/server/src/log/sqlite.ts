@@ -79,6 +79,7 @@ interface PendingAppend {
 }
 
 interface StreamRow {
+  sid: number;
   epoch: string;
   head: number;
   first: number;
@@ -131,15 +132,16 @@ export class SqliteEngine implements LogEngine {
 
   private readonly sql: {
     selectStream: Database.Statement<[string], StreamRow>;
-    upsertStream: Database.Statement<[string, string, number, number, number, number]>;
-    insertEvent: Database.Statement<[string, number, string, string, number, string]>;
-    selectSeqById: Database.Statement<[string, string], number>;
-    selectEvents: Database.Statement<[string, number, number], EventRow>;
+    insertStream: Database.Statement<[string, string, number, number, number, number]>;
+    updateStream: Database.Statement<[number, number, number]>;
+    insertEvent: Database.Statement<[number, number, string, string, number, string]>;
+    selectSeqById: Database.Statement<[number, string], number>;
+    selectEvents: Database.Statement<[number, number, number], EventRow>;
     listStreams: Database.Statement<[string, string, number], StreamListRow>;
-    nonEmptyStreams: Database.Statement<[], { name: string; head: number; first: number }>;
-    firstYoung: Database.Statement<[string, number, number], number>;
-    deleteThrough: Database.Statement<[string, number]>;
-    setFirst: Database.Statement<[number, string]>;
+    nonEmptyStreams: Database.Statement<[], { sid: number; name: string; head: number; first: number }>;
+    firstYoung: Database.Statement<[number, number, number], number>;
+    deleteThrough: Database.Statement<[number, number]>;
+    setFirst: Database.Statement<[number, number]>;
     putCheckpoint: Database.Statement<[string, number, string]>;
     getCheckpoint: Database.Statement<[string], { seq: number; state: string }>;
   };
@@ -179,33 +181,33 @@ export class SqliteEngine implements LogEngine {
     }
     this.db = db;
     this.sql = {
-      selectStream: db.prepare('SELECT epoch, head, first FROM streams WHERE name = ?'),
-      upsertStream: db.prepare(
-        `INSERT INTO streams (name, epoch, head, first, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET head = excluded.head, updated_at = excluded.updated_at`,
+      selectStream: db.prepare('SELECT sid, epoch, head, first FROM streams WHERE name = ?'),
+      insertStream: db.prepare(
+        'INSERT INTO streams (name, epoch, head, first, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
+      updateStream: db.prepare('UPDATE streams SET head = ?, updated_at = ? WHERE sid = ?'),
       // DO NOTHING only swallows uniqueness conflicts: a hit means the id is already in the stream.
       insertEvent: db.prepare(
-        `INSERT INTO events (stream, seq, id, type, time, data) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        `INSERT INTO events (sid, seq, id, type, time, data) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
       selectSeqById: db
-        .prepare<[string, string], number>('SELECT seq FROM events WHERE stream = ? AND id = ?')
+        .prepare<[number, string], number>('SELECT seq FROM events WHERE sid = ? AND id = ?')
         .pluck(),
       selectEvents: db.prepare(
-        'SELECT seq, id, type, time, data FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?',
+        'SELECT seq, id, type, time, data FROM events WHERE sid = ? AND seq > ? ORDER BY seq LIMIT ?',
       ),
       listStreams: db.prepare(
         `SELECT name, epoch, head, first, created_at, updated_at FROM streams
          WHERE substr(name, 1, length(?)) = ? ORDER BY updated_at DESC, name DESC LIMIT ?`,
       ),
-      nonEmptyStreams: db.prepare('SELECT name, head, first FROM streams WHERE head >= first'),
+      nonEmptyStreams: db.prepare('SELECT sid, name, head, first FROM streams WHERE head >= first'),
       firstYoung: db
-        .prepare<[string, number, number], number>(
-          'SELECT seq FROM events WHERE stream = ? AND seq >= ? AND time >= ? ORDER BY seq LIMIT 1',
+        .prepare<[number, number, number], number>(
+          'SELECT seq FROM events WHERE sid = ? AND seq >= ? AND time >= ? ORDER BY seq LIMIT 1',
         )
         .pluck(),
-      deleteThrough: db.prepare('DELETE FROM events WHERE stream = ? AND seq <= ?'),
-      setFirst: db.prepare('UPDATE streams SET first = ? WHERE name = ?'),
+      deleteThrough: db.prepare('DELETE FROM events WHERE sid = ? AND seq <= ?'),
+      setFirst: db.prepare('UPDATE streams SET first = ? WHERE sid = ?'),
       putCheckpoint: db.prepare(
         `INSERT INTO checkpoints (stream, seq, state) VALUES (?, ?, ?)
          ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, state = excluded.state`,
@@ -221,8 +223,8 @@ export class SqliteEngine implements LogEngine {
       if (!row) return 0;
       const through = Math.min(Math.floor(throughSeq), row.head);
       if (!(through >= row.first)) return 0;
-      const { changes } = this.sql.deleteThrough.run(stream, through);
-      this.sql.setFirst.run(through + 1, stream);
+      const { changes } = this.sql.deleteThrough.run(row.sid, through);
+      this.sql.setFirst.run(through + 1, row.sid);
       return changes;
     });
     this.trimStream = (stream, throughSeq) => trim.immediate(stream, throughSeq);
@@ -246,13 +248,14 @@ export class SqliteEngine implements LogEngine {
 
   read(stream: string, afterSeq: number, limit: number): Promise<ReadResult> {
     return this.run(() => {
-      const head = this.headOf(stream);
+      const row = this.sql.selectStream.get(stream);
+      const head = this.headOf(stream, row);
       const bounds = readBounds(afterSeq, limit);
       const events =
-        bounds.limit === 0 || bounds.after >= head.head
+        !row || bounds.limit === 0 || bounds.after >= head.head
           ? []
           : this.sql.selectEvents
-              .all(stream, bounds.after, bounds.limit)
+              .all(row.sid, bounds.after, bounds.limit)
               .map((r) => makeEnvelope(stream, head.epoch, r.seq, r.id, r.type, r.time, r.data));
       return { ...head, events };
     });
@@ -291,7 +294,7 @@ export class SqliteEngine implements LogEngine {
         if (maxAgeMs > 0) {
           // Only a prefix can be dropped: stop at the first event young enough to keep. The scan
           // covers only events that are about to be trimmed, so its cost is paid once.
-          const young = this.sql.firstYoung.get(s.name, s.first, now - maxAgeMs);
+          const young = this.sql.firstYoung.get(s.sid, s.first, now - maxAgeMs);
           through = Math.max(through, young === undefined ? s.head : young - 1);
         }
         if (through >= s.first) plans.push({ stream: s.name, throughSeq: through });
@@ -390,15 +393,14 @@ export class SqliteEngine implements LogEngine {
   /** Runs inside the group-commit transaction; anything thrown rolls the whole batch back. */
   private writeBatch(batch: PendingAppend[]): AppendBatchResult[] {
     const now = Date.now();
-    const touched = new Map<string, StreamRow & { dirty: boolean; createdAt: number }>();
+    const touched = new Map<string, StreamRow & { dirty: boolean }>();
     const outcomes: AppendBatchResult[] = [];
     for (const p of batch) {
       let s = touched.get(p.stream);
       if (!s) {
         const row = this.sql.selectStream.get(p.stream);
-        s = row
-          ? { ...row, dirty: false, createdAt: now }
-          : { epoch: this.epoch, head: 0, first: 1, dirty: false, createdAt: now };
+        // sid 0: no row yet; it is written with the stream's first event, never for a lookup.
+        s = row ? { ...row, dirty: false } : { sid: 0, epoch: this.epoch, head: 0, first: 1, dirty: false };
         touched.set(p.stream, s);
       }
       const results: AppendResult[] = [];
@@ -406,7 +408,11 @@ export class SqliteEngine implements LogEngine {
       p.inputs.forEach((input, i) => {
         const json = p.encoded[i] ?? 'null';
         const seq = s.head + 1;
-        const { changes } = this.sql.insertEvent.run(p.stream, seq, input.id, input.type, input.time, json);
+        if (s.sid === 0) {
+          const created = this.sql.insertStream.run(p.stream, s.epoch, 0, 1, now, now);
+          s.sid = Number(created.lastInsertRowid);
+        }
+        const { changes } = this.sql.insertEvent.run(s.sid, seq, input.id, input.type, input.time, json);
         if (changes === 1) {
           s.head = seq;
           s.dirty = true;
@@ -414,7 +420,7 @@ export class SqliteEngine implements LogEngine {
           appended.push(appendedEnvelope(p.stream, s.epoch, seq, input, json));
           return;
         }
-        const original = this.sql.selectSeqById.get(p.stream, input.id);
+        const original = this.sql.selectSeqById.get(s.sid, input.id);
         if (original === undefined) {
           throw new AgentwireError(
             'internal',
@@ -425,15 +431,11 @@ export class SqliteEngine implements LogEngine {
       });
       outcomes.push({ stream: p.stream, epoch: s.epoch, results, appended });
     }
-    for (const [name, s] of touched) {
-      // created_at is only written on insert; the upsert keeps an existing row's value.
-      if (s.dirty) this.sql.upsertStream.run(name, s.epoch, s.head, s.first, s.createdAt, now);
-    }
+    for (const s of touched.values()) if (s.dirty) this.sql.updateStream.run(s.head, now, s.sid);
     return outcomes;
   }
 
-  private headOf(stream: string): StreamHead {
-    const row = this.sql.selectStream.get(stream);
+  private headOf(stream: string, row = this.sql.selectStream.get(stream)): StreamHead {
     // A stream nobody wrote to has no row: subscribing to any name must not grow the database.
     return row
       ? { stream, epoch: row.epoch, head: row.head, first: row.first }
