@@ -62,6 +62,14 @@ export class Outbox {
     return quiet(this.queueFor(stream).push(event));
   }
 
+  /** Queues events that `prepareEvent` already accepted, in order; resolves with every acknowledgement. */
+  submitAll(stream: string, events: PreparedEvent[]): Promise<Ack[]> {
+    if (this.closed) {
+      return this.refuse(stream, new AgentwireError('unavailable', 'This producer is closed.'), events);
+    }
+    return quiet(this.queueFor(stream).pushAll(events));
+  }
+
   /** Reports events that never reached a queue and hands back their (handled) rejection. */
   refuse(stream: string, err: unknown, events: FailedEvent[]): Promise<never> {
     const error = toTyped(err);

@@ -22,19 +22,21 @@ export function prepareEvent(type: EventType, data: unknown, id: string = newId(
       `Data for ${type} is not JSON-serializable: ${(err as Error).message}`,
     );
   }
-  const event = parseEventInput({ id, type, data: copy }) as PreparedEvent;
-  encoded.set(event, json);
+  const event = parseEventInput({ id, type, data: copy }) as PreparedEvent & { [ENCODED]?: string };
+  // Under a symbol: JSON (the HTTP publisher) and schema checks see only the event's own fields.
+  event[ENCODED] = json;
   return event;
 }
 
 // The text each prepared event's data was parsed from, for publishers that take it (in-process).
-const encoded = new WeakMap<PreparedEvent, string>();
+// A property rather than a WeakMap: thousands of events in flight as weak entries cost every GC.
+const ENCODED = Symbol('agentwire.encodedData');
 
 /** The JSON text of each event's data, when every one of them was prepared here. */
 export function encodedData(events: readonly PreparedEvent[]): string[] | undefined {
   const jsons: string[] = [];
   for (const e of events) {
-    const json = encoded.get(e);
+    const json = (e as { [ENCODED]?: string })[ENCODED];
     if (json === undefined) return undefined;
     jsons.push(json);
   }

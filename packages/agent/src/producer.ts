@@ -101,7 +101,7 @@ export class Producer {
     } catch (err) {
       return this.outbox.refuse(stream, err, events);
     }
-    return quiet(Promise.all(prepared.map((e) => this.outbox.submitForAck(stream, e))));
+    return this.outbox.submitAll(stream, prepared);
   }
 
   /** Resolves once every event sent so far has been stored or has failed. */

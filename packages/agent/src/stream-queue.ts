@@ -10,10 +10,34 @@ export interface Ack {
   duplicate: boolean;
 }
 
+/** The events of one call: its promise settles once, when the last is stored or the first fails. */
+interface Call {
+  acks: Ack[];
+  remaining: number;
+  done: boolean;
+  resolve(acks: Ack[]): void;
+  reject(err: AgentwireError): void;
+}
+
 interface Pending {
   event: PreparedEvent;
-  resolve(ack: Ack): void;
-  reject(err: AgentwireError): void;
+  call: Call;
+  index: number;
+}
+
+function acked(p: Pending, ack: Ack): void {
+  const { call } = p;
+  call.acks[p.index] = ack;
+  if (--call.remaining === 0 && !call.done) {
+    call.done = true;
+    call.resolve(call.acks);
+  }
+}
+
+function failed(p: Pending, err: AgentwireError): void {
+  if (p.call.done) return;
+  p.call.done = true;
+  p.call.reject(err);
 }
 
 export interface StreamQueueOptions {
@@ -49,10 +73,30 @@ export class StreamQueue {
   }
 
   push(event: PreparedEvent): Promise<Ack> {
-    const promise = new Promise<Ack>((resolve, reject) => this.pending.push({ event, resolve, reject }));
-    this.pushed++;
+    return new Promise<Ack>((resolve, reject) => this.enqueue([event], (acks) => resolve(acks[0]!), reject));
+  }
+
+  /** Queues several events as one call: one promise for all of them, not one per event. */
+  pushAll(events: PreparedEvent[]): Promise<Ack[]> {
+    return new Promise<Ack[]>((resolve, reject) => this.enqueue(events, resolve, reject));
+  }
+
+  private enqueue(
+    events: PreparedEvent[],
+    resolve: (acks: Ack[]) => void,
+    reject: (err: AgentwireError) => void,
+  ): void {
+    const call: Call = {
+      acks: new Array<Ack>(events.length),
+      remaining: events.length,
+      done: false,
+      resolve,
+      reject,
+    };
+    events.forEach((event, index) => this.pending.push({ event, call, index }));
+    this.pushed += events.length;
+    if (events.length === 0) resolve([]);
     if (!this.sending) void this.drain();
-    return promise;
   }
 
   /** Settles once every event pushed so far has settled; later pushes do not hold it up. */
@@ -91,7 +135,7 @@ export class StreamQueue {
         await this.deliver(batch.slice(half));
         return;
       }
-      for (const p of batch) p.reject(error);
+      for (const p of batch) failed(p, error);
       this.options.onFailure(error, events);
       this.markSettled(batch.length);
       return;
@@ -107,11 +151,11 @@ export class StreamQueue {
         ack = byId.get(p.event.id);
       }
       if (ack !== undefined) {
-        p.resolve({ id: ack.id, seq: ack.seq, duplicate: ack.duplicate });
+        acked(p, { id: ack.id, seq: ack.seq, duplicate: ack.duplicate });
         return;
       }
       missing.push(p.event);
-      p.reject(new AgentwireError('internal', `The gateway did not acknowledge event ${p.event.id}.`));
+      failed(p, new AgentwireError('internal', `The gateway did not acknowledge event ${p.event.id}.`));
     });
     if (missing.length > 0) {
       this.options.onFailure(
