@@ -76,6 +76,12 @@ export interface GatewayOptions {
    * Default 4096.
    */
   backlog?: number;
+  /**
+   * The newest events of each stream the hub keeps in memory, so resuming subscribers (a
+   * reconnect storm after a deploy) are caught up without reading the log. Defaults: 1000 per
+   * stream, 50,000 in all; 0 turns it off.
+   */
+  recentEvents?: { perStream?: number; total?: number };
   engine?: EngineConfig;
   retention?: RetentionPolicy;
   /** How often retention runs, in ms. Default 60 s. */

@@ -16,6 +16,7 @@ import { handleApi } from './http/api.js';
 import { sendError } from './http/respond.js';
 import { serveStatic } from './http/static.js';
 import { Hub } from './hub/hub.js';
+import { defaultRecentEvents } from './hub/recent.js';
 import { Ingest, type PublishResult } from './ingest.js';
 import type { LogEngine } from './log/engine.js';
 import { openEngine } from './log/index.js';
@@ -106,7 +107,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     ownership,
     logger,
   });
-  const hub = new Hub(engine, snapshots, limits.maxBufferedBytes);
+  const hub = new Hub(engine, snapshots, limits.maxBufferedBytes, {
+    ...defaultRecentEvents,
+    ...options.recentEvents,
+  });
   if (security.enabled) {
     // Every subscription on every transport and dialect passes this one check (docs/security.md).
     hub.guard = security.guardRead;

@@ -5,7 +5,7 @@ import { SqliteEngine } from './sqlite.js';
 
 export type EngineConfig =
   | { kind: 'memory' }
-  | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full' }
+  | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full'; checkpointIntervalMs?: number }
   | { kind: 'redis'; url: string; prefix?: string; dedupeWindowMs?: number };
 
 export interface EngineHooks {
@@ -22,9 +22,13 @@ export async function openEngine(config: EngineConfig, hooks: EngineHooks = {}):
     case 'memory':
       return new MemoryEngine();
     case 'sqlite':
-      return new SqliteEngine(
-        config.synchronous ? { path: config.path, synchronous: config.synchronous } : { path: config.path },
-      );
+      return new SqliteEngine({
+        path: config.path,
+        ...(config.synchronous && { synchronous: config.synchronous }),
+        ...(config.checkpointIntervalMs !== undefined && {
+          checkpointIntervalMs: config.checkpointIntervalMs,
+        }),
+      });
     case 'redis':
       return RedisEngine.open({
         url: config.url,
