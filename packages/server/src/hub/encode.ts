@@ -1,17 +1,48 @@
 import type { AnyEnvelope } from '@agentwire/protocol';
 
+// Frame encoders for the native protocol. Envelopes are stringified once here and the resulting
+// strings reused for every subscriber of the stream.
+//
+// The JSON of recent events is also kept, by stream, epoch and seq: within an epoch the log never
+// changes an event, so the text is final. Subscribers that resume get the same events one
+// subscriber at a time (a reconnect storm: thousands of them, the same hundred events each); with
+// the cache each event is stringified once, not once per subscriber.
+
 /**
- * Frame encoders for the native protocol. Envelopes are stringified once here and the resulting
- * strings reused for every subscriber of the stream.
- *
- * The JSON of recent events is also kept, by stream, epoch and seq: within an epoch the log never
- * changes an event, so the text is final. Subscribers that resume read the same events from the
- * log one by one (a reconnect storm: thousands of them, the same hundred events each); with the
- * cache each event is stringified once, not once per subscriber.
+ * Strings by key, oldest out first once their characters pass a bound. Eviction pops a queue of
+ * keys: iterating the Map from its start instead would walk the holes its deletions leave, which
+ * made every insert cost time in proportion to the cache (with ten thousand streams, most of it).
  */
-const CACHE_CHARS = 4 * 1024 * 1024;
-const recent = new Map<string, string>();
-let cachedChars = 0;
+class TextCache {
+  private readonly map = new Map<string, string>();
+  private keys: string[] = [];
+  private head = 0;
+  private chars = 0;
+
+  constructor(private readonly maxChars: number) {}
+
+  get(key: string): string | undefined {
+    return this.map.get(key);
+  }
+
+  set(key: string, text: string): void {
+    if (this.map.has(key)) return;
+    this.map.set(key, text);
+    this.keys.push(key);
+    this.chars += text.length;
+    while (this.chars > this.maxChars && this.head < this.keys.length) {
+      const oldest = this.keys[this.head++]!;
+      this.chars -= this.map.get(oldest)?.length ?? 0;
+      this.map.delete(oldest);
+    }
+    if (this.head > 1024 && this.head * 2 > this.keys.length) {
+      this.keys = this.keys.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+const recent = new TextCache(4 * 1024 * 1024);
 
 export function encodeEnvelope(event: AnyEnvelope): string {
   const key = `${event.stream}\n${event.epoch}\n${event.seq}`;
@@ -19,13 +50,6 @@ export function encodeEnvelope(event: AnyEnvelope): string {
   if (json === undefined) {
     json = JSON.stringify(event);
     recent.set(key, json);
-    cachedChars += json.length;
-    // Oldest first: Map iteration follows insertion order.
-    for (const [k, v] of recent) {
-      if (cachedChars <= CACHE_CHARS) break;
-      recent.delete(k);
-      cachedChars -= v.length;
-    }
   }
   return json;
 }
@@ -45,9 +69,7 @@ export function framesFor(stream: string, jsons: readonly string[]): string {
 // Whole frames of recent runs, by stream, epoch and the run's first and last seq: a reconnect storm
 // brings thousands of subscribers back to the same point, and each would otherwise build the same
 // frame of the same hundred events again.
-const RUN_CACHE_CHARS = 8 * 1024 * 1024;
-const runs = new Map<string, string>();
-let runChars = 0;
+const runs = new TextCache(8 * 1024 * 1024);
 
 /** The frame carrying `events` of `stream`, built once per run of consecutive seqs. */
 export function frameOf(stream: string, events: readonly AnyEnvelope[]): string {
@@ -60,12 +82,6 @@ export function frameOf(stream: string, events: readonly AnyEnvelope[]): string 
   if (frame === undefined) {
     frame = framesFor(stream, events.map(encodeEnvelope));
     runs.set(key, frame);
-    runChars += frame.length;
-    for (const [k, v] of runs) {
-      if (runChars <= RUN_CACHE_CHARS) break;
-      runs.delete(k);
-      runChars -= v.length;
-    }
   }
   return frame;
 }

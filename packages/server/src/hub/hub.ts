@@ -240,7 +240,8 @@ export class Hub {
         continue;
       }
       if (sub.lastSeq + 1 === first) {
-        frame ??= frameOf(stream, events);
+        // Built once per fan-out; only catch-ups, which many subscribers repeat, go through the run cache.
+        frame ??= framesFor(stream, events.map(encodeEnvelope));
         this.write(sub, frame, last, events.length);
       } else if (sub.lastSeq >= first) {
         this.sendFresh(sub, events);

@@ -10,20 +10,27 @@ export interface RecentEventsOptions {
 export const defaultRecentEvents: RecentEventsOptions = { perStream: 1000, total: 50_000 };
 
 interface Tail {
+  stream: string;
   epoch: string;
-  /** Consecutive events of one epoch, oldest first; `first` starts at `start`. */
+  /** Consecutive events of one epoch, oldest first; the live ones start at `start`. */
   events: AnyEnvelope[];
   start: number;
+  /** Neighbours in least-recently-appended order. */
+  older: Tail | undefined;
+  newer: Tail | undefined;
 }
 
 /**
  * The newest committed events of each stream, as the hub heard them, so a subscriber resuming a
  * little behind (a reconnect, thousands at once after a deploy) is caught up from memory instead of
  * reading and parsing the log. Only a gapless run is kept: a gap or a new epoch starts it over,
- * so whatever it returns is exactly what the log holds.
+ * so whatever it returns is exactly what the log holds. Every operation is O(1) per event, however
+ * many streams there are.
  */
 export class RecentEvents {
   private readonly tails = new Map<string, Tail>();
+  private oldest: Tail | undefined;
+  private newest: Tail | undefined;
   private size = 0;
 
   constructor(private readonly options: RecentEventsOptions = defaultRecentEvents) {}
@@ -37,24 +44,23 @@ export class RecentEvents {
     const first = events[0];
     if (!first || this.options.perStream <= 0 || this.options.total <= 0) return;
     let tail = this.tails.get(stream);
-    const last = tail && tail.events[tail.events.length - 1];
-    if (!tail || !last || tail.epoch !== first.epoch || last.seq + 1 !== first.seq) {
-      if (tail) this.drop(stream, tail);
-      tail = { epoch: first.epoch, events: [], start: 0 };
-    } else {
-      // Re-inserted: the Map's order is least recently appended first, the eviction order.
-      this.tails.delete(stream);
+    const last = tail?.events[tail.events.length - 1];
+    if (tail && (!last || tail.epoch !== first.epoch || last.seq + 1 !== first.seq)) {
+      this.remove(tail);
+      tail = undefined;
     }
-    this.tails.set(stream, tail);
+    if (!tail) {
+      tail = { stream, epoch: first.epoch, events: [], start: 0, older: undefined, newer: undefined };
+      this.tails.set(stream, tail);
+    } else {
+      this.unlink(tail);
+    }
+    this.link(tail);
     for (const e of events) tail.events.push(e);
     this.size += events.length;
     const live = tail.events.length - tail.start;
     if (live > this.options.perStream) this.shift(tail, live - this.options.perStream);
-    for (const [name, t] of this.tails) {
-      if (this.size <= this.options.total) break;
-      if (t === tail) continue;
-      this.drop(name, t);
-    }
+    while (this.size > this.options.total && this.oldest && this.oldest !== tail) this.remove(this.oldest);
     if (this.size > this.options.total) this.shift(tail, this.size - this.options.total);
   }
 
@@ -73,12 +79,30 @@ export class RecentEvents {
 
   clear(): void {
     this.tails.clear();
+    this.oldest = this.newest = undefined;
     this.size = 0;
   }
 
-  private drop(stream: string, tail: Tail): void {
+  private remove(tail: Tail): void {
     this.size -= tail.events.length - tail.start;
-    this.tails.delete(stream);
+    this.tails.delete(tail.stream);
+    this.unlink(tail);
+  }
+
+  private link(tail: Tail): void {
+    tail.older = this.newest;
+    tail.newer = undefined;
+    if (this.newest) this.newest.newer = tail;
+    else this.oldest = tail;
+    this.newest = tail;
+  }
+
+  private unlink(tail: Tail): void {
+    if (tail.older) tail.older.newer = tail.newer;
+    else this.oldest = tail.newer;
+    if (tail.newer) tail.newer.older = tail.older;
+    else this.newest = tail.older;
+    tail.older = tail.newer = undefined;
   }
 
   /** Forgets the oldest `n` events; the array is compacted only once half of it is dead. */
