@@ -1,4 +1,5 @@
 import type { AnyEnvelope } from '@agentwire/protocol';
+import { FifoCache } from './fifo-cache.js';
 
 // Frame encoders for the native protocol. Envelopes are stringified once here and the resulting
 // strings reused for every subscriber of the stream.
@@ -8,41 +9,8 @@ import type { AnyEnvelope } from '@agentwire/protocol';
 // subscriber at a time (a reconnect storm: thousands of them, the same hundred events each); with
 // the cache each event is stringified once, not once per subscriber.
 
-/**
- * Strings by key, oldest out first once their characters pass a bound. Eviction pops a queue of
- * keys: iterating the Map from its start instead would walk the holes its deletions leave, which
- * made every insert cost time in proportion to the cache (with ten thousand streams, most of it).
- */
-class TextCache {
-  private readonly map = new Map<string, string>();
-  private keys: string[] = [];
-  private head = 0;
-  private chars = 0;
-
-  constructor(private readonly maxChars: number) {}
-
-  get(key: string): string | undefined {
-    return this.map.get(key);
-  }
-
-  set(key: string, text: string): void {
-    if (this.map.has(key)) return;
-    this.map.set(key, text);
-    this.keys.push(key);
-    this.chars += text.length;
-    while (this.chars > this.maxChars && this.head < this.keys.length) {
-      const oldest = this.keys[this.head++]!;
-      this.chars -= this.map.get(oldest)?.length ?? 0;
-      this.map.delete(oldest);
-    }
-    if (this.head > 1024 && this.head * 2 > this.keys.length) {
-      this.keys = this.keys.slice(this.head);
-      this.head = 0;
-    }
-  }
-}
-
-const recent = new TextCache(4 * 1024 * 1024);
+const textLength = (text: string): number => text.length;
+const recent = new FifoCache<string>(4 * 1024 * 1024, textLength);
 
 export function encodeEnvelope(event: AnyEnvelope): string {
   const key = `${event.stream}\n${event.epoch}\n${event.seq}`;
@@ -69,7 +37,7 @@ export function framesFor(stream: string, jsons: readonly string[]): string {
 // Whole frames of recent runs, by stream, epoch and the run's first and last seq: a reconnect storm
 // brings thousands of subscribers back to the same point, and each would otherwise build the same
 // frame of the same hundred events again.
-const runs = new TextCache(8 * 1024 * 1024);
+const runs = new FifoCache<string>(8 * 1024 * 1024, textLength);
 
 /** The frame carrying `events` of `stream`, built once per run of consecutive seqs. */
 export function frameOf(stream: string, events: readonly AnyEnvelope[]): string {

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import { FifoCache } from '../hub/fifo-cache.js';
 
 /**
  * The bytes of one unmasked, final WebSocket text frame (RFC 6455 §5.2) carrying `text`. Servers
@@ -32,24 +33,14 @@ let lastFrame: Buffer | undefined;
 // same catch-up run, interleaved with each one's own small replies, which would evict `lastText`.
 // The strings are the hub's cached ones, so a lookup hashes each only once.
 const LARGE_TEXT = 4096;
-const LARGE_CACHE_BYTES = 8 * 1024 * 1024;
-const large = new Map<string, Buffer>();
-let largeBytes = 0;
+const large = new FifoCache<Buffer>(8 * 1024 * 1024, (frame) => frame.length);
 
 export function cachedTextFrame(text: string): Buffer {
   if (text === lastText) return lastFrame!;
   let frame = text.length >= LARGE_TEXT ? large.get(text) : undefined;
   if (!frame) {
     frame = textFrame(text);
-    if (text.length >= LARGE_TEXT) {
-      large.set(text, frame);
-      largeBytes += frame.length;
-      for (const [k, v] of large) {
-        if (largeBytes <= LARGE_CACHE_BYTES) break;
-        large.delete(k);
-        largeBytes -= v.length;
-      }
-    }
+    if (text.length >= LARGE_TEXT) large.set(text, frame);
   }
   lastText = text;
   lastFrame = frame;
