@@ -1,5 +1,6 @@
 import { AgentwireError } from '@agentwire/protocol';
 import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+import { messageOf, redactUrl } from '../error-text.js';
 
 /**
  * Connects to RabbitMQ with recovery: `setup` runs on every (re)connection to declare the topology
@@ -19,18 +20,4 @@ export async function connectBroker(
       `Cannot connect to RabbitMQ at ${redactUrl(url)}: ${messageOf(err)}`,
     );
   }
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -7,7 +7,8 @@ import {
   type RecoveringChannelModel,
 } from 'amqplib';
 import type { Logger } from '../logger.js';
-import { connectBroker, messageOf } from './broker.js';
+import { messageOf } from '../error-text.js';
+import { connectBroker } from './broker.js';
 import { decodeDelivery, type DecodedEvent } from './decode.js';
 import {
   DEAD_LETTER_HEADERS,

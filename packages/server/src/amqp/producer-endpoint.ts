@@ -4,7 +4,8 @@ import type { Logger } from '../logger.js';
 import { ProducerConnection } from '../producers/connection.js';
 import type { ProducerLink } from '../producers/link.js';
 import type { ProducerRegistry } from '../producers/registry.js';
-import { connectBroker, messageOf } from './broker.js';
+import { messageOf } from '../error-text.js';
+import { connectBroker } from './broker.js';
 import { resolveAmqpOptions, type AmqpIngestOptions, type ResolvedAmqpOptions } from './options.js';
 
 /** Header naming the producer on inbound messages, so ops can be answered before its hello is known. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AgentwireError } from '@agentwire/protocol';
 import { Redis } from 'ioredis';
+import { messageOf } from '../error-text.js';
 import { clusterKeys, type ClusterKeys } from './keys.js';
 
 export interface ClusterNodeOptions {
@@ -59,10 +60,7 @@ export class ClusterNode {
     } catch (err) {
       redis.disconnect();
       subscriber.disconnect();
-      throw new AgentwireError(
-        'unavailable',
-        `Cannot join the cluster through Redis: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      throw new AgentwireError('unavailable', `Cannot join the cluster through Redis: ${messageOf(err)}`);
     }
     return node;
   }
@@ -110,9 +108,7 @@ export class ClusterNode {
         handler(message as InboxMessage & Record<string, unknown>);
       } catch (err) {
         // One bad message must not stop the inbox; the handlers log what they can act on.
-        process.emitWarning(
-          `cluster inbox handler failed: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        process.emitWarning(`cluster inbox handler failed: ${messageOf(err)}`);
       }
     }
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AgentwireError, assertStreamName, assertSchema, isStreamName } from '@agentwire/protocol';
+import { AgentwireError, assertSchema, isStreamName } from '@agentwire/protocol';
 import { Type } from '@sinclair/typebox';
 import type { Security } from '../auth/security.js';
 import type { CommandRouter } from '../commands.js';
@@ -9,6 +9,7 @@ import type { Ingest } from '../ingest.js';
 import type { LogEngine } from '../log/engine.js';
 import type { SnapshotService } from '../snapshots.js';
 import { getTask, listTasks } from '../tasks.js';
+import { decodeStream } from '../transports/http-params.js';
 import { readJsonBody } from './body.js';
 import { sendError, sendJson } from './respond.js';
 
@@ -49,16 +50,6 @@ function intParam(url: URL, name: string, fallback: number, max: number): number
   return Math.min(Number(raw), max);
 }
 
-function streamParam(raw: string): string {
-  let stream: string;
-  try {
-    stream = decodeURIComponent(raw);
-  } catch {
-    throw new AgentwireError('invalid_stream', 'The stream name is not valid percent-encoding.');
-  }
-  return assertStreamName(stream);
-}
-
 /**
  * The v1 HTTP API (docs/http-api.md). Returns false when the path is not an API route, so the
  * caller can serve static files or 404.
@@ -87,7 +78,7 @@ export async function handleApi(
     // Verified once per request, and before any body is read.
     const principal = () => security.principalOf(req, url);
     if (parts[0] === 'streams' && parts.length >= 2 && parts[1]) {
-      const stream = streamParam(parts[1]);
+      const stream = decodeStream(parts[1]);
       if (parts.length === 2) {
         allow(method, 'GET');
         await security.access.assertRead(await principal(), stream);
@@ -166,7 +157,7 @@ export async function handleApi(
     }
     if (parts[0] === 'tasks' && parts.length === 2 && parts[1]) {
       allow(method, 'GET');
-      const taskId = streamParam(`task%3A${parts[1]}`).slice(5);
+      const taskId = decodeStream(`task%3A${parts[1]}`).slice(5);
       await security.access.assertRead(await principal(), `task:${taskId}`);
       sendJson(res, 200, await getTask(ctx.snapshots, taskId));
       return true;

@@ -22,6 +22,7 @@ import type {
   StreamInfo,
   TrimPlan,
 } from './engine.js';
+import { messageOf, redactUrl } from '../error-text.js';
 import { AppendNotifier } from './notifier.js';
 import { DEFAULT_REDIS_PREFIX, redisKeys, type RedisKeys } from './redis-keys.js';
 import { APPEND, READ, runScript, TRIM } from './redis-scripts.js';
@@ -752,18 +753,4 @@ function storageError(err: unknown, context: string): AgentwireError {
   if (err instanceof AgentwireError) return err;
   const reply = err instanceof Error && err.name === 'ReplyError';
   return new AgentwireError(reply ? 'internal' : 'unavailable', `${context}: ${messageOf(err)}`);
-}
-
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

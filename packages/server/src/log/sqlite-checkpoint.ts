@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
+import { messageOf } from '../error-text.js';
 import type { CheckpointerReply } from './sqlite-checkpointer.js';
 
 /**
@@ -70,7 +71,7 @@ export class Checkpointer {
       this.db.pragma('wal_checkpoint(PASSIVE)');
       this.rounds++;
     } catch (err) {
-      this.lastError = err instanceof Error ? err.message : String(err);
+      this.lastError = messageOf(err);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { messageOf } from '../error-text.js';
 
 /**
  * The background checkpointer's thread: its own connection to the log database, copying WAL
@@ -30,7 +31,7 @@ port.on('message', (message: unknown) => {
     const [row] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
     reply = { ok: true, framesInWal: row?.log ?? 0, framesCopied: row?.checkpointed ?? 0 };
   } catch (err) {
-    reply = { ok: false, message: err instanceof Error ? err.message : String(err) };
+    reply = { ok: false, message: messageOf(err) };
   }
   port.postMessage(reply);
 });

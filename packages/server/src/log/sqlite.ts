@@ -23,6 +23,7 @@ import type {
   StreamInfo,
   TrimPlan,
 } from './engine.js';
+import { messageOf } from '../error-text.js';
 import { AppendNotifier } from './notifier.js';
 import { Checkpointer } from './sqlite-checkpoint.js';
 import { migrate } from './sqlite-schema.js';
@@ -462,8 +463,4 @@ function positive(name: string, value: number | undefined, fallback: number, zer
     );
   }
   return value;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
