@@ -269,6 +269,8 @@ describe('dashboard in Chromium', { skip }, () => {
       await task.log('info', 'hay');
       const { page, errors, close } = await openPage(browser);
       await page.goto(`${gw.url}/`);
+      // React renders after the load event; a Tab pressed before the first render focuses nothing.
+      await page.locator('a.skip').waitFor({ state: 'attached' });
       await page.keyboard.press('Tab');
       assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
       const link = page.locator(`.task-row[data-task-id="${task.id}"] .task-title`);
