@@ -159,8 +159,11 @@ describe('slow consumers are disconnected with slow_consumer on every transport'
       `${gw.url.replace('http', 'ws')}/ws/admin/agent-swarm/slow-swarm?token=${admin}`,
     );
     const code = new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
+    // Listening before the open: the first frame can arrive in the same read as the upgrade
+    // response, and ws emits it right after 'open', before an await there would resume.
+    const firstMessage = new Promise((r) => ws.once('message', r));
     await new Promise((r) => ws.once('open', r));
-    await new Promise((r) => ws.once('message', r));
+    await firstMessage;
     const socket = (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
     await flood(
