@@ -123,6 +123,8 @@ export class ServerProc {
     mkdirSync(options.dir, { recursive: true });
     const nodeArgs = ['--expose-gc'];
     if (options.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
+    // Extra flags for the server processes only (say `--trace-gc`), for looking into a figure.
+    nodeArgs.push(...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean));
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
     let nginx: ChildProcess | undefined;
     let script: string;

@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { messageOf } from '../error-text.js';
@@ -14,11 +16,40 @@ interface CheckpointerData {
 }
 
 export type CheckpointerReply =
-  { ok: true; framesInWal: number; framesCopied: number } | { ok: false; message: string };
+  | {
+      ok: true;
+      framesInWal: number;
+      framesCopied: number;
+      /** The last pass copied little, so little is left for the writer to copy itself. */
+      caughtUp: boolean;
+    }
+  | { ok: false; message: string };
+
+const MAX_PASSES = 4;
+/** Frames committed during a pass below which another pass is not worth it. */
+const SMALL_REMAINDER = 64;
 
 const { path, busyTimeoutMs } = workerData as CheckpointerData;
 const port = parentPort!;
 const db = new Database(path, { timeout: busyTimeoutMs });
+lowerPriority();
+
+/**
+ * The writer's core is usually this thread's core too, and at equal priority the scheduler hands
+ * it whole time slices (a few ms) in the middle of the event loop's work: the bulk copy of a
+ * second's frames then doubled every acknowledgement's wait while it ran. Nice 10 (a tenth of the
+ * writer's weight) mostly leaves it the time the event loop leaves idle, while still letting it
+ * keep up with a saturated writer, which nice 19 did not. Linux only (a thread's id is in
+ * /proc/thread-self); elsewhere it keeps its priority.
+ */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    // Not Linux, or not allowed: checkpoints still run, at the thread's normal priority.
+  }
+}
 
 port.on('message', (message: unknown) => {
   if (message === 'close') {
@@ -28,8 +59,19 @@ port.on('message', (message: unknown) => {
   }
   let reply: CheckpointerReply;
   try {
-    const [row] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
-    reply = { ok: true, framesInWal: row?.log ?? 0, framesCopied: row?.checkpointed ?? 0 };
+    // Each pass copies what the writer committed during the one before, so the remainder shrinks
+    // fast. The writer copies the last of it on its own thread, where appends wait for every frame
+    // (~10 ms for the few hundred a single pass leaves at 50k events/s), so leave it as little as we can.
+    let row: { log: number; checkpointed: number } | undefined;
+    let caughtUp = false;
+    for (let pass = 0; pass < MAX_PASSES && !caughtUp; pass++) {
+      const before = row?.log ?? 0;
+      [row] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+      // A pass that could not copy everything is held back by a reader: another would be too.
+      if (!row || row.checkpointed < row.log) break;
+      caughtUp = row.log - before <= SMALL_REMAINDER;
+    }
+    reply = { ok: true, framesInWal: row?.log ?? 0, framesCopied: row?.checkpointed ?? 0, caughtUp };
   } catch (err) {
     reply = { ok: false, message: messageOf(err) };
   }

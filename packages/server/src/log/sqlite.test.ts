@@ -145,6 +145,81 @@ describe('sqlite engine specifics', () => {
     }
   });
 
+  it('moves a version-2 database (rows keyed by stream and seq) over intact', async () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const v2 = new Database(path);
+    v2.pragma('journal_mode = WAL');
+    v2.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE streams (sid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, epoch TEXT NOT NULL,
+        head INTEGER NOT NULL, first INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+      CREATE INDEX streams_updated ON streams (updated_at, name);
+      CREATE TABLE events (sid INTEGER NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
+        time INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (sid, seq)) WITHOUT ROWID;
+      CREATE UNIQUE INDEX events_id ON events (sid, id);
+      CREATE TABLE checkpoints (stream TEXT PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL);
+      INSERT INTO meta VALUES ('epoch', 'epoch-v2');
+      INSERT INTO streams VALUES (1, 'task:a', 'epoch-v2', 3, 2, 100, 300), (2, 'task:b', 'epoch-v2', 1, 1, 200, 200);
+      INSERT INTO events VALUES (1, 2, 'a2', 'log:entry', 20, '{"n":2}'), (1, 3, 'a3', 'log:entry', 30, '{"n":3}'),
+        (2, 1, 'a2', 'log:entry', 10, '{"n":1}');
+      INSERT INTO checkpoints VALUES ('task:a', 1, '{"seq":1}');
+    `);
+    v2.pragma('user_version = 2');
+    v2.close();
+
+    const engine = new SqliteEngine({ path });
+    await using(engine, async () => {
+      assert.equal(engine.epoch, 'epoch-v2');
+      const a = await engine.read('task:a', 0, 10);
+      assert.deepEqual(
+        { head: a.head, first: a.first, seqs: a.events.map((e) => [e.seq, e.id, e.time, e.data]) },
+        {
+          head: 3,
+          first: 2,
+          seqs: [
+            [2, 'a2', 20, { n: 2 }],
+            [3, 'a3', 30, { n: 3 }],
+          ],
+        },
+      );
+      assert.deepEqual((await engine.getCheckpoint('task:a'))?.state, { seq: 1 });
+      // Ids stay unique per stream: the same id in another stream is another event.
+      assert.deepEqual((await engine.append('task:a', [ev('a2'), ev('a4')])).results, [
+        { id: 'a2', seq: 2, duplicate: true },
+        { id: 'a4', seq: 4, duplicate: false },
+      ]);
+      assert.deepEqual((await engine.append('task:b', [ev('a4')])).results, [
+        { id: 'a4', seq: 2, duplicate: false },
+      ]);
+      assert.equal(await engine.trim('task:a', 3), 2);
+      assert.deepEqual(
+        (await engine.read('task:a', 0, 10)).events.map((e) => e.seq),
+        [4],
+      );
+    });
+    const db = new Database(path);
+    try {
+      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+      const objects = db
+        .prepare("SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+        .pluck()
+        .all();
+      assert.deepEqual(objects, [
+        'table checkpoints',
+        'table events',
+        'index events_id',
+        'index events_seq',
+        'table meta',
+        'table streams',
+        'index streams_updated',
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('refuses a negative checkpoint interval with a typed error', () => {
     assert.throws(
       () => new SqliteEngine({ path: freshPath(), checkpointIntervalMs: -1 }),
