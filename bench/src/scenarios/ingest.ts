@@ -141,6 +141,7 @@ export async function runIngest(ctx: Context, scenario: string, fixedRate: numbe
       'p99',
     );
     await measure(`http b=${BATCH} saturation`, () => httpIngest(server, stepMs * 2), 'perSec');
+    await sdkIngest(server, Math.min(500, fixedMs), fixedRate / 4); // warm-up, as for HTTP
     await measure(`sdk ${fmtRate(fixedRate)}/s`, () => sdkIngest(server, fixedMs, fixedRate), 'p99');
     await measure('sdk saturation', () => sdkIngest(server, stepMs * 2), 'perSec');
     return rows;

@@ -67,9 +67,14 @@ export class Checkpointer {
       this.lastError = reply.message;
       return;
     }
-    // Far behind (a saturated core starves the thread): copying the rest here would stall every
-    // append for as long; the next round goes on from where this one stopped.
-    if (!reply.caughtUp) return;
+    // Behind (its syncs waited on the disk while the writer went on, or a busy core starved it):
+    // copying the rest here would stall every append for as long. Go on at once instead of at the
+    // next tick, or the WAL grows to SQLite's own bound and the writer checkpoints it inline.
+    if (!reply.caughtUp) {
+      this.dirty = true;
+      setImmediate(() => this.start()).unref();
+      return;
+    }
     try {
       this.db.pragma('wal_checkpoint(PASSIVE)');
       this.rounds++;
