@@ -78,6 +78,35 @@ describe('native WebSocket send path', () => {
     }
   });
 
+  it('keeps order and loses nothing when events arrive while a flush is half done', async () => {
+    const gateway = await createGateway({ port: 0, logLevel: 'silent' });
+    try {
+      // More subscribers than one flush slice, so flushes run in slices with turns in between.
+      const probes = await Promise.all(Array.from({ length: 600 }, () => WsProbe.open(gateway.wsUrl)));
+      for (const p of probes) p.send({ op: 'subscribe', stream: 'task:sliced' });
+      for (const p of probes) await p.until(() => p.frames.some((f) => f.op === 'subscribed'));
+      const total = 40;
+      for (let i = 0; i < total; i++) {
+        await gateway.publish('task:sliced', [
+          { type: 'log:entry', data: { level: 'info', message: `m${i}` } },
+        ]);
+        // Let a slice run, so the next event lands between two slices of a flush.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const expected = Array.from({ length: total }, (_, i) => i + 1);
+      for (const p of probes) {
+        await p.until(() => p.events.length >= total);
+        assert.deepEqual(
+          p.events.map((e) => e.seq),
+          expected,
+        );
+      }
+      for (const p of probes) p.close();
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('closes a subscriber that stops reading with 4008 once its buffer passes the limit', async () => {
     const gateway = await createGateway({
       port: 0,
