@@ -16,6 +16,16 @@ after(() => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 const freshPath = (): string => join(root, `db-${++counter}`, 'log.sqlite');
 
+/** A database as an older build left it: `sql` run under schema `version`. */
+function writeOldDatabase(path: string, version: number, sql: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.exec(sql);
+  db.pragma(`user_version = ${version}`);
+  db.close();
+}
+
 runEngineSuite({
   name: 'sqlite',
   create: () => new SqliteEngine({ path: freshPath() }),
@@ -78,10 +88,10 @@ describe('sqlite engine specifics', () => {
 
   it('moves a version-1 database (events keyed by stream name) over intact', async () => {
     const path = freshPath();
-    mkdirSync(dirname(path), { recursive: true });
-    const v1 = new Database(path);
-    v1.pragma('journal_mode = WAL');
-    v1.exec(`
+    writeOldDatabase(
+      path,
+      1,
+      `
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE streams (name TEXT PRIMARY KEY, epoch TEXT NOT NULL, head INTEGER NOT NULL,
         first INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
@@ -95,9 +105,8 @@ describe('sqlite engine specifics', () => {
       INSERT INTO events VALUES ('task:a', 2, 'a2', 'log:entry', 20, '{"n":2}'), ('task:a', 3, 'a3', 'log:entry', 30, '{"n":3}'),
         ('task:b', 1, 'b1', 'log:entry', 10, '{"n":1}');
       INSERT INTO checkpoints VALUES ('task:a', 1, '{"seq":1}');
-    `);
-    v1.pragma('user_version = 1');
-    v1.close();
+    `,
+    );
 
     const engine = new SqliteEngine({ path });
     await using(engine, async () => {
@@ -147,10 +156,10 @@ describe('sqlite engine specifics', () => {
 
   it('moves a version-2 database (rows keyed by stream and seq) over intact', async () => {
     const path = freshPath();
-    mkdirSync(dirname(path), { recursive: true });
-    const v2 = new Database(path);
-    v2.pragma('journal_mode = WAL');
-    v2.exec(`
+    writeOldDatabase(
+      path,
+      2,
+      `
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE streams (sid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, epoch TEXT NOT NULL,
         head INTEGER NOT NULL, first INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
@@ -164,9 +173,8 @@ describe('sqlite engine specifics', () => {
       INSERT INTO events VALUES (1, 2, 'a2', 'log:entry', 20, '{"n":2}'), (1, 3, 'a3', 'log:entry', 30, '{"n":3}'),
         (2, 1, 'a2', 'log:entry', 10, '{"n":1}');
       INSERT INTO checkpoints VALUES ('task:a', 1, '{"seq":1}');
-    `);
-    v2.pragma('user_version = 2');
-    v2.close();
+    `,
+    );
 
     const engine = new SqliteEngine({ path });
     await using(engine, async () => {
