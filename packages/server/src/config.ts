@@ -78,10 +78,11 @@ export interface GatewayOptions {
   backlog?: number;
   /**
    * The newest events of each stream the hub keeps in memory, so resuming subscribers (a
-   * reconnect storm after a deploy) are caught up without reading the log. Defaults: 1000 per
-   * stream, 50,000 in all; 0 turns it off.
+   * reconnect storm after a deploy) are caught up without reading the log. Kept for streams with
+   * subscribers and, for `keepUnwatchedMs` after the last one left, for those who come back.
+   * Defaults: 1000 per stream, 50,000 in all, 60 s; 0 events turns it off.
    */
-  recentEvents?: { perStream?: number; total?: number };
+  recentEvents?: { perStream?: number; total?: number; keepUnwatchedMs?: number };
   engine?: EngineConfig;
   retention?: RetentionPolicy;
   /** How often retention runs, in ms. Default 60 s. */

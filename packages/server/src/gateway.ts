@@ -15,8 +15,7 @@ import { DEFAULT_PORT, defaultLimits, type GatewayOptions, type Limits } from '.
 import { handleApi } from './http/api.js';
 import { sendError } from './http/respond.js';
 import { serveStatic } from './http/static.js';
-import { Hub } from './hub/hub.js';
-import { defaultRecentEvents } from './hub/recent.js';
+import { Hub, defaultHubRecent } from './hub/hub.js';
 import { Ingest, type PublishResult } from './ingest.js';
 import type { LogEngine } from './log/engine.js';
 import { openEngine } from './log/index.js';
@@ -108,7 +107,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logger,
   });
   const hub = new Hub(engine, snapshots, limits.maxBufferedBytes, {
-    ...defaultRecentEvents,
+    ...defaultHubRecent,
     ...options.recentEvents,
   });
   if (security.enabled) {

@@ -3,6 +3,18 @@ import type { LogEngine } from '../log/engine.js';
 import type { SnapshotService } from '../snapshots.js';
 import { encodeEnvelope, frameOf, framesFor } from './encode.js';
 import { RecentEvents, defaultRecentEvents, type RecentEventsOptions } from './recent.js';
+import { UnwatchedStreams } from './unwatched.js';
+
+export interface HubRecentOptions extends RecentEventsOptions {
+  /**
+   * How long after its last subscriber left a stream's events are still kept, for the subscribers
+   * that come back. Streams nobody watches keep none: under heavy ingest with no one watching,
+   * keeping them only made the garbage collector move every event to the old generation.
+   */
+  keepUnwatchedMs: number;
+}
+
+export const defaultHubRecent: HubRecentOptions = { ...defaultRecentEvents, keepUnwatchedMs: 60_000 };
 import type { Sink } from './sink.js';
 
 export interface SubscribeRequest {
@@ -70,16 +82,23 @@ export class Hub {
   patternFilter: ((stream: string, sink: Sink) => boolean) | undefined;
 
   private readonly recent: RecentEvents;
+  private readonly unwatched: UnwatchedStreams;
 
   constructor(
     private readonly engine: LogEngine,
     private readonly snapshots: SnapshotService,
     private readonly maxBufferedBytes: number,
-    recentEvents: RecentEventsOptions = defaultRecentEvents,
+    recentEvents: HubRecentOptions = defaultHubRecent,
   ) {
     this.recent = new RecentEvents(recentEvents);
+    this.unwatched = new UnwatchedStreams(recentEvents.keepUnwatchedMs, (stream) =>
+      this.recent.forget(stream),
+    );
     this.unlisten = engine.onAppend((stream, events) => {
-      this.recent.add(stream, events);
+      // A stream's kept run must end at its newest event, or a catch-up would stop short of it:
+      // a batch that is not kept drops the rest too.
+      if (this.keepsRecent(stream)) this.recent.add(stream, events);
+      else this.recent.forget(stream);
       snapshots.onAppend(stream, events);
       this.fanOut(stream, events);
       this.fanOutPatterns(stream, events);
@@ -100,7 +119,10 @@ export class Hub {
   open(stream: string, sink: Sink): Subscription {
     const sub = new Subscription(stream, sink);
     let subs = this.streams.get(stream);
-    if (!subs) this.streams.set(stream, (subs = new Set()));
+    if (!subs) {
+      this.streams.set(stream, (subs = new Set()));
+      this.unwatched.watched(stream);
+    }
     subs.add(sub);
     return sub;
   }
@@ -153,7 +175,17 @@ export class Hub {
     const subs = this.streams.get(sub.stream);
     if (!subs) return;
     subs.delete(sub);
-    if (subs.size === 0) this.streams.delete(sub.stream);
+    if (subs.size === 0) {
+      this.streams.delete(sub.stream);
+      this.unwatched.left(sub.stream, performance.now());
+    }
+  }
+
+  /** Pattern subscribers may resume any stream, so with any of them everything is kept. */
+  private keepsRecent(stream: string): boolean {
+    return (
+      this.streams.has(stream) || this.patterns.size > 0 || this.unwatched.recent(stream, performance.now())
+    );
   }
 
   /** Delivers every event committed from now on to any stream starting with `prefix`. */
@@ -181,6 +213,7 @@ export class Hub {
   close(): void {
     this.unlisten();
     this.recent.clear();
+    this.unwatched.clear();
     for (const sub of this.patterns) sub.closed = true;
     this.patterns.clear();
     for (const subs of this.streams.values()) for (const sub of subs) sub.closed = true;

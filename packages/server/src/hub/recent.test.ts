@@ -86,34 +86,94 @@ class Collect implements Sink {
 }
 
 describe('hub catch-up from recent events', () => {
+  /** Counts the log reads a hub makes, by the seq they start after. */
+  function countReads(engine: MemoryEngine): number[] {
+    const reads: number[] = [];
+    const read = engine.read.bind(engine);
+    engine.read = (stream, afterSeq, limit) => {
+      reads.push(afterSeq);
+      return read(stream, afterSeq, limit);
+    };
+    return reads;
+  }
+
+  async function appendN(engine: MemoryEngine, stream: string, from: number, to: number): Promise<void> {
+    for (let i = from; i <= to; i++) {
+      await engine.append(stream, [{ id: `e${i}`, type: 'log:entry', time: 1, data: { i } }]);
+    }
+  }
+
+  async function resume(hub: Hub, stream: string, since: number, epoch: string): Promise<number[]> {
+    const sink = new Collect();
+    const sub = hub.open(stream, sink);
+    await hub.start(sub, { since: { seq: since, epoch } }, () => {});
+    hub.unsubscribe(sub);
+    return sink.seqs();
+  }
+
+  const range = (from: number, to: number): number[] =>
+    Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
   it('resumes the same events from memory as from the log, including past what memory holds', async () => {
     const engine = new MemoryEngine();
     const snapshots = new SnapshotService(engine);
     // Only the newest 30 of each stream in memory: older resumes must fall back to the log.
-    const hub = new Hub(engine, snapshots, 1 << 20, { perStream: 30, total: 1000 });
+    const hub = new Hub(engine, snapshots, 1 << 20, { perStream: 30, total: 1000, keepUnwatchedMs: 60_000 });
     try {
-      for (let i = 1; i <= 100; i++) {
-        await engine.append('task:r', [{ id: `e${i}`, type: 'log:entry', time: 1, data: { i } }]);
-      }
+      // Someone watches while the events arrive, so the hub keeps them.
+      const watcher = hub.open('task:r', new Collect());
+      await appendN(engine, 'task:r', 1, 100);
       const epoch = (await engine.head('task:r')).epoch;
-      const logReads: number[] = [];
-      const read = engine.read.bind(engine);
-      engine.read = (stream, afterSeq, limit) => {
-        logReads.push(afterSeq);
-        return read(stream, afterSeq, limit);
-      };
+      const logReads = countReads(engine);
       for (const since of [0, 50, 75, 99, 100]) {
-        const sink = new Collect();
-        const sub = hub.open('task:r', sink);
-        await hub.start(sub, { since: { seq: since, epoch } }, () => {});
-        assert.deepEqual(
-          sink.seqs(),
-          Array.from({ length: 100 - since }, (_, i) => since + i + 1),
-          `since ${since}`,
-        );
-        hub.unsubscribe(sub);
+        assert.deepEqual(await resume(hub, 'task:r', since, epoch), range(since + 1, 100), `since ${since}`);
       }
       assert.deepEqual(logReads, [0, 50], 'positions within the newest 30 never touch the log');
+      hub.unsubscribe(watcher);
+    } finally {
+      hub.close();
+      await engine.close();
+    }
+  });
+
+  it('keeps nothing of a stream nobody watches, and keeps it for a while after the last one leaves', async () => {
+    const engine = new MemoryEngine();
+    const snapshots = new SnapshotService(engine);
+    const hub = new Hub(engine, snapshots, 1 << 20, { perStream: 100, total: 1000, keepUnwatchedMs: 60_000 });
+    try {
+      await appendN(engine, 'task:idle', 1, 10);
+      await appendN(engine, 'task:left', 1, 10);
+      const epochIdle = (await engine.head('task:idle')).epoch;
+      const epochLeft = (await engine.head('task:left')).epoch;
+      // The last subscriber of task:left leaves; what comes while it is away is kept for its return.
+      hub.unsubscribe(hub.open('task:left', new Collect()));
+      await appendN(engine, 'task:left', 11, 20);
+      const logReads = countReads(engine);
+      assert.deepEqual(await resume(hub, 'task:left', 12, epochLeft), range(13, 20));
+      assert.deepEqual(logReads, [], 'kept while its subscribers are away');
+      assert.deepEqual(await resume(hub, 'task:idle', 5, epochIdle), range(6, 10));
+      assert.deepEqual(logReads, [5], 'never watched: read from the log');
+    } finally {
+      hub.close();
+      await engine.close();
+    }
+  });
+
+  it('stops keeping a stream once its grace runs out, and never serves a run that stopped short', async () => {
+    const engine = new MemoryEngine();
+    const snapshots = new SnapshotService(engine);
+    const hub = new Hub(engine, snapshots, 1 << 20, { perStream: 100, total: 1000, keepUnwatchedMs: 20 });
+    try {
+      const watcher = hub.open('task:g', new Collect());
+      await appendN(engine, 'task:g', 1, 10);
+      const epoch = (await engine.head('task:g')).epoch;
+      hub.unsubscribe(watcher);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      // Past the grace: these are not kept, and neither is the run before them, which now ends short.
+      await appendN(engine, 'task:g', 11, 15);
+      const logReads = countReads(engine);
+      assert.deepEqual(await resume(hub, 'task:g', 8, epoch), range(9, 15));
+      assert.deepEqual(logReads, [8]);
     } finally {
       hub.close();
       await engine.close();

@@ -77,6 +77,12 @@ export class RecentEvents {
     return tail.events.slice(from, from + limit);
   }
 
+  /** Drops what is kept of `stream`; the next batch starts its run over. */
+  forget(stream: string): void {
+    const tail = this.tails.get(stream);
+    if (tail) this.remove(tail);
+  }
+
   clear(): void {
     this.tails.clear();
     this.oldest = this.newest = undefined;
