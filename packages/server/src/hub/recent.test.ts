@@ -114,12 +114,24 @@ describe('hub catch-up from recent events', () => {
   const range = (from: number, to: number): number[] =>
     Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-  it('resumes the same events from memory as from the log, including past what memory holds', async () => {
+  /** A hub over a fresh memory log, closed with it after `body`. */
+  async function withHub(
+    options: { perStream: number; keepUnwatchedMs: number },
+    body: (hub: Hub, engine: MemoryEngine) => Promise<void>,
+  ): Promise<void> {
     const engine = new MemoryEngine();
-    const snapshots = new SnapshotService(engine);
-    // Only the newest 30 of each stream in memory: older resumes must fall back to the log.
-    const hub = new Hub(engine, snapshots, 1 << 20, { perStream: 30, total: 1000, keepUnwatchedMs: 60_000 });
+    const hub = new Hub(engine, new SnapshotService(engine), 1 << 20, { total: 1000, ...options });
     try {
+      await body(hub, engine);
+    } finally {
+      hub.close();
+      await engine.close();
+    }
+  }
+
+  it('resumes the same events from memory as from the log, including past what memory holds', async () => {
+    // Only the newest 30 of each stream in memory: older resumes must fall back to the log.
+    await withHub({ perStream: 30, keepUnwatchedMs: 60_000 }, async (hub, engine) => {
       // Someone watches while the events arrive, so the hub keeps them.
       const watcher = hub.open('task:r', new Collect());
       await appendN(engine, 'task:r', 1, 100);
@@ -130,17 +142,11 @@ describe('hub catch-up from recent events', () => {
       }
       assert.deepEqual(logReads, [0, 50], 'positions within the newest 30 never touch the log');
       hub.unsubscribe(watcher);
-    } finally {
-      hub.close();
-      await engine.close();
-    }
+    });
   });
 
   it('keeps nothing of a stream nobody watches, and keeps it for a while after the last one leaves', async () => {
-    const engine = new MemoryEngine();
-    const snapshots = new SnapshotService(engine);
-    const hub = new Hub(engine, snapshots, 1 << 20, { perStream: 100, total: 1000, keepUnwatchedMs: 60_000 });
-    try {
+    await withHub({ perStream: 100, keepUnwatchedMs: 60_000 }, async (hub, engine) => {
       await appendN(engine, 'task:idle', 1, 10);
       await appendN(engine, 'task:left', 1, 10);
       const epochIdle = (await engine.head('task:idle')).epoch;
@@ -153,17 +159,11 @@ describe('hub catch-up from recent events', () => {
       assert.deepEqual(logReads, [], 'kept while its subscribers are away');
       assert.deepEqual(await resume(hub, 'task:idle', 5, epochIdle), range(6, 10));
       assert.deepEqual(logReads, [5], 'never watched: read from the log');
-    } finally {
-      hub.close();
-      await engine.close();
-    }
+    });
   });
 
   it('stops keeping a stream once its grace runs out, and never serves a run that stopped short', async () => {
-    const engine = new MemoryEngine();
-    const snapshots = new SnapshotService(engine);
-    const hub = new Hub(engine, snapshots, 1 << 20, { perStream: 100, total: 1000, keepUnwatchedMs: 20 });
-    try {
+    await withHub({ perStream: 100, keepUnwatchedMs: 20 }, async (hub, engine) => {
       const watcher = hub.open('task:g', new Collect());
       await appendN(engine, 'task:g', 1, 10);
       const epoch = (await engine.head('task:g')).epoch;
@@ -174,9 +174,6 @@ describe('hub catch-up from recent events', () => {
       const logReads = countReads(engine);
       assert.deepEqual(await resume(hub, 'task:g', 8, epoch), range(9, 15));
       assert.deepEqual(logReads, [8]);
-    } finally {
-      hub.close();
-      await engine.close();
-    }
+    });
   });
 });
