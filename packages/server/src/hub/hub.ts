@@ -3,6 +3,7 @@ import type { LogEngine } from '../log/engine.js';
 import type { SnapshotService } from '../snapshots.js';
 import { encodeEnvelope, frameOf, framesFor } from './encode.js';
 import { RecentEvents, defaultRecentEvents, type RecentEventsOptions } from './recent.js';
+import type { Sink } from './sink.js';
 import { UnwatchedStreams } from './unwatched.js';
 
 export interface HubRecentOptions extends RecentEventsOptions {
@@ -15,7 +16,6 @@ export interface HubRecentOptions extends RecentEventsOptions {
 }
 
 export const defaultHubRecent: HubRecentOptions = { ...defaultRecentEvents, keepUnwatchedMs: 60_000 };
-import type { Sink } from './sink.js';
 
 export interface SubscribeRequest {
   since?: Since;
