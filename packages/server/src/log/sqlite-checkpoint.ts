@@ -17,6 +17,7 @@ export class Checkpointer {
   private exited = false;
   private closing: Promise<void> | undefined;
   private rounds = 0;
+  private started = 0;
   private lastError: string | undefined;
 
   constructor(
@@ -37,8 +38,8 @@ export class Checkpointer {
     this.timer.unref();
   }
 
-  stats(): { rounds: number; lastError: string | undefined } {
-    return { rounds: this.rounds, lastError: this.lastError };
+  stats(): { rounds: number; started: number; lastError: string | undefined } {
+    return { rounds: this.rounds, started: this.started, lastError: this.lastError };
   }
 
   close(): Promise<void> {
@@ -57,6 +58,7 @@ export class Checkpointer {
     if (this.running || !this.dirty || this.closing || this.exited) return;
     this.running = true;
     this.dirty = false;
+    this.started++;
     this.worker.postMessage('checkpoint');
   }
 
@@ -71,8 +73,9 @@ export class Checkpointer {
     // copying the rest here would stall every append for as long. Go on at once instead of at the
     // next tick, or the WAL grows to SQLite's own bound and the writer checkpoints it inline.
     if (!reply.caughtUp) {
+      // A reader holding old frames is waited out at the timer's pace, not in a loop.
       this.dirty = true;
-      setImmediate(() => this.start()).unref();
+      if (!reply.heldBack) setImmediate(() => this.start()).unref();
       return;
     }
     try {

@@ -22,6 +22,8 @@ export type CheckpointerReply =
       framesCopied: number;
       /** The last pass copied little, so little is left for the writer to copy itself. */
       caughtUp: boolean;
+      /** A reader still used frames the pass could not copy: trying again at once would spin. */
+      heldBack: boolean;
     }
   | { ok: false; message: string };
 
@@ -64,14 +66,22 @@ port.on('message', (message: unknown) => {
     // (~10 ms for the few hundred a single pass leaves at 50k events/s), so leave it as little as we can.
     let row: { log: number; checkpointed: number } | undefined;
     let caughtUp = false;
+    let heldBack = false;
     for (let pass = 0; pass < MAX_PASSES && !caughtUp; pass++) {
       const before = row?.log ?? 0;
       [row] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
       // A pass that could not copy everything is held back by a reader: another would be too.
-      if (!row || row.checkpointed < row.log) break;
-      caughtUp = row.log - before <= SMALL_REMAINDER;
+      heldBack = !row || row.checkpointed < row.log;
+      if (heldBack) break;
+      caughtUp = row!.log - before <= SMALL_REMAINDER;
     }
-    reply = { ok: true, framesInWal: row?.log ?? 0, framesCopied: row?.checkpointed ?? 0, caughtUp };
+    reply = {
+      ok: true,
+      framesInWal: row?.log ?? 0,
+      framesCopied: row?.checkpointed ?? 0,
+      caughtUp,
+      heldBack,
+    };
   } catch (err) {
     reply = { ok: false, message: messageOf(err) };
   }

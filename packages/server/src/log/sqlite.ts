@@ -350,8 +350,11 @@ export class SqliteEngine implements LogEngine {
     return { ...this.counters };
   }
 
-  /** Background checkpoint rounds completed and the last error, if any; undefined when checkpoints run inline. */
-  checkpointStats(): { rounds: number; lastError: string | undefined } | undefined {
+  /**
+   * Background checkpoint rounds completed (the WAL copied through), rounds started, and the last
+   * error, if any; undefined when checkpoints run inline.
+   */
+  checkpointStats(): { rounds: number; started: number; lastError: string | undefined } | undefined {
     return this.checkpointer?.stats();
   }
 
