@@ -118,6 +118,12 @@ export interface GatewayOptions {
    * requests; `*` allows any. Default: the gateway's own origin and any localhost origin.
    */
   allowedOrigins?: string[];
+  /**
+   * Prometheus metrics (docs/observability.md). `GET /metrics` on the gateway's port answers an
+   * admin credential; `port` also serves them on a port of their own without one, bound to `host`
+   * (default 127.0.0.1). `false` turns metrics off.
+   */
+  metrics?: false | { port?: number; host?: string };
 }
 
 export const DEFAULT_PORT = 7070;

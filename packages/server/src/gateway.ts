@@ -20,6 +20,8 @@ import { Ingest, type PublishResult } from './ingest.js';
 import type { LogEngine } from './log/engine.js';
 import { openEngine } from './log/index.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
+import { MetricsEndpoint } from './metrics/metrics-endpoint.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectInProcess } from './producers/in-process.js';
 import { defaultProducerOptions } from './producers/options.js';
@@ -47,6 +49,8 @@ export interface Gateway extends ProducerPort {
   readonly url: string;
   /** `ws://host:port/v1/ws`, the native WebSocket endpoint. */
   readonly wsUrl: string;
+  /** Where Prometheus scrapes without a credential, when `metrics.port` is set. */
+  readonly metricsUrl: string | undefined;
   readonly port: number;
   readonly engine: LogEngine;
   readonly hub: Hub;
@@ -118,6 +122,33 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const ingest = new Ingest(engine, limits.maxEventsPerBatch);
   // After the hub, so its latency samples include the fan-out (the system view charts them).
   const metrics = new DeliveryMetrics(engine, config.kind === 'sqlite' ? config.path : undefined);
+  // Its gauges read the transports and producers made below, at scrape time.
+  const prometheus = new GatewayMetrics(engine, {
+    connections: () => ({
+      websocket: ws.connectionCount,
+      socketio: socketio.connectionCount,
+      swarm_terminal: swarm.connectionCount,
+      sse: sse.connectionCount,
+      long_poll: polling.pendingCount,
+    }),
+    subscriptions: () => hub.subscriptionCount,
+    streams: () => hub.streamCount,
+    deliveredEvents: () => hub.deliveredEvents,
+    slowConsumerEvictions: () => hub.slowConsumerEvictions,
+    refusals: () => security.refusals.counts,
+    producers: () => {
+      const s = producers.stats() as { connectedProducers: number; queuedCommands: number };
+      return {
+        connected: s.connectedProducers,
+        queuedCommands: s.queuedCommands,
+        workers: producers.workers().length,
+      };
+    },
+    dependencies: (): Record<string, boolean> => ({
+      ...(engine instanceof RedisEngine && { redis: engine.connected }),
+      ...(amqp && { rabbitmq: amqp.attached }),
+    }),
+  });
   const started = Date.now();
   let ready = false;
   let publishedEvents = 0;
@@ -127,11 +158,18 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     publishedEvents += result.results.length;
     return result;
   };
-  const publishParsed = (stream: string, events: readonly unknown[]) => publishEvents(stream, events, true);
+  const publishInProcess = prometheus.countIngest('in_process', publishEvents);
+  const publishHttp = prometheus.countIngest('http', (stream: string, events: readonly unknown[]) =>
+    publishEvents(stream, events, true),
+  );
+  const publishAmqp = prometheus.countIngest('amqp', (stream: string, events: readonly unknown[]) =>
+    publishEvents(stream, events, true),
+  );
 
   const gateway: Gateway = {
     url: '',
     wsUrl: '',
+    metricsUrl: undefined,
     port: 0,
     engine,
     hub,
@@ -141,8 +179,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     producers: undefined as unknown as ProducerRegistry,
     cluster: undefined,
     connectProducer: (receive, closed) => connectInProcess(producers, logger, receive, closed),
-    publish: (stream, events) => publishEvents(stream, events, false),
-    publishEncoded: (stream, events, jsons) => publishEvents(stream, events, jsons),
+    publish: (stream, events) => publishInProcess(stream, events, false),
+    publishEncoded: (stream, events, jsons) => publishInProcess(stream, events, jsons),
     stats: () => ({
       uptimeMs: Date.now() - started,
       engine: engine.kind,
@@ -166,10 +204,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
   // Every watcher's command, from every transport, is checked here before it is routed.
   const commands: CommandRouter = {
-    dispatch: async (command, sender) => {
-      await security.authorizeCommand(command, sender);
-      return gateway.commands.dispatch(command, sender);
-    },
+    dispatch: (command, sender) =>
+      prometheus.countCommand(command.type, async () => {
+        await security.authorizeCommand(command, sender);
+        return gateway.commands.dispatch(command, sender);
+      }),
   };
   const ws = new WsTransport({
     hub,
@@ -272,7 +311,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
   const ctx = {
     engine,
-    ingest: { publish: publishParsed } as Ingest,
+    ingest: { publish: publishHttp } as Ingest,
     snapshots,
     limits,
     isReady: () => ready,
@@ -281,6 +320,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     security,
   };
 
+  const metricsEndpoint = options.metrics === false ? undefined : new MetricsEndpoint(prometheus, security);
   const drain = new HttpDrain();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let url: URL;
@@ -299,6 +339,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     if (security.origins.cors(req, res)) return;
     if (sse.handle(req, res, url) || polling.handle(req, res, url) || httpCommands.handle(req, res, url))
       return;
+    if (metricsEndpoint?.handle(req, res, url)) return;
     if (socketio.handleRequest(req, res, url) || swarmPolling.handleRequest(req, res, url)) return;
     handleApi(ctx, req, res, url)
       .then((handled) => {
@@ -368,6 +409,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     wsUrl: `ws://${displayHost}:${address.port}/v1/ws`,
   });
 
+  if (metricsEndpoint && options.metrics && options.metrics.port !== undefined) {
+    const host = options.metrics.host ?? '127.0.0.1';
+    const port = await metricsEndpoint.listen(host, options.metrics.port);
+    Object.assign(gateway, {
+      metricsUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`,
+    });
+  }
+
   const retentionPolicy = options.retention ?? {};
   const retentionTimer = setInterval(() => {
     applyRetention(engine, snapshots, retentionPolicy).catch((err: unknown) =>
@@ -377,7 +426,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   retentionTimer.unref();
   // RabbitMQ ingest (docs/scaling.md): publishes through the same ingest as HTTP and in-process.
   const amqp = options.amqp
-    ? new AmqpIngest(options.amqp, publishParsed, logger, limits.maxEventsPerBatch)
+    ? new AmqpIngest(options.amqp, publishAmqp, logger, limits.maxEventsPerBatch)
     : undefined;
   ready = true;
 
@@ -406,6 +455,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       if (!(await drain.settled(graceMs)))
         logger.warn({ requests: drain.requestsInFlight }, 'closing with HTTP requests still in flight');
       metrics.close();
+      await metricsEndpoint?.close();
+      prometheus.close();
       hub.close();
       ownership.close();
       await cluster?.close();

@@ -71,9 +71,10 @@ export class AmqpIngest {
   /** Connects, declares the topology and starts consuming; rejects if the broker cannot be reached. */
   async start(): Promise<void> {
     this.connection = await connectBroker(this.options.url, (model) => this.setup(model));
-    this.connection.on('disconnect', (err: Error) =>
-      this.logger.warn({ err: err.message }, 'amqp ingest disconnected'),
-    );
+    this.connection.on('disconnect', (err: Error) => {
+      this.current = undefined;
+      this.logger.warn({ err: err.message }, 'amqp ingest disconnected');
+    });
     this.connection.on('error', (err: Error) =>
       this.logger.warn({ err: err.message }, 'amqp ingest connection error'),
     );
@@ -92,6 +93,11 @@ export class AmqpIngest {
 
   stats(): AmqpIngestStats {
     return { ...this.counters };
+  }
+
+  /** Whether a consumer is attached to the queue right now (false while reconnecting). */
+  get attached(): boolean {
+    return this.current !== undefined && !this.stopped;
   }
 
   /** Runs on every (re)connection: the topology is declared idempotently, then consumption starts. */

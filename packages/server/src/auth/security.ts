@@ -5,6 +5,7 @@ import type { Limits } from '../config.js';
 import type { Sink } from '../hub/sink.js';
 import { ConnectionLimiter } from '../limits/connection-limiter.js';
 import { IngestLimiter } from '../limits/ingest-limiter.js';
+import { RefusalTally } from '../limits/refusal-tally.js';
 import type { Logger } from '../logger.js';
 import type { TokenContext } from '../transports/token.js';
 import { AccessPolicy } from './access.js';
@@ -35,6 +36,8 @@ export class Security {
   readonly origins: OriginPolicy;
   readonly access: AccessPolicy;
   readonly connections: ConnectionLimiter;
+  /** What every limit refused, by code, for the metrics. */
+  readonly refusals = new RefusalTally();
   private readonly verifier: CredentialVerifier | undefined;
   private readonly ingest: IngestLimiter;
   private readonly sinks = new WeakMap<Sink, Session | AuthPrincipal>();
@@ -46,8 +49,12 @@ export class Security {
     this.verifier = options.auth ? new CredentialVerifier(options.auth) : undefined;
     this.origins = new OriginPolicy(options.allowedOrigins);
     this.access = new AccessPolicy(options.ownership);
-    this.connections = new ConnectionLimiter(() => options.limits.maxConnectionsPerUser);
-    this.ingest = new IngestLimiter(options.limits.maxIngestEventsPerSecond, options.limits.ingestBurst);
+    this.connections = new ConnectionLimiter(() => options.limits.maxConnectionsPerUser, this.refusals);
+    this.ingest = new IngestLimiter(
+      options.limits.maxIngestEventsPerSecond,
+      options.limits.ingestBurst,
+      this.refusals,
+    );
   }
 
   get limits(): Limits {

@@ -27,7 +27,7 @@ export class Session {
     private readonly security: Security,
     private readonly hooks: SessionHooks,
   ) {
-    this.limiter = new MessageLimiter(security.limits);
+    this.limiter = new MessageLimiter(security.limits, security.refusals);
   }
 
   get principal(): AuthPrincipal | undefined {

@@ -73,6 +73,8 @@ export class Hub {
   private readonly patterns = new Set<PatternSubscription>();
   private readonly unlisten: () => void;
   deliveredEvents = 0;
+  /** Subscribers disconnected for falling more than `maxBufferedBytes` behind. */
+  slowConsumerEvictions = 0;
   /**
    * Runs before any subscription is positioned (the gateway's access rules, docs/security.md); a
    * rejection ends the subscription like any other failure of `start`, as a typed error.
@@ -294,6 +296,7 @@ export class Hub {
       if (this.patternFilter && !this.patternFilter(stream, sub.sink)) continue;
       if (sub.sink.bufferedBytes > this.maxBufferedBytes) {
         this.closePattern(sub);
+        this.slowConsumerEvictions++;
         sub.sink.overflow();
         continue;
       }
@@ -315,6 +318,7 @@ export class Hub {
 
   private drop(sub: Subscription): void {
     this.unsubscribe(sub);
+    this.slowConsumerEvictions++;
     sub.sink.overflow();
   }
 }

@@ -1,4 +1,5 @@
 import { AgentwireError } from '@agentwire/protocol';
+import type { RefusalTally } from './refusal-tally.js';
 
 /**
  * Counts the open connections of each user (the token's subject) on this gateway node, so one user
@@ -8,13 +9,17 @@ import { AgentwireError } from '@agentwire/protocol';
 export class ConnectionLimiter {
   private readonly open = new Map<string, number>();
 
-  constructor(private readonly maxPerUser: () => number) {}
+  constructor(
+    private readonly maxPerUser: () => number,
+    private readonly tally?: RefusalTally,
+  ) {}
 
   /** Takes a slot for `subject`, or throws `too_many_connections`. Returns the release function. */
   acquire(subject: string): () => void {
     const max = this.maxPerUser();
     const current = this.open.get(subject) ?? 0;
     if (max > 0 && current >= max) {
+      this.tally?.note('too_many_connections');
       throw new AgentwireError(
         'too_many_connections',
         `At most ${max} concurrent connections per user; close one first.`,

@@ -1,4 +1,5 @@
 import { AgentwireError } from '@agentwire/protocol';
+import type { RefusalTally } from './refusal-tally.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Most producers whose buckets are remembered; the least recently used are forgotten first. */
@@ -15,6 +16,7 @@ export class IngestLimiter {
   constructor(
     private readonly eventsPerSecond: number,
     private readonly burst: number,
+    private readonly tally?: RefusalTally,
   ) {}
 
   admit(producer: string, events: number, now = Date.now()): void {
@@ -32,6 +34,7 @@ export class IngestLimiter {
     this.buckets.set(producer, bucket);
     // A batch larger than the burst could never pass; let it spend the bucket dry instead.
     if (!bucket.take(Math.min(events, this.burst), now)) {
+      this.tally?.note('rate_limited');
       throw new AgentwireError(
         'rate_limited',
         `Producer ingest is limited to ${this.eventsPerSecond} events per second; retry after a backoff.`,

@@ -1,3 +1,4 @@
+import type { RefusalTally } from './refusal-tally.js';
 import { TokenBucket } from './token-bucket.js';
 
 /**
@@ -27,7 +28,10 @@ export class MessageLimiter {
   private lastDrop = 0;
   private lastTold = 0;
 
-  constructor(private readonly limits: MessageLimits) {
+  constructor(
+    private readonly limits: MessageLimits,
+    private readonly tally?: RefusalTally,
+  ) {
     this.bucket =
       limits.maxMessagesPerSecond > 0
         ? new TokenBucket(limits.maxMessagesPerSecond, Math.max(1, limits.messageBurst))
@@ -36,6 +40,7 @@ export class MessageLimiter {
 
   admit(now = Date.now()): Admission {
     if (!this.bucket || this.bucket.take(1, now)) return 'ok';
+    this.tally?.note('rate_limited');
     if (now - this.lastDrop >= 1000) this.dropped = 0;
     this.lastDrop = now;
     this.dropped++;

@@ -354,6 +354,11 @@ export class RedisEngine implements LogEngine {
     return this.closing;
   }
 
+  /** Whether both connections to Redis are up right now (false while ioredis reconnects). */
+  get connected(): boolean {
+    return this.client.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
   stats(): RedisEngineStats {
     return { ...this.counters };
   }
