@@ -17,6 +17,7 @@ export default defineConfig({
     proxy: {
       '/v1': { target: gateway, ws: true },
       '/healthz': gateway,
+      '/metrics': gateway,
     },
   },
 });

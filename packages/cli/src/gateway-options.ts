@@ -122,6 +122,18 @@ export const gatewaySpecs: OptionSpecs = {
     default: 'task:{projectId}',
     description: "Stream seed 004's terminal watches for a project",
   },
+  'metrics-port': {
+    type: 'string',
+    env: 'AGENTWIRE_METRICS_PORT',
+    description:
+      'Also serve Prometheus metrics at /metrics on this port, without a credential (on the main port they need an admin one); off turns metrics off',
+  },
+  'metrics-host': {
+    type: 'string',
+    env: 'AGENTWIRE_METRICS_HOST',
+    default: '127.0.0.1',
+    description: 'Interface the metrics port binds',
+  },
   dashboard: {
     type: 'string',
     env: 'AGENTWIRE_DASHBOARD',
@@ -170,6 +182,13 @@ export function gatewayOptions(
   if (!swarmStream.includes('{projectId}'))
     throw new UsageError('--swarm-stream must contain {projectId}, e.g. task:{projectId}.');
   options.swarmTerminal = { stream: swarmStream };
+  const metricsPort = values['metrics-port'];
+  if (metricsPort === 'off') options.metrics = false;
+  else if (typeof metricsPort === 'string' && metricsPort !== '') {
+    const port = parseInteger(metricsPort, 'metrics-port');
+    if (port > 65535) throw new UsageError('--metrics-port must be at most 65535.');
+    options.metrics = { port, host: str('metrics-host') };
+  }
   const dashboard = values.dashboard;
   if (typeof dashboard === 'string' && dashboard !== '') {
     if (dashboard !== 'off') options.staticDir = resolve(dashboard);

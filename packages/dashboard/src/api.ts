@@ -1,7 +1,7 @@
 import type { TaskSummary } from '@agentwire/server';
 import { authHeaders } from './auth.js';
 import { httpHistory } from './lib/history.js';
-import type { GatewayStats } from './lib/stats-series.js';
+import { parsePrometheusText, type Scrape } from './lib/prometheus-text.js';
 
 export type { TaskSummary };
 
@@ -10,9 +10,13 @@ export type { TaskSummary };
  * development Vite forwards `/v1` to it.
  */
 async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return (await get(path, 'application/json', signal)).json() as Promise<T>;
+}
+
+async function get(path: string, accept: string, signal?: AbortSignal): Promise<Response> {
   const res = await fetch(path, {
     signal: signal ?? null,
-    headers: { accept: 'application/json', ...authHeaders() },
+    headers: { accept, ...authHeaders() },
   });
   if (!res.ok) {
     let message = `HTTP ${res.status}`;
@@ -30,7 +34,7 @@ async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
     }
     throw new Error(message);
   }
-  return (await res.json()) as T;
+  return res;
 }
 
 export interface TaskQuery {
@@ -48,8 +52,19 @@ export async function listTasks(query: TaskQuery, signal?: AbortSignal): Promise
   return body.tasks;
 }
 
+/** The part of `GET /v1/stats` the dashboard reads: subscribers per stream, where reported. */
+export interface GatewayStats {
+  watchers?: Record<string, number>;
+}
+
 export function fetchStats(signal?: AbortSignal): Promise<GatewayStats> {
   return getJson<GatewayStats>('/v1/stats', signal);
+}
+
+/** The gateway's Prometheus metrics, parsed: the figures of the system view. */
+export async function fetchMetrics(signal?: AbortSignal): Promise<Scrape> {
+  const res = await get('/metrics', 'text/plain', signal);
+  return parsePrometheusText(await res.text());
 }
 
 export const fetchHistory = httpHistory('', authHeaders);

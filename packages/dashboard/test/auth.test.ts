@@ -51,6 +51,10 @@ test(
     await page.waitForFunction(() =>
       /clients [1-9]/.test(document.querySelector('.chart-legend')?.textContent ?? ''),
     );
+    // The figures come from /metrics, the series Prometheus scrapes.
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-metric="websocket connections"] dd')?.textContent) >= 1,
+    );
     assert.equal(await page.locator('.notice-bad').count(), 0);
     assert.deepEqual(unexpected(errors), []);
     await close();

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { reduceTaskEvents, type AnyEnvelope } from '@agentwire/protocol';
 import { IncrementalFilter } from '../src/lib/incremental-filter.js';
 import { taskTiming } from '../src/lib/progress.js';
+import { intervalQuantile, parsePrometheusText } from '../src/lib/prometheus-text.js';
 import { toSample } from '../src/lib/stats-series.js';
 import { exportLines } from '../src/lib/terminal-export.js';
 import { isFiltering, lineMatcher, showAll } from '../src/lib/terminal-filter.js';
@@ -141,20 +142,47 @@ test('remaining time comes from progress once there is some, from the estimate b
 });
 
 test('chart samples turn counters into rates and treat a counter reset as unknown', () => {
-  const first = toSample(undefined, 1_000, {
-    publishedEvents: 100,
-    deliveredEvents: 300,
-    connections: 2,
-    sseConnections: 1,
-  });
+  const scrape = (ingested: number, delivered: number) =>
+    parsePrometheusText(
+      [
+        '# TYPE agentwire_events_ingested_total counter',
+        `agentwire_events_ingested_total{path="http"} ${ingested / 2}`,
+        `agentwire_events_ingested_total{path="in_process"} ${ingested / 2}`,
+        `agentwire_events_delivered_total ${delivered}`,
+        'agentwire_connections{transport="websocket"} 2',
+        'agentwire_connections{transport="sse"} 1',
+      ].join('\n'),
+    );
+  const first = toSample(undefined, 1_000, scrape(100, 300));
   assert.equal(first.eventsInPerSec, undefined);
   assert.equal(first.connections, 3);
-  const second = toSample({ at: 1_000, stats: { publishedEvents: 100, deliveredEvents: 300 } }, 3_000, {
-    publishedEvents: 140,
-    deliveredEvents: 420,
-  });
+  const second = toSample({ at: 1_000, scrape: scrape(100, 300) }, 3_000, scrape(140, 420));
   assert.equal(second.eventsInPerSec, 20);
   assert.equal(second.eventsOutPerSec, 60);
-  const restarted = toSample({ at: 3_000, stats: { publishedEvents: 140 } }, 4_000, { publishedEvents: 5 });
+  const restarted = toSample({ at: 3_000, scrape: scrape(140, 420) }, 4_000, scrape(6, 0));
   assert.equal(restarted.eventsInPerSec, undefined);
+});
+
+test('publish-to-deliver quantiles come from the histogram growth between two scrapes', () => {
+  const histogram = (counts: [string, number][]) =>
+    parsePrometheusText(
+      counts.map(([le, n]) => `agentwire_publish_to_deliver_seconds_bucket{le="${le}"} ${n}`).join('\n'),
+    );
+  const before = histogram([
+    ['0.001', 50],
+    ['0.01', 50],
+    ['0.1', 50],
+    ['+Inf', 50],
+  ]);
+  // 100 new observations: 90 under 1 ms, 9 under 10 ms, 1 under 100 ms.
+  const after = histogram([
+    ['0.001', 140],
+    ['0.01', 149],
+    ['0.1', 150],
+    ['+Inf', 150],
+  ]);
+  const sample = toSample({ at: 0, scrape: before }, 1_000, after);
+  assert.ok(sample.latencyP50! > 0 && sample.latencyP50! <= 1, `p50 ${sample.latencyP50} ms`);
+  assert.ok(sample.latencyP99! > 1 && sample.latencyP99! <= 10 + 1e-9, `p99 ${sample.latencyP99} ms`);
+  assert.equal(intervalQuantile(after, after, 'agentwire_publish_to_deliver_seconds', 0.5), undefined);
 });

@@ -144,6 +144,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         workers: producers.workers().length,
       };
     },
+    log: () => {
+      const bytes = metrics.stats().logBytes;
+      return { engine: engine.kind, ...(bytes !== undefined && { bytes }) };
+    },
     dependencies: (): Record<string, boolean> => ({
       ...(engine instanceof RedisEngine && { redis: engine.connected }),
       ...(amqp && { rabbitmq: amqp.attached }),

@@ -75,6 +75,7 @@ export function printUrls(gateway: Gateway, extra: string[] = []): void {
     `  Tasks (JSON)   ${pc.underline(`${gateway.url}/v1/tasks`)}`,
     `  WebSocket      ${pc.underline(gateway.wsUrl)}`,
     `  Health         ${pc.underline(`${gateway.url}/healthz`)}`,
+    ...(gateway.metricsUrl ? [`  Metrics        ${pc.underline(gateway.metricsUrl)}`] : []),
     ...extra,
     '',
   ];

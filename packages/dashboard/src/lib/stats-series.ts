@@ -1,26 +1,11 @@
-/** What `GET /v1/stats` reports; every field optional, since gateways of other versions differ. */
-export interface GatewayStats {
-  uptimeMs?: number;
-  engine?: string;
-  connections?: number;
-  sseConnections?: number;
-  pendingPolls?: number;
-  socketioConnections?: number;
-  swarmTerminalConnections?: number;
-  subscriptions?: number;
-  streams?: number;
-  publishedEvents?: number;
-  deliveredEvents?: number;
-  memory?: number;
-  /** Publish-to-deliver latency over the recent window, in ms. */
-  latencyMs?: { p50?: number; p99?: number; max?: number; samples?: number };
-  /** Bytes the log takes on disk (SQLite), if the engine can tell. */
-  logBytes?: number;
-  /** Subscribers per stream, where the gateway reports presence. */
-  watchers?: Record<string, number>;
-  [key: string]: unknown;
-}
+import { intervalQuantile, total, type Scrape } from './prometheus-text.js';
 
+/**
+ * One chart point from two successive scrapes of `GET /metrics`: the same series Prometheus
+ * collects, so the dashboard and an operator's Grafana never disagree. Rates are a counter's growth
+ * between the scrapes (a restarted gateway's counters start over, so a drop reads as "unknown");
+ * latency quantiles come from the histogram's growth over the same interval.
+ */
 export interface StatsSample {
   at: number;
   connections: number;
@@ -28,50 +13,47 @@ export interface StatsSample {
   streams: number;
   eventsInPerSec: number | undefined;
   eventsOutPerSec: number | undefined;
+  /** Publish → deliver, in ms. */
   latencyP50: number | undefined;
   latencyP99: number | undefined;
   logBytes: number | undefined;
   memory: number | undefined;
+  refusalsPerSec: number | undefined;
+  evictionsPerSec: number | undefined;
 }
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-
-/** Every client connection, whatever the transport. */
-export function totalConnections(s: GatewayStats): number {
-  return (
-    (num(s.connections) ?? 0) +
-    (num(s.sseConnections) ?? 0) +
-    (num(s.pendingPolls) ?? 0) +
-    (num(s.socketioConnections) ?? 0) +
-    (num(s.swarmTerminalConnections) ?? 0)
-  );
+export interface Reading {
+  at: number;
+  scrape: Scrape;
 }
 
-/**
- * One chart point from two successive readings: rates are the counters' growth over the time
- * between them (a restarted gateway's counters start over, so a drop reads as "unknown").
- */
-export function toSample(
-  prev: { at: number; stats: GatewayStats } | undefined,
-  at: number,
-  stats: GatewayStats,
-): StatsSample {
-  const rate = (key: 'publishedEvents' | 'deliveredEvents'): number | undefined => {
-    const now = num(stats[key]);
-    const before = prev ? num(prev.stats[key]) : undefined;
-    if (!prev || now === undefined || before === undefined || now < before || at <= prev.at) return undefined;
+export function toSample(prev: Reading | undefined, at: number, scrape: Scrape): StatsSample {
+  const rate = (name: string): number | undefined => {
+    const now = total(scrape, name);
+    const before = prev ? total(prev.scrape, name) : undefined;
+    if (!prev || before === undefined || at <= prev.at) return undefined;
+    if (now === undefined) return before === 0 ? 0 : undefined;
+    if (now < before) return undefined;
     return ((now - before) * 1_000) / (at - prev.at);
+  };
+  const ms = (q: number) => {
+    const s = prev
+      ? intervalQuantile(prev.scrape, scrape, 'agentwire_publish_to_deliver_seconds', q)
+      : undefined;
+    return s === undefined ? undefined : s * 1_000;
   };
   return {
     at,
-    connections: totalConnections(stats),
-    subscriptions: num(stats.subscriptions) ?? 0,
-    streams: num(stats.streams) ?? 0,
-    eventsInPerSec: rate('publishedEvents'),
-    eventsOutPerSec: rate('deliveredEvents'),
-    latencyP50: num(stats.latencyMs?.p50),
-    latencyP99: num(stats.latencyMs?.p99),
-    logBytes: num(stats.logBytes),
-    memory: num(stats.memory),
+    connections: total(scrape, 'agentwire_connections') ?? 0,
+    subscriptions: total(scrape, 'agentwire_subscriptions') ?? 0,
+    streams: total(scrape, 'agentwire_streams_watched') ?? 0,
+    eventsInPerSec: rate('agentwire_events_ingested_total'),
+    eventsOutPerSec: rate('agentwire_events_delivered_total'),
+    latencyP50: ms(0.5),
+    latencyP99: ms(0.99),
+    logBytes: total(scrape, 'agentwire_log_size_bytes'),
+    memory: total(scrape, 'agentwire_process_resident_memory_bytes'),
+    refusalsPerSec: rate('agentwire_limit_refusals_total'),
+    evictionsPerSec: rate('agentwire_slow_consumer_evictions_total'),
   };
 }

@@ -20,6 +20,8 @@ export interface MetricsSources {
   slowConsumerEvictions(): number;
   /** 1 while a dependency the node needs is reachable, 0 while not; absent when not configured. */
   dependencies(): Record<string, boolean>;
+  /** The log engine's kind, and its size on disk where the engine can tell. */
+  log(): { engine: string; bytes?: number };
 }
 
 // Latency buckets in seconds, from a fast in-memory append to a stalled disk.
@@ -192,6 +194,25 @@ export class GatewayMetrics {
       collect() {
         for (const [dependency, up] of Object.entries(sources.dependencies()))
           this.set({ dependency }, up ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'agentwire_log_info',
+      help: 'Always 1; the engine label names the log engine (memory, sqlite, redis).',
+      labelNames: ['engine'],
+      registers,
+      collect() {
+        this.reset();
+        this.set({ engine: sources.log().engine }, 1);
+      },
+    });
+    new Gauge({
+      name: 'agentwire_log_size_bytes',
+      help: 'Bytes the log takes on disk, with its write-ahead log (SQLite only).',
+      registers,
+      collect() {
+        const bytes = sources.log().bytes;
+        if (bytes !== undefined) this.set(bytes);
       },
     });
     // After the hub's listener (registered earlier), so the figure includes the fan-out.
