@@ -30,7 +30,8 @@ test('every metric the Grafana dashboard and the Prometheus alerts use is one th
       panels: { targets: { expr: string }[] }[];
     };
     assert.ok(dashboard.panels.length >= 10);
-    for (const panel of dashboard.panels) assert.ok(panel.targets.every((t) => t.expr.includes('agentwire_')));
+    for (const panel of dashboard.panels)
+      assert.ok(panel.targets.every((t) => t.expr.includes('agentwire_')));
   } finally {
     await gw.close();
   }
