@@ -14,10 +14,8 @@ export function toErrorInfo(error: unknown): ErrorInfo {
     };
   }
   if (typeof error === 'object' && error !== null) {
-    const { message, name } = error as { message?: unknown; name?: unknown };
-    if (typeof message === 'string') {
-      return { message: clip(message), ...(typeof name === 'string' && { code: name.slice(0, 128) }) };
-    }
+    const { message } = error as { message?: unknown };
+    if (typeof message === 'string') return { message: clip(message) };
   }
   return { message: clip(typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error))) };
 }

@@ -449,4 +449,36 @@ describe('runGraph', () => {
     assert.equal(log.at(-2)?.type, 'message:end', 'the open message ends before the cancel');
     assert.equal(task.ended, true);
   });
+
+  it('as a worker: a task a watcher starts runs the graph on its JSON input', async () => {
+    aw.handle('arithmetic', (task, input: { messages: { role: string; content: string }[] }) =>
+      runGraph(task, toolGraph(), input),
+    );
+    for (
+      const deadline = Date.now() + 10_000;
+      !gw.producers.workers().some((w) => w.kinds.includes('arithmetic'));
+    ) {
+      assert.ok(Date.now() < deadline, 'the worker registered');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const taskId = randomUUID();
+    const watcher = await Watcher.open(client, `task:${taskId}`);
+    watchers.push(watcher);
+    await client.command({
+      type: 'start',
+      kind: 'arithmetic',
+      taskId,
+      title: 'Sum',
+      input: { messages: [{ role: 'user', content: 'What is 2 + 3?' }] },
+    });
+    await watcher.until((w) => w.state?.status === 'completed', 'task:complete');
+    const result = watcher.state!.result as { messages: { type: string; content: string; id?: string }[] };
+    assert.deepEqual(result.messages[0], {
+      type: 'human',
+      content: 'What is 2 + 3?',
+      id: result.messages[0]!.id,
+    });
+    assert.equal(result.messages.at(-1)?.content, 'Two plus three is five.');
+    assert.equal(watcher.of('task:complete').length, 1, 'completed once, by the run');
+  });
 });
