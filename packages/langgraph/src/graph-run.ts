@@ -29,8 +29,12 @@ export class GraphRun {
         return;
       case 'task-end':
         this.messages.runEnded(chunk.id);
+        // A subgraph's interrupt is reported by its node first, then by each enclosing node: the
+        // innermost is the one that asks.
         for (const i of chunk.interrupts) {
-          if (i.id !== undefined) this.interruptedBy.set(i.id, this.nodes.agentOfRun(chunk.id));
+          if (i.id !== undefined && !this.interruptedBy.has(i.id)) {
+            this.interruptedBy.set(i.id, this.nodes.agentOfRun(chunk.id));
+          }
         }
         this.nodes.finished(chunk.id, chunk.error, chunk.interrupts.length > 0);
         return;

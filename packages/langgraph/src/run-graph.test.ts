@@ -221,6 +221,27 @@ describe('runGraph', () => {
     );
   });
 
+  it('an interrupt inside a subgraph is asked by the inner node’s agent and resumes the subgraph', async () => {
+    const Choice = Annotation.Root({ choice: Annotation<string>() });
+    const inner = new StateGraph(Choice)
+      .addNode('pick', async () => ({ choice: interrupt<string, string>('Which index?') }))
+      .addEdge(START, 'pick')
+      .addEdge('pick', END)
+      .compile();
+    const graph = new StateGraph(Choice)
+      .addNode('setup', inner)
+      .addEdge(START, 'setup')
+      .addEdge('setup', END)
+      .compile({ checkpointer: new MemorySaver() });
+    const { task, watcher } = await watchedTask('Nested question');
+    const running = runGraph(task, graph, { choice: '' });
+    await watcher.until((w) => w.of('question:asked').length === 1, 'question:asked');
+    const asked = watcher.of('question:asked')[0]!.data;
+    assert.equal(asked.agentId, agentId(watcher, 'pick'));
+    await watcher.sub.answer(asked.questionId, 'hnsw');
+    assert.deepEqual(await running, { choice: 'hnsw' });
+  });
+
   it('a node that throws fails its agent and the task, and runGraph rejects with its error', async () => {
     const graph = new StateGraph(MessagesAnnotation)
       .addNode('fetch', async () => {
