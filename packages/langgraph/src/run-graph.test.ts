@@ -242,6 +242,21 @@ describe('runGraph', () => {
     assert.deepEqual(await running, { choice: 'hnsw' });
   });
 
+  it('a final state larger than the gateway takes still completes the task, without the result', async () => {
+    const Big = Annotation.Root({ text: Annotation<string>() });
+    const graph = new StateGraph(Big)
+      .addNode('write', async () => ({ text: 'x'.repeat(2 * 1024 * 1024) }))
+      .addEdge(START, 'write')
+      .addEdge('write', END)
+      .compile();
+    const { task, watcher } = await watchedTask('Big');
+    const state = await runGraph(task, graph, { text: '' });
+    assert.equal(state.text.length, 2 * 1024 * 1024);
+    await watcher.until((w) => w.state?.status === 'completed', 'task:complete');
+    assert.equal(watcher.state!.result, undefined);
+    assert.match(watcher.state!.summary ?? '', /not published \(payload_too_large\)/);
+  });
+
   it('a node that throws fails its agent and the task, and runGraph rejects with its error', async () => {
     const graph = new StateGraph(MessagesAnnotation)
       .addNode('fetch', async () => {

@@ -101,7 +101,7 @@ export async function runGraph<Input, Output>(
       next = new Command({ resume });
     }
     run.finished();
-    if (end) await task.complete(options.result ? options.result(state as Output) : toJsonSafe(state));
+    if (end) await complete(task, options.result ? options.result(state as Output) : toJsonSafe(state));
     else await writer.settled();
     return state as Output;
   } catch (err) {
@@ -135,6 +135,9 @@ async function answer(
   if (interrupts.length > 1 && interrupts.some((i) => i.id === undefined)) {
     throw new AgentwireError('internal', 'Several interrupts without ids cannot be resumed at once.');
   }
+  // When one question fails the pause (it timed out), the others stop waiting too.
+  const giveUp = new AbortController();
+  const asking = AbortSignal.any([signal, giveUp.signal]);
   const answers = await Promise.all(
     interrupts.map(async (interrupt) => {
       const q = toQuestion(interrupt);
@@ -146,7 +149,7 @@ async function answer(
         ...(q.timeout !== undefined && { timeout: q.timeout }),
         ...(agent !== undefined && { agent }),
         ...(interrupt.id !== undefined && interrupt.id.length <= 128 && { questionId: interrupt.id }),
-        signal,
+        signal: asking,
       });
       if (result.timedOut) {
         if (!('default' in q)) {
@@ -159,9 +162,29 @@ async function answer(
       }
       return q.resume ? q.resume(result.answer) : result.answer;
     }),
-  );
+  ).finally(() => giveUp.abort());
   if (interrupts.length === 1) return answers[0];
   return Object.fromEntries(interrupts.map((i, k) => [i.id!, answers[k]]));
+}
+
+/**
+ * Completes the task with the result; a result the gateway refuses (larger than its request
+ * limit, or not JSON) still completes the task, without the result and saying why.
+ */
+async function complete(task: TaskHandle, result: unknown): Promise<void> {
+  try {
+    await task.complete(result);
+  } catch (err) {
+    if (
+      !(err instanceof AgentwireError) ||
+      (err.code !== 'payload_too_large' && err.code !== 'invalid_payload')
+    ) {
+      throw err;
+    }
+    await task.emit('task:complete', {
+      summary: `The result was not published (${err.code}): ${err.message}`.slice(0, 2_000),
+    });
+  }
 }
 
 function reasonText(reason: unknown): string {
