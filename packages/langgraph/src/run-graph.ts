@@ -13,7 +13,7 @@ import {
 import { toJsonSafe } from './json-safe.js';
 import { TaskWriter } from './task-writer.js';
 
-/** What `runGraph` needs of a graph: any compiled LangGraph graph (`StateGraph.compile()`, `createAgent`, …). */
+/** What `runGraph` needs of a graph: what `StateGraph#compile()` returns has it. */
 export interface GraphLike<Input = unknown, Output = unknown> {
   invoke(input: Input, options?: never): Promise<Output>;
   stream(input: Input, options?: never): Promise<AsyncIterable<unknown>>;
