@@ -18,6 +18,9 @@ import {
   Watcher,
 } from './support.js';
 
+/** Tool execution options the tests do not use. */
+const never = () => ({ toolCallId: 'x', messages: [], context: undefined }) as never;
+
 const weather = tool({
   description: 'The weather in a city',
   inputSchema: jsonSchema<{ city: string }>({
@@ -210,6 +213,122 @@ describe('streamText through a real gateway', () => {
       ['message:delta', 'message:end', 'task:cancelled'],
     );
     assert.deepEqual(events.at(-1)!.data, { reason: 'the user closed the page' });
+    await watcher.close();
+  });
+  it("a tool call that needs approval becomes a question; the watcher's answer lets it run in the same call", async () => {
+    const watcher = await Watcher.open(gateway.url, 'task:approve');
+    let ran = 0;
+    const result = wire(aw, { task: { taskId: 'approve' } }).streamText({
+      model: new MockLanguageModelV4({
+        doStream: [
+          step(toolCall('call-lyon', 'weather', { city: 'Lyon' }), finish('tool-calls')),
+          step(text('t1', 'Sunny in Lyon.'), finish('stop')),
+        ],
+      }),
+      prompt: 'Weather in Lyon?',
+      tools: {
+        weather: {
+          ...weather,
+          execute: async (input: { city: string }) => (ran++, weather.execute!(input, never())),
+        },
+      },
+      toolApproval: { weather: { type: 'user-approval', reason: 'Weather calls cost money.' } },
+      stopWhen: isStepCount(3),
+    });
+    const asked = await watcher.next('question:asked');
+    assert.equal(asked.data.prompt, 'Allow weather {"city":"Lyon"}? Weather calls cost money.');
+    assert.deepEqual(
+      asked.data.options?.map((o) => o.value),
+      ['approve', 'deny'],
+    );
+    assert.equal(ran, 0, 'the tool waits for the answer');
+    assert.ok(!watcher.types().includes('tool:executing'));
+
+    await watcher.sub.answer(asked.data.questionId, 'approve');
+    assert.equal(await result.text, 'Sunny in Lyon.');
+    assert.equal(ran, 1);
+    const parts = (await result.steps)[0]!.content;
+    const response = parts.find((p) => p.type === 'tool-approval-response');
+    assert.equal(response?.type === 'tool-approval-response' && response.approved, true);
+
+    await watcher.next('task:complete');
+    const events = await stored(gateway, 'task:approve');
+    const types = events.map((e) => e.type);
+    assert.ok(types.indexOf('question:answered') < types.indexOf('tool:executing'));
+    const state = reduceTaskEvents(events)!;
+    assert.equal(state.questions[asked.data.questionId]!.answer, 'approve');
+    assert.equal(state.questions[asked.data.questionId]!.agentId, state.agentOrder[0]);
+    assert.equal(state.tools['call-lyon']!.status, 'completed');
+    await watcher.close();
+  });
+
+  it('a tool that throws is a failed call with the same callId, and the run goes on', async () => {
+    const watcher = await Watcher.open(gateway.url, 'task:tool-error');
+    const result = wire(aw, { task: { taskId: 'tool-error' } }).streamText({
+      model: new MockLanguageModelV4({
+        doStream: [
+          step(toolCall('call-atlantis', 'weather', { city: 'Atlantis' }), finish('tool-calls')),
+          step(text('t1', 'No such city.'), finish('stop')),
+        ],
+      }),
+      prompt: 'Weather in Atlantis?',
+      tools: {
+        weather: tool({
+          inputSchema: jsonSchema<{ city: string }>({
+            type: 'object',
+            properties: { city: { type: 'string' } },
+          }),
+          execute: async ({ city }): Promise<string> => {
+            throw Object.assign(new Error(`unknown city ${city}`), { code: 'ENOCITY' });
+          },
+        }),
+      },
+      stopWhen: isStepCount(3),
+    });
+    assert.equal(await result.text, 'No such city.');
+    await watcher.next('task:complete');
+    const events = await stored(gateway, 'task:tool-error');
+    const calls = events.flatMap((e) =>
+      e.type === 'tool:executing' || e.type === 'tool:failed' ? [[e.type, e.data.callId]] : [],
+    );
+    assert.deepEqual(calls, [
+      ['tool:executing', 'call-atlantis'],
+      ['tool:failed', 'call-atlantis'],
+    ]);
+    const failed = events.find((e) => e.type === 'tool:failed');
+    assert.deepEqual(failed?.type === 'tool:failed' && failed.data.error, {
+      message: 'unknown city Atlantis',
+      code: 'ENOCITY',
+    });
+    assert.equal(reduceTaskEvents(events)!.status, 'completed');
+    await watcher.close();
+  });
+
+  it("the model's error fails the agent and the task with it", async () => {
+    const watcher = await Watcher.open(gateway.url, 'task:model-error');
+    const result = wire(aw, { task: { taskId: 'model-error' } }).streamText({
+      model: new MockLanguageModelV4({
+        doStream: async () => {
+          throw Object.assign(new Error('503 upstream overloaded'), { code: 'overloaded' });
+        },
+      }),
+      prompt: 'Hello?',
+      maxRetries: 0,
+      onError: () => undefined, // the SDK would log it
+    });
+    await assert.rejects(Promise.resolve(result.text));
+    const failed = await watcher.next('task:failed');
+    assert.deepEqual(failed.data, {
+      error: { message: '503 upstream overloaded', code: 'overloaded' },
+      reason: 'error',
+    });
+    const events = await stored(gateway, 'task:model-error');
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['task:start', 'agent:spawned', 'agent:progress', 'log:entry', 'agent:failed', 'task:failed'],
+    );
+    const warning = events[3]!;
+    assert.equal(warning.type === 'log:entry' && warning.data.level, 'warn');
     await watcher.close();
   });
 });
