@@ -1,3 +1,3 @@
-export { wire, type Wired } from './wire.js';
+export { wire, type AgentLike, type Wired, type WiredAgent } from './wire.js';
 export type { Target, WireOptions } from './target.js';
 export type { Usage } from './usage.js';

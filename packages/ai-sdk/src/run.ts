@@ -312,6 +312,15 @@ export class Run {
   }
 }
 
+/** Ends a run as its outcome says: a model that stopped with an error fails it. */
+export async function settle(run: Run, outcome: Outcome, lastError?: unknown): Promise<void> {
+  if (outcome.finishReason === 'error') {
+    await run.fail(lastError ?? new Error('The model stopped with an error.'));
+  } else {
+    await run.finish(outcome);
+  }
+}
+
 function isTimeout(error: unknown): boolean {
   return error instanceof Error && error.name === 'TimeoutError';
 }

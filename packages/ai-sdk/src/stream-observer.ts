@@ -1,6 +1,6 @@
 import type { TextStreamPart, ToolSet } from 'ai';
 import { errorText } from './errors.js';
-import type { Run } from './run.js';
+import { settle, type Run } from './run.js';
 
 // How many token deltas may wait for the gateway before the stream waits for them: enough to batch,
 // few enough that a slow gateway slows the stream rather than growing memory without bound.
@@ -8,14 +8,17 @@ const DELTA_WINDOW = 64;
 
 /**
  * Watches a streaming call's parts on their way to the caller (as the last `experimental_transform`)
- * and publishes the live ones: token deltas as a message per text block, reasoning per block, and
- * provider errors. Parts pass through unchanged and unheld.
+ * and publishes the live ones: token deltas as a message per text block, reasoning per block,
+ * provider errors, and the end of the run. Parts pass through unchanged; the stream closes only once
+ * the run's end is stored, so a caller that has read the whole stream finds the task up to date.
  */
 export class StreamObserver {
   /** The last error the stream carried: the cause when the call then fails. */
   lastError: unknown;
   private readonly inFlight: Promise<void>[] = [];
   private readonly reasoning = new Map<string, string>();
+  private steps = 0;
+  private stepText = '';
 
   constructor(private readonly run: Run) {}
 
@@ -36,10 +39,23 @@ export class StreamObserver {
 
   private async observe<TOOLS extends ToolSet>(part: TextStreamPart<TOOLS>): Promise<void> {
     switch (part.type) {
+      case 'start-step':
+        this.steps += 1;
+        this.stepText = '';
+        return;
+      case 'finish':
+        await Promise.all(this.inFlight);
+        await settle(
+          this.run,
+          { text: this.stepText, finishReason: part.finishReason, usage: part.totalUsage, steps: this.steps },
+          this.lastError,
+        );
+        return;
       case 'text-start':
         this.run.startMessage(part.id);
         return;
       case 'text-delta':
+        this.stepText += part.text;
         this.inFlight.push(this.run.delta(part.id, part.text));
         if (this.inFlight.length > DELTA_WINDOW) await this.inFlight.shift();
         return;

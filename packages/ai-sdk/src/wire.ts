@@ -4,7 +4,7 @@ import { approvalByWatchers } from './approval.js';
 import { resumeAgent } from './agent-resume.js';
 import { withRunCallbacks, type LifecycleCallbacks } from './callbacks.js';
 import { describeCall } from './describe.js';
-import { Run, type Outcome } from './run.js';
+import { Run, settle, type Outcome } from './run.js';
 import { StreamObserver } from './stream-observer.js';
 import { checkTarget, type Target, type WireOptions } from './target.js';
 import { addUsage } from './usage.js';
@@ -22,10 +22,20 @@ export interface Wired {
    * run. Tool calls that need approval end an agent's call in the SDK; `generate()` asks the
    * watchers and resumes the call with their answers, `stream()` leaves them to its consumer.
    */
-  agent<CALL_OPTIONS, TOOLS extends ToolSet, RUNTIME_CONTEXT extends Context, OUTPUT extends OutputInterface>(
-    agent: Agent<CALL_OPTIONS, TOOLS, RUNTIME_CONTEXT, OUTPUT>,
-  ): Agent<CALL_OPTIONS, TOOLS, RUNTIME_CONTEXT, OUTPUT>;
+  agent<A extends AgentLike>(agent: A): WiredAgent<A>;
 }
+
+/** What `agent()` takes: the SDK's `Agent` interface, whatever its type parameters. */
+export interface AgentLike {
+  readonly version: 'agent-v1';
+  readonly id: string | undefined;
+  readonly tools: unknown;
+  generate(options: never): PromiseLike<unknown>;
+  stream(options: never): PromiseLike<unknown>;
+}
+
+/** The wired agent: the same `Agent` surface (and types) as the one given. */
+export type WiredAgent<A extends AgentLike> = Pick<A, 'version' | 'id' | 'tools' | 'generate' | 'stream'>;
 
 /** Options every SDK entry point takes that a run adds to or reads. */
 interface CallOptions extends LifecycleCallbacks {
@@ -91,25 +101,22 @@ export function wire(target: Target, options: WireOptions = {}): Wired {
   };
 }
 
-function wireAgent<
-  CALL_OPTIONS,
-  TOOLS extends ToolSet,
-  RUNTIME_CONTEXT extends Context,
-  OUTPUT extends OutputInterface,
->(
-  agent: Agent<CALL_OPTIONS, TOOLS, RUNTIME_CONTEXT, OUTPUT>,
+function wireAgent<A extends AgentLike>(
+  agent: A,
   open: (call: CallOptions, agentName: string) => Run,
-): Agent<CALL_OPTIONS, TOOLS, RUNTIME_CONTEXT, OUTPUT> {
-  type GenerateParams = Parameters<typeof agent.generate>[0];
-  type StreamParams = Parameters<typeof agent.stream>[0];
+): WiredAgent<A> {
+  type Loose = Agent<unknown, ToolSet, Context, OutputInterface>;
+  type GenerateParams = Parameters<Loose['generate']>[0];
+  type StreamParams = Parameters<Loose['stream']>[0];
+  const inner = agent as unknown as Loose;
   const name = agent.id ?? 'agent';
-  return {
+  const wired: Loose = {
     version: 'agent-v1',
     get id() {
-      return agent.id;
+      return inner.id;
     },
     get tools() {
-      return agent.tools;
+      return inner.tools;
     },
     async generate(params: GenerateParams) {
       const given = params as CallOptions;
@@ -119,7 +126,7 @@ function wireAgent<
       let steps = 0;
       try {
         for (;;) {
-          const result = await agent.generate({
+          const result = await inner.generate({
             ...call,
             ...withRunCallbacks(run, call as CallOptions, false),
             abortSignal: run.signal,
@@ -143,7 +150,7 @@ function wireAgent<
       const run = open(given, name);
       const observer = new StreamObserver(run);
       try {
-        const result = await agent.stream({
+        const result = await inner.stream({
           ...params,
           ...withRunCallbacks(run, given, true),
           abortSignal: run.signal,
@@ -157,6 +164,7 @@ function wireAgent<
       }
     },
   };
+  return wired as unknown as WiredAgent<A>;
 }
 
 interface StreamOutcome {
@@ -166,7 +174,10 @@ interface StreamOutcome {
   text: PromiseLike<string>;
 }
 
-/** Ends a streaming run once the SDK settles its result, whether or not the caller reads the stream. */
+/**
+ * The stream observer ends a streaming run at its `finish` part; this catches the ways a stream ends
+ * without one (it errored, or a transform before ours dropped it). Ending a run twice does nothing.
+ */
 async function settleStream(run: Run, observer: StreamObserver, result: StreamOutcome): Promise<void> {
   try {
     const [finishReason, usage, steps, text] = await Promise.all([
@@ -181,14 +192,6 @@ async function settleStream(run: Run, observer: StreamObserver, result: StreamOu
     await run.fail(
       NoOutputGeneratedError.isInstance(err) && observer.lastError !== undefined ? observer.lastError : err,
     );
-  }
-}
-
-async function settle(run: Run, outcome: Outcome, lastError?: unknown): Promise<void> {
-  if (outcome.finishReason === 'error') {
-    await run.fail(lastError ?? new Error('The model stopped with an error.'));
-  } else {
-    await run.finish(outcome);
   }
 }
 
