@@ -159,6 +159,40 @@ describe('generateText through a real gateway', () => {
     await watcher.close();
   });
 
+  it("an approval already given in the messages (the SDK's own continuation) is not asked again", async () => {
+    let ran = 0;
+    const result = await wire(aw, { task: { taskId: 'replayed' } }).generateText({
+      model: new MockLanguageModelV4({ doGenerate: [answer([{ type: 'text', text: 'Removed /tmp.' }])] }),
+      messages: [
+        { role: 'user', content: 'Clean up /tmp' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'tool-call', toolCallId: 'rm-2', toolName: 'remove', input: { path: '/tmp' } },
+            { type: 'tool-approval-request', approvalId: 'ap-1', toolCallId: 'rm-2' },
+          ],
+        },
+        {
+          role: 'tool',
+          content: [
+            { type: 'tool-approval-response', approvalId: 'ap-1', approved: true, reason: 'From the UI.' },
+          ],
+        },
+      ],
+      tools: {
+        remove: tool({ inputSchema: schema, needsApproval: true, execute: async () => (ran++, 'removed') }),
+      },
+      stopWhen: isStepCount(3),
+    });
+    assert.equal(result.text, 'Removed /tmp.');
+    assert.equal(ran, 1);
+    const events = await stored(gateway, 'task:replayed');
+    assert.ok(!events.some((e) => e.type === 'question:asked'));
+    const state = reduceTaskEvents(events)!;
+    assert.equal(state.title, 'Clean up /tmp');
+    assert.equal(state.tools['rm-2']!.status, 'completed');
+  });
+
   it('an approval nobody answers in time is denied', async () => {
     const result = await wire(aw, { task: { taskId: 'unanswered' }, approvalTimeout: 50 }).generateText({
       model: new MockLanguageModelV4({
