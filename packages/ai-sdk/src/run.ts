@@ -1,6 +1,7 @@
 import { timeOrderedId, type EventData, type EventType } from '@agentwire/protocol';
 import type { LanguageModelUsage } from 'ai';
 import { abortReason, clip, errorInfo, errorText } from './errors.js';
+import { publishable } from './payload.js';
 import { toUsage, usageLine, type Usage } from './usage.js';
 import {
   isAgentHandle,
@@ -174,7 +175,7 @@ export class Run {
       callId: call.toolCallId,
       tool: call.toolName,
       agentId: this.agentId,
-      args: call.input,
+      args: publishable(call.input),
     });
   }
 
@@ -186,7 +187,7 @@ export class Run {
       durationMs: Math.max(0, Math.round(durationMs)),
     };
     if (outcome.type === 'tool-result') {
-      void this.emit('tool:complete', { ...common, result: outcome.output });
+      void this.emit('tool:complete', { ...common, result: publishable(outcome.output) });
     } else if (!this.signal.aborted) {
       // A call that failed because of a cancel is closed by the cancel event itself.
       void this.emit('tool:failed', { ...common, error: errorInfo(outcome.error) });

@@ -282,6 +282,30 @@ describe('generateText through a real gateway', () => {
     assert.equal(state.agents[agent.id]!.status, 'running');
   });
 
+  it('a tool result too large for an event is shown as a note with a preview, and the call completes', async () => {
+    const page = 'lorem ipsum '.repeat(40_000);
+    await wire(aw, { task: { taskId: 'big-result' } }).generateText({
+      model: new MockLanguageModelV4({
+        doGenerate: [
+          answer(
+            [{ type: 'tool-call', toolCallId: 'f-1', toolName: 'fetch', input: '{"path":"/big"}' }],
+            'tool-calls',
+          ),
+          answer([{ type: 'text', text: 'It is long.' }]),
+        ],
+      }),
+      prompt: 'Fetch /big',
+      tools: { fetch: tool({ inputSchema: schema, execute: async () => page }) },
+      stopWhen: isStepCount(3),
+    });
+    const call = reduceTaskEvents(await stored(gateway, 'task:big-result'))!.tools['f-1']!;
+    assert.equal(call.status, 'completed');
+    const result = call.result as { omitted: string; chars: number; preview: string };
+    assert.equal(result.omitted, 'too large');
+    assert.equal(result.chars, JSON.stringify(page).length);
+    assert.equal(result.preview.length, 2_000);
+  });
+
   it('wire() refuses what it cannot run', () => {
     assert.throws(() => wire({} as never), TypeError);
     assert.throws(() => wire(aw, { approvalTimeout: 0 }), RangeError);
