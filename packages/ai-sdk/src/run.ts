@@ -2,7 +2,7 @@ import { timeOrderedId, type EventData, type EventType } from '@agentwire/protoc
 import type { LanguageModelUsage } from 'ai';
 import { abortReason, clip, errorInfo, errorText } from './errors.js';
 import { publishable } from './payload.js';
-import { toUsage, usageLine, type Usage } from './usage.js';
+import { toUsage, usageLine } from './usage.js';
 import {
   isAgentHandle,
   openTarget,
@@ -53,6 +53,8 @@ export class Run {
   private handles: Opened | undefined;
   private queue: ((opened: Opened | undefined) => void)[] | undefined = [];
   private stopped = false;
+  /** Removes the run's abort listeners: a caller's signal or an agent may outlive many runs. */
+  private readonly listeners: (() => void)[] = [];
   private readonly messages = new Map<string, string>();
   private steps = 0;
 
@@ -72,25 +74,25 @@ export class Run {
       this.opened = Promise.resolve(undefined);
       return;
     }
-    callerSignal?.addEventListener('abort', () => this.abortedByCaller(callerSignal.reason), { once: true });
+    if (callerSignal) this.listen(callerSignal, () => this.abortedByCaller(callerSignal.reason));
     this.opened = openTarget(target, options, description, this.agentId).then(
       (opened) => {
         const cancelled = opened.agent.signal;
         if (cancelled.aborted) {
           // Cancelled while starting: what was queued would follow the cancel, so it is dropped.
-          this.stopped = true;
+          this.stop();
           this.flush(undefined);
           this.controller.abort(cancelled.reason);
           return opened;
         }
         this.handles = opened;
         this.flush(opened);
-        cancelled.addEventListener('abort', () => this.cancelledByWatcher(cancelled), { once: true });
+        if (!this.stopped) this.listen(cancelled, () => this.cancelledByWatcher(cancelled));
         return opened;
       },
       (err: unknown) => {
         // Without a task nothing can be watched, cancelled or approved: the call fails with the reason.
-        this.stopped = true;
+        this.stop();
         this.flush(undefined);
         this.controller.abort(err);
         return undefined;
@@ -256,7 +258,7 @@ export class Run {
   private cancelledByWatcher(signal: AbortSignal): void {
     if (this.stopped) return;
     this.closeMessages();
-    this.stopped = true;
+    this.stop();
     this.controller.abort(signal.reason);
   }
 
@@ -269,8 +271,19 @@ export class Run {
       if (ownsTask) void task.cancel({ reason: text }).catch(() => undefined);
       else if (ownsAgent) void this.send(task, 'task:cancelled', { agentId: this.agentId, reason: text });
     });
-    this.stopped = true;
+    this.stop();
     this.controller.abort(reason);
+  }
+
+  private listen(signal: AbortSignal, onAbort: () => void): void {
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.listeners.push(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /** From here on nothing is published. */
+  private stop(): void {
+    this.stopped = true;
+    for (const remove of this.listeners.splice(0)) remove();
   }
 
   private closeMessages(): void {
@@ -278,7 +291,7 @@ export class Run {
   }
 
   private async end(fn: (opened: Opened) => Promise<void>): Promise<void> {
-    this.stopped = true;
+    this.stop();
     const opened = await this.opened;
     if (opened) await fn(opened);
   }
@@ -325,5 +338,3 @@ export async function settle(run: Run, outcome: Outcome, lastError?: unknown): P
 function isTimeout(error: unknown): boolean {
   return error instanceof Error && error.name === 'TimeoutError';
 }
-
-export type { Usage };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { connect, type Producer } from '@agentwire/agent';
 import { wire } from '@agentwire/ai-sdk';
@@ -304,6 +305,23 @@ describe('generateText through a real gateway', () => {
     assert.equal(result.omitted, 'too large');
     assert.equal(result.chars, JSON.stringify(page).length);
     assert.equal(result.preview.length, 2_000);
+  });
+
+  it('runs leave no listener on a signal or an agent that outlives them', async () => {
+    const task = await aw.startTask({ title: 'Long-lived' });
+    const agent = await task.spawnAgent({ name: 'worker' });
+    const shutdown = new AbortController();
+    const ai = wire(task, { agent });
+    for (let i = 0; i < 3; i++) {
+      await ai.generateText({
+        model: new MockLanguageModelV4({ doGenerate: [answer([{ type: 'text', text: `answer ${i}` }])] }),
+        prompt: `question ${i}`,
+        abortSignal: shutdown.signal,
+      });
+    }
+    assert.equal(getEventListeners(shutdown.signal, 'abort').length, 0);
+    assert.equal(getEventListeners(agent.signal, 'abort').length, 0);
+    await task.complete();
   });
 
   it('wire() refuses what it cannot run', () => {
