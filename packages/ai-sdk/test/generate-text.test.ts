@@ -307,6 +307,26 @@ describe('generateText through a real gateway', () => {
     assert.equal(result.preview.length, 2_000);
   });
 
+  it("the SDK's own timeout fails the task with reason timeout", async () => {
+    const model = new MockLanguageModelV4({
+      doGenerate: ({ abortSignal }) =>
+        new Promise((_resolve, reject) =>
+          abortSignal?.addEventListener('abort', () => reject(abortSignal.reason)),
+        ),
+    });
+    await assert.rejects(
+      wire(aw, { task: { taskId: 'sdk-timeout' } }).generateText({
+        model,
+        prompt: 'Slow',
+        timeout: 50,
+        maxRetries: 0,
+      }),
+      { name: 'TimeoutError' },
+    );
+    const last = (await stored(gateway, 'task:sdk-timeout')).at(-1)!;
+    assert.deepEqual(last.type === 'task:failed' && last.data.reason, 'timeout');
+  });
+
   it('runs leave no listener on a signal or an agent that outlives them', async () => {
     const task = await aw.startTask({ title: 'Long-lived' });
     const agent = await task.spawnAgent({ name: 'worker' });
