@@ -6,6 +6,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence, Union
 
+from .answer_schema import unsupported_schema
+from .errors import AgentwireError
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -71,7 +74,14 @@ def question_fields(
             raise TypeError("options is a list of answers, not one string.")
         fields["options"] = [{"value": o} if isinstance(o, str) else dict(o) for o in options]
     if schema is not None:
-        # The gateway checks the schema against its subset and refuses the question otherwise.
+        issue = unsupported_schema(schema)
+        if issue is not None:
+            path, problem = issue
+            raise AgentwireError(
+                "invalid_payload",
+                f"ask(): the schema cannot be checked: {problem} at {path or '/'}.",
+                {"path": f"/schema{path}"},
+            )
         fields["schema"] = schema
     if timeout is not None:
         if not isinstance(timeout, (int, float)) or not timeout > 0 or timeout == float("inf"):
