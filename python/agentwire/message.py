@@ -63,6 +63,8 @@ class Message:
             return
         if exc is None:
             self.end()
+            # A block that finished after the cancel still stops here, with its message ended.
+            self._signal.raise_if_cancelled()
             return
         try:
             self.end()

@@ -21,8 +21,8 @@ Retryable = Union[bool, Callable[[BaseException], bool], None]
 class ToolCall:
     """A tool call span. As a context manager it completes with ``call.result`` when the block ends,
     or fails with the exception that ended it (which then propagates). A cancel closes it as
-    cancelled without anything more published. Without ``with``, end it with ``complete()`` or
-    ``fail()``."""
+    cancelled without anything more published, and the block's end raises :class:`Cancelled` if
+    nothing in it did. Without ``with``, end it with ``complete()`` or ``fail()``."""
 
     def __init__(
         self,
@@ -76,6 +76,8 @@ class ToolCall:
     def _close(self, type: str, data: dict) -> int:
         if self._ended:
             raise RuntimeError(f"Tool call {self.id} has already ended.")
+        # After a cancel the cancel event closes the call as cancelled; nothing more is published.
+        self._signal.raise_if_cancelled()
         self._ended = True
         closed = self._stream.emit(type, data)
         self._opened.result()
@@ -89,12 +91,14 @@ class ToolCall:
     ) -> None:
         if self._ended:
             return
+        if isinstance(exc, Cancelled) or self._signal.cancelled:
+            self._ended = True
+            # A block that finished its work after the cancel still stops here.
+            if exc is None:
+                self._signal.raise_if_cancelled()
+            return
         if exc is None:
             self.complete()
-            return
-        if isinstance(exc, Cancelled) or self._signal.cancelled:
-            # The cancel event closes the call as cancelled; nothing more is published for it.
-            self._ended = True
             return
         retryable = self._retryable(exc) if callable(self._retryable) else self._retryable
         try:
