@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import re
 import ssl
 import threading
+import weakref
 from concurrent.futures import Future
 from types import TracebackType
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
@@ -19,6 +21,8 @@ from .retry import RetryPolicy
 from .task import Task
 from .worker import TaskHandler, Worker
 
+# How long a producer nobody closed may take at interpreter exit to deliver what it queued.
+_EXIT_FLUSH_SECONDS = 10.0
 # docs/protocol.md, "Streams".
 _STREAM = re.compile(r"^(?:system|[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9][A-Za-z0-9._~-]{0,127})$")
 
@@ -86,6 +90,16 @@ class Producer:
         self._connect_timeout = connect_timeout
         self._worker: Optional[Worker] = None
         self._closed = threading.Event()
+        # A script that forgets close() still delivers what it queued: at exit, for a bounded time.
+        ref = weakref.ref(self)
+
+        def close_at_exit() -> None:
+            producer = ref()
+            if producer is not None:
+                producer.close(timeout=_EXIT_FLUSH_SECONDS)
+
+        self._close_at_exit = close_at_exit
+        atexit.register(close_at_exit)
 
     @property
     def producer_id(self) -> Optional[str]:
@@ -126,6 +140,9 @@ class Producer:
         one; with an id, it is the caller's idempotency key. Nothing is queued unless every event is
         JSON."""
         _check_stream(stream)
+        for i, e in enumerate(events):
+            if not isinstance(e, dict) or not isinstance(e.get("type"), str):
+                raise AgentwireError("invalid_message", f"events[{i}] is not an event {{type, data, id?}}.")
         prepared = [prepare(e["type"], e.get("data", {}), e.get("id")) for e in events]
         return self._outbox.submit_all(stream, prepared)
 
@@ -164,6 +181,7 @@ class Producer:
         command channel. Tasks still running then are marked orphaned by the gateway at once."""
         if self._closed.is_set():
             return
+        atexit.unregister(self._close_at_exit)
         try:
             self._outbox.close(timeout)
         finally:

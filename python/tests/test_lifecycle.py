@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import unittest
 
 import agentwire
@@ -114,6 +116,21 @@ class LifecycleTest(unittest.TestCase):
         with self.assertRaises(agentwire.AgentwireError) as caught:
             self.aw.publish("Project:acme", [alert])
         self.assertEqual(caught.exception.code, "invalid_stream")
+
+    def test_a_script_that_forgets_close_still_delivers_its_events(self) -> None:
+        script = (
+            "import os, agentwire\n"
+            "aw = agentwire.connect(os.environ['AGENTWIRE_URL'], os.environ['AGENTWIRE_TOKEN'], commands=False)\n"
+            "task = aw.start_task('Forgot to close')\n"
+            "for i in range(300):\n"
+            "    task.log('info', f'line {i}')\n"
+            "task.emit('task:complete', {})\n"
+            "print(task.id)\n"
+        )
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        state = self.watcher.state(done.stdout.strip())
+        self.assertEqual((state["status"], state["eventCount"]), ("completed", 302))
 
 
 if __name__ == "__main__":
