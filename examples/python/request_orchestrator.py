@@ -60,7 +60,12 @@ def handle_request(task: agentwire.Task, input: Dict[str, Any]) -> Dict[str, Any
     with task.spawn_agent("executor-agent", role="executor", parent=thought) as executor:
         done: List[Any] = []
         for number, step in enumerate(steps, start=1):
-            task.progress(round(100 * (number - 1) / len(steps)), f"step {number}: {step['action']}", current=number, total=len(steps))
+            task.progress(
+                round(100 * (number - 1) / len(steps)),
+                f"step {number}: {step['action']}",
+                current=number,
+                total=len(steps),
+            )
             with executor.tool(step["action"], step["args"]) as call:
                 # The work itself; a cancel ends the wait at once, and the next call raises Cancelled.
                 executor.signal.wait(STEP_SECONDS)

@@ -97,7 +97,9 @@ def _write_wheel(wheel_directory: str, entries) -> str:
         (f"{info}/METADATA", _metadata().encode("utf-8")),
         (
             f"{info}/WHEEL",
-            f"Wheel-Version: 1.0\nGenerator: agentwire_build\nRoot-Is-Purelib: true\nTag: {_TAG}\n".encode("ascii"),
+            f"Wheel-Version: 1.0\nGenerator: agentwire_build\nRoot-Is-Purelib: true\nTag: {_TAG}\n".encode(
+                "ascii"
+            ),
         ),
     ]
     record = [_record_line(n, d) for n, d in entries] + [f"{info}/RECORD,,"]

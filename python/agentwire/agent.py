@@ -33,7 +33,14 @@ class Agent:
     raises :class:`Cancelled` once the task or this agent is cancelled.
     """
 
-    def __init__(self, task: "Task", stream: TaskStream, signal: CancelSignal, agent_id: str, name: str) -> None:
+    def __init__(
+        self,
+        task: "Task",
+        stream: TaskStream,
+        signal: CancelSignal,
+        agent_id: str,
+        name: str,
+    ) -> None:
         self.task = task
         self.id = agent_id
         self.name = name
@@ -51,28 +58,50 @@ class Agent:
         return self.signal.cancelled
 
     def progress(
-        self, status: Optional[str] = None, *, activity: Optional[str] = None, percent: Optional[float] = None
+        self,
+        status: Optional[str] = None,
+        *,
+        activity: Optional[str] = None,
+        percent: Optional[float] = None,
     ) -> "Future[Ack]":
         self.signal.raise_if_cancelled()
         return self._stream.emit(
-            "agent:progress", {"agentId": self.id, "status": status, "activity": activity, "percent": percent}
+            "agent:progress",
+            {
+                "agentId": self.id,
+                "status": status,
+                "activity": activity,
+                "percent": percent,
+            },
         )
 
     def log(self, level: str, message: str, fields: Optional[Dict[str, Any]] = None) -> "Future[Ack]":
         self.signal.raise_if_cancelled()
         return self._stream.emit(
-            "log:entry", {"level": check_level(level), "message": message, "agentId": self.id, "fields": fields}
+            "log:entry",
+            {
+                "level": check_level(level),
+                "message": message,
+                "agentId": self.id,
+                "fields": fields,
+            },
         )
 
     def recall(self, memories: Sequence[Dict[str, Any]], query: Optional[str] = None) -> "Future[Ack]":
         """``memory:recalled``: memories are ``{"content", "id"?, "score"?, "source"?}``."""
         self.signal.raise_if_cancelled()
-        return self._stream.emit("memory:recalled", {"agentId": self.id, "query": query, "memories": list(memories)})
+        return self._stream.emit(
+            "memory:recalled",
+            {"agentId": self.id, "query": query, "memories": list(memories)},
+        )
 
-    def handoff(self, to: Union["Agent", str], reason: Optional[str] = None, context: Any = None) -> "Future[Ack]":
+    def handoff(
+        self, to: Union["Agent", str], reason: Optional[str] = None, context: Any = None
+    ) -> "Future[Ack]":
         self.signal.raise_if_cancelled()
         return self._stream.emit(
-            "agent:handoff", {"from": self.id, "to": _id_of(to), "reason": reason, "context": context}
+            "agent:handoff",
+            {"from": self.id, "to": _id_of(to), "reason": reason, "context": context},
         )
 
     def tool(
@@ -96,26 +125,47 @@ class Agent:
         call_id = call_id if call_id is not None else new_id()
         opened = self._stream.emit(
             "tool:executing",
-            {"callId": call_id, "tool": name, "agentId": self.id, "args": args, "attempt": attempt},
+            {
+                "callId": call_id,
+                "tool": name,
+                "agentId": self.id,
+                "args": args,
+                "attempt": attempt,
+            },
         )
-        return ToolCall(self._stream, self.signal, call_id, name, self.id, attempt, opened, retryable)
+        return ToolCall(
+            self._stream,
+            self.signal,
+            call_id,
+            name,
+            self.id,
+            attempt,
+            opened,
+            retryable,
+        )
 
     def message(self, *, role: str = "assistant", message_id: Optional[str] = None) -> Message:
         """Opens a streamed message (``message:start``); append tokens to it::
 
-            with agent.message() as reply:
-                for token in llm.stream(prompt):
-                    reply.append(token)
+        with agent.message() as reply:
+            for token in llm.stream(prompt):
+                reply.append(token)
         """
         self.signal.raise_if_cancelled()
         if role not in _ROLES:
             raise ValueError(f"A message role is one of {', '.join(_ROLES)}; got {role!r}.")
         message_id = message_id if message_id is not None else new_id()
-        opened = self._stream.emit("message:start", {"messageId": message_id, "role": role, "agentId": self.id})
+        opened = self._stream.emit(
+            "message:start", {"messageId": message_id, "role": role, "agentId": self.id}
+        )
         return Message(self._stream, self.signal, message_id, opened)
 
     def stream_message(
-        self, chunks: Iterable[str], *, role: str = "assistant", message_id: Optional[str] = None
+        self,
+        chunks: Iterable[str],
+        *,
+        role: str = "assistant",
+        message_id: Optional[str] = None,
     ) -> str:
         """Streams a message from text chunks (an LLM's token stream) and returns the full text once
         every chunk is stored. If the source raises, or the task is cancelled, the message is still
@@ -143,14 +193,22 @@ class Agent:
     ) -> Answer:
         """``task.ask()`` asked by this agent: it also stops waiting when this agent is cancelled."""
         return self.task.ask(
-            prompt, options=options, schema=schema, timeout=timeout, default=default, question_id=question_id, agent=self
+            prompt,
+            options=options,
+            schema=schema,
+            timeout=timeout,
+            default=default,
+            question_id=question_id,
+            agent=self,
         )
 
     def complete(self, result: Any = None, *, summary: Optional[str] = None) -> int:
         """Publishes ``agent:complete`` and waits until it is stored."""
         self.signal.raise_if_cancelled()
         self._closed.set()
-        return self._stream.stored("agent:complete", {"agentId": self.id, "result": result, "summary": summary})
+        return self._stream.stored(
+            "agent:complete", {"agentId": self.id, "result": result, "summary": summary}
+        )
 
     def fail(self, error: Any) -> int:
         """Publishes ``agent:failed`` and waits until it is stored."""
@@ -162,7 +220,10 @@ class Agent:
         return self
 
     def __exit__(
-        self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
     ) -> Optional[bool]:
         try:
             if self._closed.is_set():
@@ -184,4 +245,3 @@ class Agent:
 
 def _id_of(agent: Union[Agent, str]) -> str:
     return agent if isinstance(agent, str) else agent.id
-

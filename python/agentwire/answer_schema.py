@@ -12,7 +12,19 @@ import re
 from typing import Any, Optional, Tuple
 
 _ANNOTATIONS = frozenset(
-    ["$schema", "$id", "$comment", "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly", "format"]
+    [
+        "$schema",
+        "$id",
+        "$comment",
+        "title",
+        "description",
+        "default",
+        "examples",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "format",
+    ]
 )
 _CHECKED = frozenset(
     """type enum const minLength maxLength pattern minimum maximum exclusiveMinimum exclusiveMaximum
@@ -63,7 +75,14 @@ def _malformed(key: str, value: Any, at: str, depth: int) -> Optional[Issue]:
         except re.error:
             return bad("a valid regular expression")
         return None
-    if key in ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"):
+    if key in (
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "minProperties",
+        "maxProperties",
+    ):
         ok = _is_number(value) and float(value).is_integer() and value >= 0
         return None if ok else bad("a non-negative integer")
     if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):

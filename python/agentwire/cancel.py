@@ -12,9 +12,15 @@ from .errors import Cancelled
 class CancelSignal:
     """Set when the task is cancelled (by a watcher or ``task.cancel()``), or, for an agent's signal,
     when that agent alone is. Hand it to anything that should stop with the task: check
-    ``cancelled``, ``wait()`` on it, or ``add_callback()`` to abort an HTTP stream, say."""
+    ``cancelled``, ``wait()`` on it, or ``add_callback()`` to abort an HTTP stream, say.
+    """
 
-    def __init__(self, task_id: str, agent_id: Optional[str] = None, parent: Optional["CancelSignal"] = None) -> None:
+    def __init__(
+        self,
+        task_id: str,
+        agent_id: Optional[str] = None,
+        parent: Optional["CancelSignal"] = None,
+    ) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()
         self._callbacks: List[Callable[[], None]] = []

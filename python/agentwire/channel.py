@@ -132,7 +132,10 @@ class ProducerChannel:
             self._set_status("connecting")
             try:
                 ws = WebSocket.connect(
-                    url, headers=self._headers, subprotocols=[PRODUCER_SUBPROTOCOL], ssl_context=self._ssl
+                    url,
+                    headers=self._headers,
+                    subprotocols=[PRODUCER_SUBPROTOCOL],
+                    ssl_context=self._ssl,
                 )
             except AgentwireError as err:
                 self.last_error = err

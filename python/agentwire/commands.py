@@ -29,7 +29,8 @@ ChannelFactory = Callable[[Callable[[], Dict[str, Any]], Callable[[Dict[str, Any
 
 class CommandSession:
     """Announces the tasks this producer owns and the kinds it works on, and turns each delivered
-    command into its effect, acknowledging every command id exactly once (``ack`` or ``reject``)."""
+    command into its effect, acknowledging every command id exactly once (``ack`` or ``reject``).
+    """
 
     def __init__(
         self,
@@ -60,7 +61,8 @@ class CommandSession:
 
     def claim(self, task: "Task", wait: float) -> None:
         """Takes ownership of a task: from now on, commands for it come here. Waits up to ``wait``
-        seconds for the channel's first connection, so a cancel right after the start finds us."""
+        seconds for the channel's first connection, so a cancel right after the start finds us.
+        """
         if self._closed:
             return
         with self._lock:
@@ -160,7 +162,10 @@ class CommandSession:
         if command.get("type") in ("cancel", "start"):
             # These wait (for the agent to stop, for task:start to be stored): not on the channel's thread.
             threading.Thread(
-                target=self._execute, args=(command, outcome), name="agentwire-command", daemon=True
+                target=self._execute,
+                args=(command, outcome),
+                name="agentwire-command",
+                daemon=True,
             ).start()
         else:
             self._execute(command, outcome)
@@ -196,11 +201,25 @@ class CommandSession:
             return {"op": "ack"}
         if kind == "answer":
             question_id = command.get("questionId", "")
-            if not task._answered(question_id, command.get("answer"), command.get("by"), command.get("timedOut") is True):
-                return _reject("question_closed", f"No ask() is waiting for question {question_id}.")
+            if not task._answered(
+                question_id,
+                command.get("answer"),
+                command.get("by"),
+                command.get("timedOut") is True,
+            ):
+                return _reject(
+                    "question_closed",
+                    f"No ask() is waiting for question {question_id}.",
+                )
             return {"op": "ack"}
         if kind == "message":
-            task._received(ChatMessage(command.get("messageId", ""), command.get("text", ""), command.get("from")))
+            task._received(
+                ChatMessage(
+                    command.get("messageId", ""),
+                    command.get("text", ""),
+                    command.get("from"),
+                )
+            )
             return {"op": "ack"}
         return _reject("invalid_message", f"Unknown command type {kind!r}.")
 

@@ -86,14 +86,31 @@ class AgentwireError(Exception):
         return f"AgentwireError({self.code!r}, {self.message!r})"
 
     @classmethod
-    def from_body(cls, body: Any, *, status: Optional[int] = None, retry_after: Optional[float] = None) -> "AgentwireError":
+    def from_body(
+        cls,
+        body: Any,
+        *,
+        status: Optional[int] = None,
+        retry_after: Optional[float] = None,
+    ) -> "AgentwireError":
         """Builds the error from ``{"code", "message", "details"?}``; unknown codes become ``internal``."""
         if isinstance(body, Mapping) and isinstance(body.get("code"), str):
             code = body["code"]
             message = body.get("message") if isinstance(body.get("message"), str) else None
             if code not in ERROR_CODES:
-                return cls("internal", f"{code}: {message or 'unknown error code'}", body.get("details"), status=status)
-            return cls(code, message, body.get("details"), status=status, retry_after=retry_after)
+                return cls(
+                    "internal",
+                    f"{code}: {message or 'unknown error code'}",
+                    body.get("details"),
+                    status=status,
+                )
+            return cls(
+                code,
+                message,
+                body.get("details"),
+                status=status,
+                retry_after=retry_after,
+            )
         return cls("internal", "Malformed error body.", status=status, retry_after=retry_after)
 
 
@@ -124,7 +141,14 @@ class Cancelled(BaseException):
     code does not swallow it. A task's or agent's ``with`` block ends quietly on its own cancel.
     """
 
-    def __init__(self, reason: Optional[str] = None, by: Optional[str] = None, *, task_id: str = "", agent_id: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        reason: Optional[str] = None,
+        by: Optional[str] = None,
+        *,
+        task_id: str = "",
+        agent_id: Optional[str] = None,
+    ) -> None:
         self.reason = reason
         self.by = by
         self.task_id = task_id

@@ -53,7 +53,11 @@ class HttpIngest:
         self._current = 0
         self._timeout = timeout
         self._ssl = ssl_context
-        self._headers = {**(headers or {}), "Content-Type": "application/json", "Accept": "application/json"}
+        self._headers = {
+            **(headers or {}),
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
         self._idle: List[Tuple[_Node, http.client.HTTPConnection]] = []
@@ -96,7 +100,9 @@ class HttpIngest:
         for _, conn in idle:
             conn.close()
 
-    def _request(self, node: _Node, method: str, path: str, body: bytes) -> Tuple[int, http.client.HTTPMessage, str]:
+    def _request(
+        self, node: _Node, method: str, path: str, body: bytes
+    ) -> Tuple[int, http.client.HTTPMessage, str]:
         conn, reused = self._checkout(node)
         try:
             try:
@@ -113,11 +119,19 @@ class HttpIngest:
             conn.close()
             if isinstance(err, TimeoutError) or "timed out" in str(err):
                 raise AgentwireError(
-                    "timeout", f"The gateway at {node.url} did not answer within {self._timeout:g} s."
+                    "timeout",
+                    f"The gateway at {node.url} did not answer within {self._timeout:g} s.",
                 ) from err
             raise _unreachable(node, err) from err
 
-    def _exchange(self, node: _Node, conn: http.client.HTTPConnection, method: str, path: str, body: bytes):
+    def _exchange(
+        self,
+        node: _Node,
+        conn: http.client.HTTPConnection,
+        method: str,
+        path: str,
+        body: bytes,
+    ) -> Tuple[int, http.client.HTTPMessage, str]:
         conn.request(method, node.prefix + path, body=body, headers=self._headers)
         response = conn.getresponse()
         text = response.read().decode("utf-8", "replace")
@@ -143,7 +157,11 @@ class HttpIngest:
 
 def _unreachable(node: _Node, err: BaseException) -> AgentwireError:
     reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-    return AgentwireError("unavailable", f"Could not reach the gateway at {node.url}: {reason}", {"reason": reason})
+    return AgentwireError(
+        "unavailable",
+        f"Could not reach the gateway at {node.url}: {reason}",
+        {"reason": reason},
+    )
 
 
 def _refusal(status: int, headers: http.client.HTTPMessage, text: str) -> AgentwireError:
@@ -183,14 +201,19 @@ def _parse_result(text: str, stream: str) -> Dict[str, Any]:
         body = None
     results = body.get("results") if isinstance(body, dict) else None
     well_formed = isinstance(results, list) and all(
-        isinstance(r, dict) and isinstance(r.get("id"), str) and isinstance(r.get("seq"), int) for r in results
+        isinstance(r, dict) and isinstance(r.get("id"), str) and isinstance(r.get("seq"), int)
+        for r in results
     )
-    if not well_formed:
+    if not well_formed or not isinstance(body, dict) or not isinstance(results, list):
         raise AgentwireError(
-            "internal", "The gateway acknowledged the batch with a malformed body.", {"body": text[:200]}
+            "internal",
+            "The gateway acknowledged the batch with a malformed body.",
+            {"body": text[:200]},
         )
     return {
         "stream": body.get("stream", stream),
         "epoch": body.get("epoch", ""),
-        "results": [{"id": r["id"], "seq": r["seq"], "duplicate": r.get("duplicate") is True} for r in results],
+        "results": [
+            {"id": r["id"], "seq": r["seq"], "duplicate": r.get("duplicate") is True} for r in results
+        ],
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from types import TracebackType
-from typing import Optional, Type
+from typing import List, Optional, Type
 
 from .cancel import CancelSignal
 from .outbox import Ack
@@ -17,13 +17,19 @@ class Message:
     always ended, even when the block raises or the task is cancelled, so watchers never see a
     message left open."""
 
-    def __init__(self, stream: TaskStream, signal: CancelSignal, message_id: str, opened: "Future[Ack]") -> None:
+    def __init__(
+        self,
+        stream: TaskStream,
+        signal: CancelSignal,
+        message_id: str,
+        opened: "Future[Ack]",
+    ) -> None:
         self._stream = stream
         self._signal = signal
         self.id = message_id
         self._opened = opened
         self._last: "Future[Ack]" = opened
-        self._parts: list = []
+        self._parts: List[str] = []
         self._ended = False
 
     @property
@@ -57,7 +63,10 @@ class Message:
         return self
 
     def __exit__(
-        self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
     ) -> None:
         if self._ended:
             return

@@ -30,13 +30,15 @@ ErrorListener = Callable[[AgentwireError, str, List[Dict[str, Any]]], None]
 
 
 class Publisher(Protocol):
-    def publish(self, stream: str, events: List[Dict[str, Any]]) -> Dict[str, Any]: ...
+    def publish(self, stream: str, events: List[Dict[str, Any]]) -> Dict[str, Any]:
+        ...
 
 
 def prepare(type: str, data: Any, id: Optional[str] = None) -> Dict[str, Any]:
     """The event as it will be sent, fixed at call time: the data is copied through JSON, so a bad
     payload fails at the call that made it and later changes to the caller's objects do not leak in.
-    Top-level ``None`` values are left out, as optional fields the caller did not give."""
+    Top-level ``None`` values are left out, as optional fields the caller did not give.
+    """
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if v is not None}
     try:
@@ -123,7 +125,10 @@ class Outbox:
                 if not queue.sending:
                     queue.sending = True
                     threading.Thread(
-                        target=self._drain, args=(stream, queue), name=f"agentwire-send {stream}", daemon=True
+                        target=self._drain,
+                        args=(stream, queue),
+                        name=f"agentwire-send {stream}",
+                        daemon=True,
                     ).start()
         return futures
 
@@ -138,9 +143,7 @@ class Outbox:
         Later events do not hold it up. False if ``timeout`` seconds passed first."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            targets = [
-                (q, q.pushed) for s, q in self._queues.items() if stream is None or s == stream
-            ]
+            targets = [(q, q.pushed) for s, q in self._queues.items() if stream is None or s == stream]
             for queue, upto in targets:
                 while queue.settled < upto:
                     remaining = None if deadline is None else deadline - time.monotonic()
@@ -219,7 +222,11 @@ class Outbox:
                 continue
             p.future.set_result(Ack(ack["id"], ack["seq"], ack["duplicate"]))
         if missing:
-            self._fail(stream, missing, AgentwireError("internal", "The gateway did not acknowledge every event."))
+            self._fail(
+                stream,
+                missing,
+                AgentwireError("internal", "The gateway did not acknowledge every event."),
+            )
 
     def _publish_with_retry(self, stream: str, events: List[Dict[str, Any]]) -> Dict[str, Any]:
         attempt = 1
@@ -230,7 +237,13 @@ class Outbox:
                 delay = retry_delay(attempt, err, self._retry)
                 if delay is None:
                     raise
-                log.debug("publishing to %s failed (%s), attempt %d; retrying in %.2f s", stream, err.code, attempt, delay)
+                log.debug(
+                    "publishing to %s failed (%s), attempt %d; retrying in %.2f s",
+                    stream,
+                    err.code,
+                    attempt,
+                    delay,
+                )
                 time.sleep(delay)
                 attempt += 1
 
@@ -241,7 +254,13 @@ class Outbox:
 
     def _report(self, error: AgentwireError, stream: str, events: List[Dict[str, Any]]) -> None:
         if self._on_error is None:
-            log.warning("agentwire: %d event(s) for %s not stored: %s (%s)", len(events), stream, error.message, error.code)
+            log.warning(
+                "agentwire: %d event(s) for %s not stored: %s (%s)",
+                len(events),
+                stream,
+                error.message,
+                error.code,
+            )
             return
         try:
             self._on_error(error, stream, events)

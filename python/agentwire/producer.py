@@ -58,12 +58,19 @@ def connect(
     """
     ingest = HttpIngest(url, token, timeout=timeout, headers=headers, ssl_context=ssl_context)
     outbox = Outbox(
-        ingest, retry=retry or RetryPolicy(), max_batch=max_batch, max_queued=max_queued, on_error=on_error
+        ingest,
+        retry=retry or RetryPolicy(),
+        max_batch=max_batch,
+        max_queued=max_queued,
+        on_error=on_error,
     )
     session: Optional[CommandSession] = None
     if commands:
 
-        def make_channel(hello: Callable[[], Dict[str, Any]], receive: Callable[[Dict[str, Any]], None]):
+        def make_channel(
+            hello: Callable[[], Dict[str, Any]],
+            receive: Callable[[Dict[str, Any]], None],
+        ) -> ProducerChannel:
             return ProducerChannel(
                 ingest.urls,
                 headers=ingest.headers,
@@ -79,10 +86,15 @@ def connect(
 
 class Producer:
     """Starts tasks, publishes raw events, and runs as a worker. Use it as a context manager, or
-    call ``close()`` at the end: it delivers what is queued and tells the gateway it is leaving."""
+    call ``close()`` at the end: it delivers what is queued and tells the gateway it is leaving.
+    """
 
     def __init__(
-        self, ingest: HttpIngest, outbox: Outbox, session: Optional[CommandSession], connect_timeout: float
+        self,
+        ingest: HttpIngest,
+        outbox: Outbox,
+        session: Optional[CommandSession],
+        connect_timeout: float,
     ) -> None:
         self._ingest = ingest
         self._outbox = outbox
@@ -142,19 +154,26 @@ class Producer:
         _check_stream(stream)
         for i, e in enumerate(events):
             if not isinstance(e, dict) or not isinstance(e.get("type"), str):
-                raise AgentwireError("invalid_message", f"events[{i}] is not an event {{type, data, id?}}.")
+                raise AgentwireError(
+                    "invalid_message",
+                    f"events[{i}] is not an event {{type, data, id?}}.",
+                )
         prepared = [prepare(e["type"], e.get("data", {}), e.get("id")) for e in events]
         return self._outbox.submit_all(stream, prepared)
 
     def handle(self, kind: str, handler: TaskHandler) -> Worker:
         """Registers this producer as a worker for ``kind``: a start of that kind from a watcher or
-        ``POST /v1/tasks`` runs ``handler(task, input)`` here, on a thread of its own."""
+        ``POST /v1/tasks`` runs ``handler(task, input)`` here, on a thread of its own.
+        """
         return self.worker().handle(kind, handler)
 
     def worker(self, capacity: Optional[int] = None) -> Worker:
         """This producer's worker (one per producer); ``capacity`` caps the tasks it runs at once."""
         if self._session is None:
-            raise AgentwireError("no_producer", "A worker needs the command channel: connect() with commands on.")
+            raise AgentwireError(
+                "no_producer",
+                "A worker needs the command channel: connect() with commands on.",
+            )
         if self._worker is None:
             self._worker = Worker(self, capacity)
         elif capacity is not None:
@@ -178,7 +197,8 @@ class Producer:
 
     def close(self, timeout: Optional[float] = None) -> None:
         """Refuses new events, delivers the queued ones (or runs out of retries), then closes the
-        command channel. Tasks still running then are marked orphaned by the gateway at once."""
+        command channel. Tasks still running then are marked orphaned by the gateway at once.
+        """
         if self._closed.is_set():
             return
         atexit.unregister(self._close_at_exit)
@@ -194,7 +214,10 @@ class Producer:
         return self
 
     def __exit__(
-        self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
     ) -> None:
         self.close()
 
@@ -241,4 +264,7 @@ class Producer:
 
 def _check_stream(stream: str) -> None:
     if not isinstance(stream, str) or not _STREAM.match(stream):
-        raise AgentwireError("invalid_stream", f"Invalid stream name {stream!r}: use kind:id, e.g. task:42.")
+        raise AgentwireError(
+            "invalid_stream",
+            f"Invalid stream name {stream!r}: use kind:id, e.g. task:42.",
+        )

@@ -52,7 +52,12 @@ class PendingQuestions:
             slot = self._waiting.pop(question_id, None)
         if slot is None:
             return False
-        slot.answer, slot.by, slot.timed_out, slot.delivered = answer, by, timed_out, True
+        slot.answer, slot.by, slot.timed_out, slot.delivered = (
+            answer,
+            by,
+            timed_out,
+            True,
+        )
         slot.event.set()
         return True
 
@@ -65,7 +70,9 @@ Option = Union[str, Dict[str, str]]
 
 
 def question_fields(
-    options: Optional[Sequence[Option]], schema: Optional[Dict[str, Any]], timeout: Optional[float]
+    options: Optional[Sequence[Option]],
+    schema: Optional[Dict[str, Any]],
+    timeout: Optional[float],
 ) -> Dict[str, Any]:
     """Normalizes and checks ``ask`` arguments before anything is published."""
     fields: Dict[str, Any] = {}

@@ -29,16 +29,19 @@ def is_retryable(err: BaseException) -> bool:
 
 
 def retry_delay(
-    failed_attempts: int, err: BaseException, policy: RetryPolicy, rand: Callable[[], float] = random.random
+    failed_attempts: int,
+    err: BaseException,
+    policy: RetryPolicy,
+    rand: Callable[[], float] = random.random,
 ) -> Optional[float]:
     """Seconds to wait before attempt ``failed_attempts + 1``, or None to give up. Jitter keeps a
     fleet of producers that failed together from retrying together."""
     if failed_attempts >= policy.attempts or not is_retryable(err):
         return None
-    hinted = err.retry_after if isinstance(err, AgentwireError) else None
+    hinted: Optional[float] = err.retry_after if isinstance(err, AgentwireError) else None
     if hinted is not None:
         if hinted > policy.max_retry_after:
             return None
         return hinted + rand() * min(hinted * 0.1, 1.0)
-    cap = min(policy.max_delay, policy.base_delay * 2 ** (failed_attempts - 1))
+    cap = min(policy.max_delay, policy.base_delay * 2.0 ** (failed_attempts - 1))
     return cap / 2 + rand() * cap / 2

@@ -32,6 +32,8 @@ class TaskStream:
 def check_level(level: str) -> str:
     if level not in LOG_LEVELS:
         raise AgentwireError(
-            "invalid_payload", f"A log level is one of {', '.join(LOG_LEVELS)}; got {level!r}.", {"path": "/level"}
+            "invalid_payload",
+            f"A log level is one of {', '.join(LOG_LEVELS)}; got {level!r}.",
+            {"path": "/level"},
         )
     return level

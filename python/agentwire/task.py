@@ -6,7 +6,17 @@ import threading
 import time
 from concurrent.futures import Future
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Sequence, Type, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    Optional,
+    Sequence,
+    Type,
+    Union,
+)
 
 from .agent import Agent
 from .cancel import CancelSignal
@@ -95,7 +105,14 @@ class Task:
                 agent = self._agents[agent_id] = Agent(self, self._events, signal, agent_id, name)
         parent_id = parent if isinstance(parent, str) or parent is None else parent.id
         self._events.stored(
-            "agent:spawned", {"agentId": agent_id, "name": name, "role": role, "model": model, "parentId": parent_id}
+            "agent:spawned",
+            {
+                "agentId": agent_id,
+                "name": name,
+                "role": role,
+                "model": model,
+                "parentId": parent_id,
+            },
         )
         return agent
 
@@ -112,7 +129,13 @@ class Task:
         """``task:progress``: send what you know (percent 0-100, a message, current of total)."""
         self.signal.raise_if_cancelled()
         return self._events.emit(
-            "task:progress", {"percent": percent, "message": message, "current": current, "total": total}
+            "task:progress",
+            {
+                "percent": percent,
+                "message": message,
+                "current": current,
+                "total": total,
+            },
         )
 
     def stage(self, stage: str, message: Optional[str] = None) -> "Future[Ack]":
@@ -123,7 +146,10 @@ class Task:
     def log(self, level: str, message: str, fields: Optional[Dict[str, Any]] = None) -> "Future[Ack]":
         """``log:entry``; level is trace, debug, info, warn or error."""
         self.signal.raise_if_cancelled()
-        return self._events.emit("log:entry", {"level": check_level(level), "message": message, "fields": fields})
+        return self._events.emit(
+            "log:entry",
+            {"level": check_level(level), "message": message, "fields": fields},
+        )
 
     def custom(self, name: str, payload: Any = None) -> "Future[Ack]":
         """``custom:event``: a producer-defined event; ``payload`` is opaque to agentwire."""
@@ -150,10 +176,12 @@ class Task:
     ) -> Answer:
         """Asks the watchers a question and blocks until the first valid answer (checked by the
         gateway against ``options`` or ``schema``). After ``timeout`` seconds it returns
-        ``Answer(timed_out=True, answer=default)``; a cancel meanwhile raises :class:`Cancelled`."""
+        ``Answer(timed_out=True, answer=default)``; a cancel meanwhile raises :class:`Cancelled`.
+        """
         if self._session is None:
             raise AgentwireError(
-                "no_producer", "ask() needs the command channel for answers to arrive: connect() with commands on."
+                "no_producer",
+                "ask() needs the command channel for answers to arrive: connect() with commands on.",
             )
         signal = agent.signal if isinstance(agent, Agent) else self.signal
         signal.raise_if_cancelled()
@@ -164,7 +192,13 @@ class Task:
         try:
             agent_id = agent.id if isinstance(agent, Agent) else agent
             self._events.stored(
-                "question:asked", {"questionId": question_id, "prompt": prompt, "agentId": agent_id, **fields}
+                "question:asked",
+                {
+                    "questionId": question_id,
+                    "prompt": prompt,
+                    "agentId": agent_id,
+                    **fields,
+                },
             )
             deadline = None if timeout is None else time.monotonic() + timeout + ASK_GRACE_SECONDS
             # The slot's event is set by the answer and by a cancel, so this loop never spins.
@@ -175,7 +209,12 @@ class Task:
                     if self._questions.deliver(question_id, None, None, True):
                         # The gateway never said; record the timeout so watchers stop offering answers.
                         self._events.emit(
-                            "question:answered", {"questionId": question_id, "answer": None, "timedOut": True}
+                            "question:answered",
+                            {
+                                "questionId": question_id,
+                                "answer": None,
+                                "timedOut": True,
+                            },
                         )
                     break
                 slot.event.wait(remaining)
@@ -229,7 +268,10 @@ class Task:
         return self
 
     def __exit__(
-        self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
     ) -> Optional[bool]:
         try:
             if isinstance(exc, Cancelled) and exc.task_id == self.id and exc.agent_id is None:

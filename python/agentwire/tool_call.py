@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future
 from types import TracebackType
-from typing import Any, Callable, Optional, Type, Union
+from typing import Any, Callable, Dict, Optional, Type, Union
 
 from .cancel import CancelSignal
 from .error_info import to_error_info
@@ -56,7 +56,12 @@ class ToolCall:
         """Publishes ``tool:complete`` with the duration and result; waits until it is stored."""
         if result is not _UNSET:
             self.result = result
-        data = {"callId": self.id, "tool": self.tool, "agentId": self.agent_id, "durationMs": self.elapsed_ms}
+        data = {
+            "callId": self.id,
+            "tool": self.tool,
+            "agentId": self.agent_id,
+            "durationMs": self.elapsed_ms,
+        }
         if self.result is not _UNSET:
             data["result"] = self.result
         return self._close("tool:complete", data)
@@ -73,7 +78,7 @@ class ToolCall:
         }
         return self._close("tool:failed", data)
 
-    def _close(self, type: str, data: dict) -> int:
+    def _close(self, type: str, data: Dict[str, Any]) -> int:
         if self._ended:
             raise RuntimeError(f"Tool call {self.id} has already ended.")
         # After a cancel the cancel event closes the call as cancelled; nothing more is published.
@@ -87,7 +92,10 @@ class ToolCall:
         return self
 
     def __exit__(
-        self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
     ) -> None:
         if self._ended:
             return

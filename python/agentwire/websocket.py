@@ -36,7 +36,13 @@ class ConnectionClosed(Exception):
 
 
 class WebSocket:
-    def __init__(self, sock: socket.socket, buffered: bytes, subprotocol: Optional[str], max_message: int) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        buffered: bytes,
+        subprotocol: Optional[str],
+        max_message: int,
+    ) -> None:
         self._sock = sock
         self._buf = bytearray(buffered)
         self._send_lock = threading.Lock()
@@ -66,7 +72,9 @@ class WebSocket:
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as err:
-            raise AgentwireError("unavailable", f"Could not reach {url}: {err}", {"reason": str(err)}) from err
+            raise AgentwireError(
+                "unavailable", f"Could not reach {url}: {err}", {"reason": str(err)}
+            ) from err
         try:
             if secure:
                 context = ssl_context or ssl.create_default_context()
@@ -94,10 +102,16 @@ class WebSocket:
                 raise _refusal(sock, status, response_headers, rest, url)
             expected = base64.b64encode(hashlib.sha1((key + _GUID).encode("ascii")).digest()).decode("ascii")
             if response_headers.get("sec-websocket-accept") != expected:
-                raise AgentwireError("invalid_message", f"{url} answered the upgrade with a wrong Sec-WebSocket-Accept.")
+                raise AgentwireError(
+                    "invalid_message",
+                    f"{url} answered the upgrade with a wrong Sec-WebSocket-Accept.",
+                )
             chosen = response_headers.get("sec-websocket-protocol")
             if chosen is not None and chosen not in subprotocols:
-                raise AgentwireError("invalid_message", f"{url} selected a subprotocol not offered: {chosen}.")
+                raise AgentwireError(
+                    "invalid_message",
+                    f"{url} selected a subprotocol not offered: {chosen}.",
+                )
             return cls(sock, rest, chosen, max_message)
         except AgentwireError:
             sock.close()
@@ -111,7 +125,8 @@ class WebSocket:
 
     def recv(self, timeout: Optional[float]) -> Optional[str]:
         """The next text message, or None if ``timeout`` seconds pass first. Pings are answered here;
-        binary messages are skipped. Raises ConnectionClosed when the connection ends."""
+        binary messages are skipped. Raises ConnectionClosed when the connection ends.
+        """
         while True:
             frame = self._parse_frame()
             if frame is None:
@@ -271,7 +286,10 @@ def _read_response_head(sock: socket.socket) -> Tuple[int, Dict[str, str], bytes
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(4096)
         if not chunk:
-            raise AgentwireError("unavailable", "The gateway closed the connection during the WebSocket handshake.")
+            raise AgentwireError(
+                "unavailable",
+                "The gateway closed the connection during the WebSocket handshake.",
+            )
         data += chunk
         if len(data) > _MAX_HEADER_BYTES:
             raise AgentwireError("invalid_message", "The WebSocket handshake answer is too large.")
@@ -280,7 +298,9 @@ def _read_response_head(sock: socket.socket) -> Tuple[int, Dict[str, str], bytes
     try:
         status = int(lines[0].split(" ", 2)[1])
     except (IndexError, ValueError):
-        raise AgentwireError("invalid_message", f"Not an HTTP answer to the upgrade: {lines[0][:100]!r}") from None
+        raise AgentwireError(
+            "invalid_message", f"Not an HTTP answer to the upgrade: {lines[0][:100]!r}"
+        ) from None
     headers: Dict[str, str] = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
@@ -288,7 +308,9 @@ def _read_response_head(sock: socket.socket) -> Tuple[int, Dict[str, str], bytes
     return status, headers, rest
 
 
-def _refusal(sock: socket.socket, status: int, headers: Dict[str, str], rest: bytes, url: str) -> AgentwireError:
+def _refusal(
+    sock: socket.socket, status: int, headers: Dict[str, str], rest: bytes, url: str
+) -> AgentwireError:
     """The gateway refused the upgrade with an HTTP answer: read its error body, if it has one."""
     body = rest
     try:
@@ -306,4 +328,8 @@ def _refusal(sock: socket.socket, status: int, headers: Dict[str, str], rest: by
         error = None
     if isinstance(error, dict):
         return AgentwireError.from_body(error, status=status)
-    return AgentwireError(code_for_status(status), f"{url} refused the WebSocket upgrade with HTTP {status}.", status=status)
+    return AgentwireError(
+        code_for_status(status),
+        f"{url} refused the WebSocket upgrade with HTTP {status}.",
+        status=status,
+    )

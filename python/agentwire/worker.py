@@ -69,7 +69,10 @@ class Worker:
             raise AgentwireError("no_worker", f"This worker does not handle {kind!r}.")
         with self._lock:
             if self._capacity is not None and self._running >= self._capacity:
-                raise AgentwireError("no_worker", f"This worker is at its capacity of {self._capacity} tasks.")
+                raise AgentwireError(
+                    "no_worker",
+                    f"This worker is at its capacity of {self._capacity} tasks.",
+                )
             self._running += 1
         try:
             task, seq = self._producer._open(
@@ -84,7 +87,10 @@ class Worker:
                 self._running -= 1
             raise
         threading.Thread(
-            target=self._run, args=(handler, task, command.get("input")), name=f"agentwire-task {task.id}", daemon=True
+            target=self._run,
+            args=(handler, task, command.get("input")),
+            name=f"agentwire-task {task.id}",
+            daemon=True,
         ).start()
         return {"seq": seq}
 

@@ -2,7 +2,7 @@
 that loses responses on purpose.
 
 The gateway comes from the environment: ``AGENTWIRE_URL``, a producer token in ``AGENTWIRE_TOKEN``
-and an operator token in ``AGENTWIRE_WATCHER_TOKEN`` (``python.test.ts`` starts one and sets them).
+and an operator token in ``AGENTWIRE_WATCHER_TOKEN`` (``python-sdk.test.ts`` starts one and sets them).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 import unittest
 import urllib.error
 import urllib.request
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 from urllib.parse import quote, urlsplit
 
 URL = os.environ.get("AGENTWIRE_URL", "")
@@ -27,7 +27,10 @@ def require_gateway() -> None:
     """Skips without a gateway to test against, except under CI=true, where that is a failure."""
     if URL and TOKEN and WATCHER_TOKEN:
         return
-    message = "AGENTWIRE_URL, AGENTWIRE_TOKEN and AGENTWIRE_WATCHER_TOKEN name no gateway (python.test.ts sets them)"
+    message = (
+        "AGENTWIRE_URL, AGENTWIRE_TOKEN and AGENTWIRE_WATCHER_TOKEN name no gateway "
+        "(python-sdk.test.ts sets them)"
+    )
     if os.environ.get("CI") == "true":
         raise RuntimeError(message + "; CI must run these against one.")
     raise unittest.SkipTest(message)
@@ -42,7 +45,10 @@ class Watcher:
 
     def request(self, method: str, path: str, body: Any = None) -> Tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode("utf-8")
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Accept": "application/json",
+        }
         if data is not None:
             headers["Content-Type"] = "application/json"
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
@@ -56,7 +62,10 @@ class Watcher:
         """Every event of the stream, from the gateway's log."""
         found: List[Dict[str, Any]] = []
         while True:
-            status, body = self.request("GET", f"/v1/streams/{quote(stream, safe='')}/events?after={len(found)}&limit=1000")
+            status, body = self.request(
+                "GET",
+                f"/v1/streams/{quote(stream, safe='')}/events?after={len(found)}&limit=1000",
+            )
             assert status == 200, body
             found += body["events"]
             if not body["events"] or found[-1]["seq"] >= body["head"]:
@@ -71,7 +80,10 @@ class Watcher:
         return body["state"]
 
     def wait_for(
-        self, stream: str, found: Callable[[List[Dict[str, Any]]], Any], timeout: float = 20.0
+        self,
+        stream: str,
+        found: Callable[[List[Dict[str, Any]]], Any],
+        timeout: float = 20.0,
     ) -> List[Dict[str, Any]]:
         """Long-polls the stream until ``found(events so far)`` is true; returns those events."""
         deadline = time.monotonic() + timeout
@@ -82,7 +94,8 @@ class Watcher:
             if remaining <= 0:
                 raise AssertionError(f"{stream} never got there; it has {[e['type'] for e in events]}")
             status, body = self.request(
-                "GET", f"/v1/streams/{quote(stream, safe='')}/poll?after={after}&wait={min(5.0, remaining):.2f}"
+                "GET",
+                f"/v1/streams/{quote(stream, safe='')}/poll?after={after}&wait={min(5.0, remaining):.2f}",
             )
             assert status == 200, body
             events += body["events"]

@@ -40,7 +40,11 @@ class CancelTest(unittest.TestCase):
     def test_a_cancel_raises_in_the_agent_at_its_next_call(self) -> None:
         raised = []
         with self.aw.start_task("Cancel me") as task:
-            reply = self.cancel_when(task.stream, lambda evs: of_type(evs, "message:delta"), reason="wrong topic")
+            reply = self.cancel_when(
+                task.stream,
+                lambda evs: of_type(evs, "message:delta"),
+                reason="wrong topic",
+            )
             with task.spawn_agent("writer") as agent:
                 try:
                     with agent.message() as message:
@@ -53,7 +57,10 @@ class CancelTest(unittest.TestCase):
         status, body = reply.result(30)
         self.assertEqual(status, 200, body)
         self.assertEqual(len(raised), 1)
-        self.assertEqual((raised[0].reason, raised[0].by, raised[0].task_id), ("wrong topic", "alice", task.id))
+        self.assertEqual(
+            (raised[0].reason, raised[0].by, raised[0].task_id),
+            ("wrong topic", "alice", task.id),
+        )
         self.assertTrue(task.cancelled)
         self.assertTrue(task.ended)
         self.assertEqual((task.signal.reason, task.signal.by), ("wrong topic", "alice"))
@@ -64,7 +71,10 @@ class CancelTest(unittest.TestCase):
         self.assertEqual(types[-2:], ["message:end", "task:cancelled"])
         self.assertEqual(types.count("task:cancelled"), 1)
         state = self.watcher.state(task.id)
-        self.assertEqual((state["status"], state["cancelledBy"], state["cancelReason"]), ("cancelled", "alice", "wrong topic"))
+        self.assertEqual(
+            (state["status"], state["cancelledBy"], state["cancelReason"]),
+            ("cancelled", "alice", "wrong topic"),
+        )
         self.assertEqual(state["agents"][agent.id]["status"], "cancelled")
         self.assertTrue(state["messages"][message.id]["done"])
 
@@ -105,7 +115,12 @@ class CancelTest(unittest.TestCase):
         with self.aw.start_task("Cancel one agent") as task:
             keep = task.spawn_agent("keeper")
             with task.spawn_agent("stray") as stray:
-                reply = self.cancel_when(task.stream, lambda evs: of_type(evs, "log:entry"), agentId=stray.id, reason="off track")
+                reply = self.cancel_when(
+                    task.stream,
+                    lambda evs: of_type(evs, "log:entry"),
+                    agentId=stray.id,
+                    reason="off track",
+                )
                 stray.log("info", "wandering")
                 stray.signal.wait(30)
                 stray.log("info", "never published")

@@ -29,9 +29,14 @@ class ErrorsTest(unittest.TestCase):
 
     def test_the_command_channel_reports_a_refused_token(self) -> None:
         statuses = []
-        with agentwire.connect(URL, "not-a-token", on_command_status=lambda s, d: statuses.append((s, d))) as aw:
+        with agentwire.connect(
+            URL, "not-a-token", on_command_status=lambda s, d: statuses.append((s, d))
+        ) as aw:
             self.assertFalse(aw.wait_connected(5))
-        self.assertTrue(any(s == "disconnected" and d and d.startswith("unauthorized") for s, d in statuses), statuses)
+        self.assertTrue(
+            any(s == "disconnected" and d and d.startswith("unauthorized") for s, d in statuses),
+            statuses,
+        )
 
     def test_bad_input_fails_at_the_call(self) -> None:
         with agentwire.connect(URL, TOKEN) as aw:
@@ -57,23 +62,37 @@ class ErrorsTest(unittest.TestCase):
             after = task.log("info", "after")
             with self.assertRaises(AgentwireError) as caught:
                 bad.result()
-            self.assertEqual((caught.exception.code, caught.exception.status), ("invalid_payload", 422))
+            self.assertEqual(
+                (caught.exception.code, caught.exception.status),
+                ("invalid_payload", 422),
+            )
             with self.assertRaises(AgentwireError) as caught:
                 unknown.result()
             self.assertEqual(caught.exception.code, "unknown_event_type")
             self.assertLess(before.result().seq, after.result().seq)
             task.complete()
-        self.assertEqual(watcher.types(task.stream), ["task:start", "log:entry", "log:entry", "task:complete"])
+        self.assertEqual(
+            watcher.types(task.stream),
+            ["task:start", "log:entry", "log:entry", "task:complete"],
+        )
 
     def test_every_refusal_reaches_on_error(self) -> None:
         failed = []
-        with agentwire.connect(URL, TOKEN, commands=False, on_error=lambda e, s, evs: failed.append((e.code, s, evs))) as aw:
+        with agentwire.connect(
+            URL,
+            TOKEN,
+            commands=False,
+            on_error=lambda e, s, evs: failed.append((e.code, s, evs)),
+        ) as aw:
             task = aw.start_task("Reported")
             task.emit("nope:never", {"x": 1})
             task.complete()
         self.assertEqual(len(failed), 1)
         code, stream, events = failed[0]
-        self.assertEqual((code, stream, events[0]["type"], events[0]["data"]), ("unknown_event_type", task.stream, "nope:never", {"x": 1}))
+        self.assertEqual(
+            (code, stream, events[0]["type"], events[0]["data"]),
+            ("unknown_event_type", task.stream, "nope:never", {"x": 1}),
+        )
 
     def test_ask_without_the_command_channel_is_no_producer(self) -> None:
         with agentwire.connect(URL, TOKEN, commands=False) as aw:
@@ -84,11 +103,20 @@ class ErrorsTest(unittest.TestCase):
             task.complete()
 
     def test_the_error_type(self) -> None:
-        err = AgentwireError.from_body({"code": "rate_limited", "message": "slow down", "details": {"n": 1}}, status=429)
-        self.assertEqual((err.code, err.message, err.details, err.status, err.close_code), ("rate_limited", "slow down", {"n": 1}, 429, 4431))
+        err = AgentwireError.from_body(
+            {"code": "rate_limited", "message": "slow down", "details": {"n": 1}},
+            status=429,
+        )
+        self.assertEqual(
+            (err.code, err.message, err.details, err.status, err.close_code),
+            ("rate_limited", "slow down", {"n": 1}, 429, 4431),
+        )
         self.assertEqual(AgentwireError.from_body({"code": "brand_new_code"}).code, "internal")
         self.assertEqual(AgentwireError("timeout").message, "Timed out.")
-        self.assertFalse(issubclass(agentwire.Cancelled, Exception), "except Exception does not swallow a cancel")
+        self.assertFalse(
+            issubclass(agentwire.Cancelled, Exception),
+            "except Exception does not swallow a cancel",
+        )
 
 
 if __name__ == "__main__":

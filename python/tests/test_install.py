@@ -10,6 +10,12 @@ import agentwire
 
 
 class InstallTest(unittest.TestCase):
-    @unittest.skipUnless(os.environ.get("AGENTWIRE_INSTALLED") == "1", "python.test.ts installs the package first")
+    @unittest.skipUnless(
+        os.environ.get("AGENTWIRE_INSTALLED") == "1",
+        "python-sdk.test.ts installs the package first",
+    )
     def test_the_installed_package_is_the_one_tested(self) -> None:
-        self.assertTrue(os.path.abspath(agentwire.__file__).startswith(os.path.abspath(sys.prefix)), agentwire.__file__)
+        self.assertTrue(
+            os.path.abspath(agentwire.__file__).startswith(os.path.abspath(sys.prefix)),
+            agentwire.__file__,
+        )

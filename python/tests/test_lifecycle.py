@@ -21,7 +21,9 @@ class LifecycleTest(unittest.TestCase):
         self.addCleanup(self.aw.close)
 
     def test_a_task_from_start_to_completion(self) -> None:
-        with self.aw.start_task("Compare vector databases", stages=["search", "write"], project_id="acme") as task:
+        with self.aw.start_task(
+            "Compare vector databases", stages=["search", "write"], project_id="acme"
+        ) as task:
             task.stage("search", "looking around")
             task.progress(25, "a quarter", current=1, total=4)
             with task.spawn_agent("planner", role="lead", model="model-large") as planner:
@@ -30,7 +32,10 @@ class LifecycleTest(unittest.TestCase):
                 with task.spawn_agent("researcher", parent=planner) as researcher:
                     researcher.log("debug", "found 3")
                     planner.handoff(researcher, "go find them", {"budget": 3})
-                    researcher.recall([{"content": "pgvector is a Postgres extension", "score": 0.9}], query="pg")
+                    researcher.recall(
+                        [{"content": "pgvector is a Postgres extension", "score": 0.9}],
+                        query="pg",
+                    )
             task.stage("write")
             task.log("warn", "running late")
             task.custom("shortlist", {"n": 2})
@@ -66,7 +71,10 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(state["stage"], "write")
         self.assertEqual(state["memoriesRecalled"], 1)
         planner_state = state["agents"][planner.id]
-        self.assertEqual((planner_state["name"], planner_state["model"], planner_state["role"]), ("planner", "model-large", "lead"))
+        self.assertEqual(
+            (planner_state["name"], planner_state["model"], planner_state["role"]),
+            ("planner", "model-large", "lead"),
+        )
         self.assertEqual(state["agents"][researcher.id]["parentId"], planner.id)
         self.assertEqual([a["status"] for a in state["agents"].values()], ["completed", "completed"])
         self.assertEqual(
@@ -79,11 +87,18 @@ class LifecycleTest(unittest.TestCase):
         ack = task.log("info", "one").result()
         task.complete()
         events = self.watcher.events(task.stream)
-        self.assertRegex(task.id, r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        self.assertRegex(
+            task.id,
+            r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+        )
         self.assertEqual(events[1]["id"], ack.id)
         self.assertEqual(events[1]["seq"], ack.seq)
         self.assertFalse(ack.duplicate)
-        self.assertEqual(sorted(e["id"] for e in events), [e["id"] for e in events], "ids grow with time")
+        self.assertEqual(
+            sorted(e["id"] for e in events),
+            [e["id"] for e in events],
+            "ids grow with time",
+        )
 
     def test_an_exception_fails_the_task_and_its_agent_and_propagates(self) -> None:
         with self.assertRaises(KeyError):
@@ -102,17 +117,37 @@ class LifecycleTest(unittest.TestCase):
         seq = task.complete({"ok": True}, summary="done")
         events = self.watcher.events(task.stream)
         self.assertEqual(events[-1]["seq"], seq)
-        self.assertEqual(events[0]["data"], {"taskId": task.id, "title": "Explicit", "kind": "research", "input": {"q": "x"}, "estimatedMs": 1500})
-        self.assertEqual(of_type(events, "agent:complete")[0]["data"], {"agentId": agent.id, "result": {"words": 3}, "summary": "wrote it"})
+        self.assertEqual(
+            events[0]["data"],
+            {
+                "taskId": task.id,
+                "title": "Explicit",
+                "kind": "research",
+                "input": {"q": "x"},
+                "estimatedMs": 1500,
+            },
+        )
+        self.assertEqual(
+            of_type(events, "agent:complete")[0]["data"],
+            {"agentId": agent.id, "result": {"words": 3}, "summary": "wrote it"},
+        )
         self.assertEqual(events[-1]["data"], {"result": {"ok": True}, "summary": "done"})
 
     def test_raw_events_to_any_stream(self) -> None:
-        alert = {"type": "custom:event", "data": {"name": "deploy", "payload": {"v": 2}}, "id": "py-deploy-1"}
+        alert = {
+            "type": "custom:event",
+            "data": {"name": "deploy", "payload": {"v": 2}},
+            "id": "py-deploy-1",
+        }
         futures = self.aw.publish("project:acme", [alert])
         ack = futures[0].result()
         self.assertEqual(ack.id, "py-deploy-1")
         again = self.aw.publish("project:acme", [alert])
-        self.assertEqual(again[0].result(), agentwire.Ack("py-deploy-1", ack.seq, True), "the same id is stored once")
+        self.assertEqual(
+            again[0].result(),
+            agentwire.Ack("py-deploy-1", ack.seq, True),
+            "the same id is stored once",
+        )
         with self.assertRaises(agentwire.AgentwireError) as caught:
             self.aw.publish("Project:acme", [alert])
         self.assertEqual(caught.exception.code, "invalid_stream")
@@ -120,7 +155,8 @@ class LifecycleTest(unittest.TestCase):
     def test_a_script_that_forgets_close_still_delivers_its_events(self) -> None:
         script = (
             "import os, agentwire\n"
-            "aw = agentwire.connect(os.environ['AGENTWIRE_URL'], os.environ['AGENTWIRE_TOKEN'], commands=False)\n"
+            "env = os.environ\n"
+            "aw = agentwire.connect(env['AGENTWIRE_URL'], env['AGENTWIRE_TOKEN'], commands=False)\n"
             "task = aw.start_task('Forgot to close')\n"
             "for i in range(300):\n"
             "    task.log('info', f'line {i}')\n"

@@ -36,14 +36,22 @@ class QuestionsTest(unittest.TestCase):
         self.addCleanup(self.aw.close)
 
     def answer_when_asked(self, stream: str, *answers: Any) -> "Future[List[Dict[str, Any]]]":
-        """A watcher waiting for the question, then sending each answer in turn; the future holds the replies."""
+        """A watcher waiting for the question, then sending each answer in turn; the future holds
+        the replies."""
 
         def watch() -> List[Dict[str, Any]]:
             asked = self.watcher.wait_for(stream, lambda evs: of_type(evs, "question:asked"))
             question_id = of_type(asked, "question:asked")[0]["data"]["questionId"]
             replies = []
             for answer in answers:
-                status, body = self.watcher.command({"type": "answer", "stream": stream, "questionId": question_id, "answer": answer})
+                status, body = self.watcher.command(
+                    {
+                        "type": "answer",
+                        "stream": stream,
+                        "questionId": question_id,
+                        "answer": answer,
+                    }
+                )
                 replies.append({"status": status, "body": body})
             return replies
 
@@ -53,7 +61,10 @@ class QuestionsTest(unittest.TestCase):
         with self.aw.start_task("Questions") as task:
             with task.spawn_agent("researcher") as agent:
                 watcher = self.answer_when_asked(task.stream, "maybe", "yes")
-                answer = agent.ask("Include hosted offerings?", options=["yes", {"value": "no", "label": "No thanks"}])
+                answer = agent.ask(
+                    "Include hosted offerings?",
+                    options=["yes", {"value": "no", "label": "No thanks"}],
+                )
                 replies = watcher.result(30)
         self.assertEqual(answer.answer, "yes")
         self.assertEqual(answer.by, "alice")
@@ -65,10 +76,17 @@ class QuestionsTest(unittest.TestCase):
         self.assertEqual(asked["agentId"], agent.id)
         self.assertEqual(asked["options"], [{"value": "yes"}, {"value": "no", "label": "No thanks"}])
         question = self.watcher.state(task.id)["questions"][answer.question_id]
-        self.assertEqual((question["status"], question["answer"], question["by"]), ("answered", "yes", "alice"))
+        self.assertEqual(
+            (question["status"], question["answer"], question["by"]),
+            ("answered", "yes", "alice"),
+        )
 
     def test_an_answer_checked_against_a_schema(self) -> None:
-        schema = {"type": "object", "properties": {"budget": {"type": "integer", "minimum": 1}}, "required": ["budget"]}
+        schema = {
+            "type": "object",
+            "properties": {"budget": {"type": "integer", "minimum": 1}},
+            "required": ["budget"],
+        }
         with self.aw.start_task("Schema") as task:
             watcher = self.answer_when_asked(task.stream, {"budget": 0}, {"budget": 5})
             answer = task.ask("How many?", schema=schema)
@@ -102,7 +120,10 @@ class QuestionsTest(unittest.TestCase):
                 received.append(message)
                 if len(received) == 2:
                     break
-        self.assertEqual([(m.text, m.sender) for m in received], [("Make it short", "alice"), ("And in French", "alice")])
+        self.assertEqual(
+            [(m.text, m.sender) for m in received],
+            [("Make it short", "alice"), ("And in French", "alice")],
+        )
         self.assertEqual(self.watcher.types(task.stream).count("chat:message"), 2)
 
 

@@ -28,7 +28,10 @@ class RetryTest(unittest.TestCase):
             acks = [f.result(30) for f in futures]
             task.complete()
         self.assertEqual(proxy.lost, 1)
-        self.assertTrue(all(ack.duplicate for ack in acks[:1]), "the first event went in before the answer was lost")
+        self.assertTrue(
+            all(ack.duplicate for ack in acks[:1]),
+            "the first event went in before the answer was lost",
+        )
         self.assertTrue(any(ack.duplicate for ack in acks))
         events = watcher.events(task.stream)
         lines = [e for e in events if e["type"] == "log:entry"]

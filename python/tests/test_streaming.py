@@ -34,7 +34,10 @@ class StreamingTest(unittest.TestCase):
         events = self.watcher.events(task.stream)
         deltas = of_type(events, "message:delta")
         self.assertEqual(len(deltas), 9)
-        self.assertEqual(of_type(events, "message:start")[0]["data"], {"messageId": reply.id, "role": "assistant", "agentId": agent.id})
+        self.assertEqual(
+            of_type(events, "message:start")[0]["data"],
+            {"messageId": reply.id, "role": "assistant", "agentId": agent.id},
+        )
         self.assertEqual(of_type(events, "message:end")[0]["data"], {"messageId": reply.id})
         message = self.watcher.state(task.id)["messages"][reply.id]
         self.assertEqual(message["text"], reply.text)
@@ -58,7 +61,10 @@ class StreamingTest(unittest.TestCase):
                 with self.assertRaises(ConnectionError):
                     agent.stream_message(broken())
         types = self.watcher.types(task.stream)
-        self.assertEqual(types[types.index("message:start") :][:3], ["message:start", "message:delta", "message:end"])
+        self.assertEqual(
+            types[types.index("message:start") :][:3],
+            ["message:start", "message:delta", "message:end"],
+        )
 
     def test_many_tokens_in_order(self) -> None:
         with self.aw.start_task("Many tokens") as task:
@@ -66,7 +72,10 @@ class StreamingTest(unittest.TestCase):
                 with agent.message() as reply:
                     for i in range(2000):
                         reply.append(f"{i} ")
-        self.assertEqual(self.watcher.state(task.id)["messages"][reply.id]["text"], "".join(f"{i} " for i in range(2000)))
+        self.assertEqual(
+            self.watcher.state(task.id)["messages"][reply.id]["text"],
+            "".join(f"{i} " for i in range(2000)),
+        )
 
 
 if __name__ == "__main__":

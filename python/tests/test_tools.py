@@ -28,7 +28,15 @@ class ToolsTest(unittest.TestCase):
         events = self.watcher.events(task.stream)
         executing = of_type(events, "tool:executing")
         complete = of_type(events, "tool:complete")
-        self.assertEqual(executing[0]["data"], {"callId": call.id, "tool": "web_search", "agentId": agent.id, "args": {"q": "vector db"}})
+        self.assertEqual(
+            executing[0]["data"],
+            {
+                "callId": call.id,
+                "tool": "web_search",
+                "agentId": agent.id,
+                "args": {"q": "vector db"},
+            },
+        )
         self.assertEqual(complete[0]["data"]["result"], {"hits": ["pgvector", "qdrant"]})
         self.assertGreaterEqual(complete[0]["data"]["durationMs"], 0)
         self.assertNotIn("result", complete[1]["data"])
@@ -40,9 +48,18 @@ class ToolsTest(unittest.TestCase):
         with self.aw.start_task("Failing tool") as task:
             with task.spawn_agent("coder") as agent:
                 with self.assertRaises(TimeoutError):
-                    with agent.tool("fetch", {"url": "https://example.com"}, retryable=lambda e: isinstance(e, TimeoutError)):
+                    with agent.tool(
+                        "fetch",
+                        {"url": "https://example.com"},
+                        retryable=lambda e: isinstance(e, TimeoutError),
+                    ):
                         raise TimeoutError("upstream took too long")
-                with agent.tool("fetch", {"url": "https://example.com"}, call_id="fetch-1", attempt=2) as retried:
+                with agent.tool(
+                    "fetch",
+                    {"url": "https://example.com"},
+                    call_id="fetch-1",
+                    attempt=2,
+                ) as retried:
                     retried.result = "ok"
         events = self.watcher.events(task.stream)
         failed = of_type(events, "tool:failed")[0]["data"]
@@ -50,7 +67,11 @@ class ToolsTest(unittest.TestCase):
         self.assertIs(failed["retryable"], True)
         self.assertEqual(failed["tool"], "fetch")
         self.assertEqual(of_type(events, "tool:executing")[1]["data"]["attempt"], 2)
-        self.assertEqual(self.watcher.state(task.id)["status"], "completed", "a caught tool failure does not fail the task")
+        self.assertEqual(
+            self.watcher.state(task.id)["status"],
+            "completed",
+            "a caught tool failure does not fail the task",
+        )
 
     def test_a_tool_opened_and_closed_by_hand(self) -> None:
         task = self.aw.start_task("By hand")

@@ -29,16 +29,28 @@ class WorkerTest(unittest.TestCase):
             aw.handle("py-summarize", summarize).handle("py-explode", explode)
             self.assertTrue(aw.wait_connected(10))
             status, started = watcher.request(
-                "POST", "/v1/tasks", {"title": "Summarize", "kind": "py-summarize", "input": {"text": "one two three"}}
+                "POST",
+                "/v1/tasks",
+                {
+                    "title": "Summarize",
+                    "kind": "py-summarize",
+                    "input": {"text": "one two three"},
+                },
             )
             self.assertEqual(status, 201, started)
-            done = watcher.wait_for(started["stream"], lambda evs: evs and evs[-1]["type"] == "task:complete")
+            done = watcher.wait_for(
+                started["stream"],
+                lambda evs: evs and evs[-1]["type"] == "task:complete",
+            )
             self.assertEqual(done[-1]["data"], {"result": {"words": 3}})
             self.assertEqual(done[0]["data"]["kind"], "py-summarize")
 
             status, started = watcher.command({"type": "start", "kind": "py-explode", "title": "Explode"})
             self.assertEqual(status, 200, started)
-            failed = watcher.wait_for(started["result"]["stream"], lambda evs: evs and evs[-1]["type"] == "task:failed")
+            failed = watcher.wait_for(
+                started["result"]["stream"],
+                lambda evs: evs and evs[-1]["type"] == "task:failed",
+            )
             self.assertEqual(failed[-1]["data"]["error"], {"message": "cannot do that"})
 
             status, refused = watcher.command({"type": "start", "kind": "py-unknown"})
