@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Runs every compiled test file (packages/*/dist/**/*.test.js and examples) with node's test runner.
+// Runs every compiled test file (packages/*/dist/**/*.test.js, examples, bench and the Python SDK's
+// drivers in python/dist) with node's test runner.
 // Arguments narrow the run to files whose path contains any of them: `npm test -- hub resume`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const roots = [join(root, 'packages'), join(root, 'examples'), join(root, 'bench')];
+const roots = [join(root, 'packages'), join(root, 'examples'), join(root, 'bench'), join(root, 'python')];
 
 function walk(dir, out) {
   let entries;
