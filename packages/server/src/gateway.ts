@@ -41,6 +41,7 @@ import { DEFAULT_SOCKETIO_PATHS, SocketIoTransport } from './transports/socketio
 import { SwarmPolling } from './transports/swarm-polling.js';
 import { SwarmTerminalTransport } from './transports/swarm-terminal.js';
 import { DEFAULT_SWARM_STREAM } from './dialects/swarm-terminal.js';
+import { AgUiSurface } from './agui/surface.js';
 
 export interface Gateway extends ProducerPort {
   /** `http://host:port` of the running gateway. */
@@ -150,6 +151,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       socketioConnections: socketio.connectionCount,
       swarmTerminalConnections: swarm.connectionCount,
       sseConnections: sse.connectionCount,
+      aguiConnections: agui.connectionCount,
       pendingPolls: polling.pendingCount,
       subscriptions: hub.subscriptionCount,
       streams: hub.streamCount,
@@ -184,6 +186,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const sse = new SseTransport({ hub, limits, logger, security });
   const polling = new PollingTransport({ hub, limits, logger, security });
   const httpCommands = new HttpCommands({ commands, maxBodyBytes: limits.maxBodyBytes, security });
+  const agui = new AgUiSurface({ hub, engine, snapshots, logger, commands, security, limits });
   // With auth, dialect tokens are verified like every other credential; without, as configured.
   const verifyToken = security.enabled ? security.verifyToken : options.verifyDialectToken;
 
@@ -300,6 +303,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     if (sse.handle(req, res, url) || polling.handle(req, res, url) || httpCommands.handle(req, res, url))
       return;
     if (socketio.handleRequest(req, res, url) || swarmPolling.handleRequest(req, res, url)) return;
+    if (agui.handleRequest(req, res, url)) return;
     handleApi(ctx, req, res, url)
       .then((handled) => {
         if (handled) return;
@@ -401,6 +405,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       await producers.close();
       await Promise.all([socketio.close(), swarm.close()]);
       sse.close();
+      agui.close();
       polling.close();
       // Requests in flight (an ingest batch being committed) finish while the log is open.
       if (!(await drain.settled(graceMs)))
