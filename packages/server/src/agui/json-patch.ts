@@ -37,10 +37,11 @@ function walk(a: unknown, b: unknown, path: string, ops: AgUiJsonPatchOp[]): voi
 function diffArrays(a: unknown[], b: unknown[], path: string, ops: AgUiJsonPatchOp[]): void {
   // How many leading items of `a` were dropped: the smallest shift after which `a`'s rest is a
   // prefix of `b` (0 for an array that only grew). Bounded, so a rewritten array stays linear.
-  const maxShift = Math.min(a.length, 8);
-  for (let shift = 0; shift <= maxShift; shift++) {
+  // Something of `a` must remain: dropping it all is a replacement, said shorter as one.
+  const maxShift = Math.min(a.length - 1, 8);
+  for (let shift = 0; shift <= Math.max(0, maxShift); shift++) {
     const kept = a.length - shift;
-    if (kept > b.length) continue;
+    if (kept > b.length || (kept === 0 && a.length > 0)) continue;
     let same = true;
     for (let i = 0; i < kept && same; i++) same = equal(a[shift + i], b[i]);
     if (!same) continue;
