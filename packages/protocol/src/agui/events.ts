@@ -1,4 +1,4 @@
-import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+import { Type, type Static, type TLiteral, type TObject, type TProperties } from '@sinclair/typebox';
 
 /**
  * The AG-UI 1.0 events (the Agent-User Interaction protocol of `@ag-ui/core`), as agentwire speaks
@@ -19,8 +19,14 @@ const base = {
   subagentRunId: Opt(Str),
 };
 
-function event<T extends string, P extends TProperties>(type: T, fields: P) {
-  return Type.Object({ type: Type.Literal(type), ...base, ...fields });
+type Base = typeof base;
+
+/** An event's schema: its type, the common fields, and its own (which may redefine a common one). */
+function event<T extends string, P extends TProperties>(
+  type: T,
+  fields: P,
+): TObject<{ type: TLiteral<T> } & Omit<Base, keyof P> & P> {
+  return Type.Object({ type: Type.Literal(type), ...base, ...fields }) as never;
 }
 
 export const AgUiTextRole = Type.Union([
