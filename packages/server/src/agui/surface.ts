@@ -99,7 +99,10 @@ export class AgUiSurface {
         `The threadId ${JSON.stringify(input.threadId.slice(0, 80))} does not make a task id.`,
       );
     }
-    if (security.enabled) await security.access.assertRead(principal, stream);
+    // An existing thread is read, so reading it must be allowed; a new one is started, which the
+    // start command's own check (the role, the project) decides.
+    const exists = (await snapshots.get(stream)).state !== null;
+    if (exists && security.enabled) await security.access.assertRead(principal, stream);
     // The connection's slot and expiry first: a caller over its limit starts nothing.
     const live: { run?: AgUiStream } = {};
     const session = security.openSession({ end: (err) => live.run?.fail(err) });
@@ -112,7 +115,7 @@ export class AgUiSurface {
     let position: Since | undefined = options.since;
     const notices: AgUiEvent[] = [];
     try {
-      if (!(await snapshots.get(stream)).state) {
+      if (!exists) {
         if (attachOnly) throw new AgentwireError('not_found', `No task ${stream} to connect to.`);
         position = { seq: 0 };
         await dispatch({
@@ -126,6 +129,8 @@ export class AgUiSurface {
           // Another run started this thread a moment ago: join it rather than fail.
           if (!(await snapshots.get(stream)).state) throw err;
         });
+        // Before anything of the task is shown: the started task is one this caller may read.
+        if (security.enabled) await security.access.assertRead(principal, stream);
       } else {
         position ??= await this.resume(input, stream, dispatch, notices);
         if (options.cancel) {
