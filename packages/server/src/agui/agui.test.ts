@@ -474,3 +474,28 @@ describe('AG-UI out: HttpAgent against the gateway', () => {
     assert.equal(nowhere.status, 404);
   });
 });
+
+describe('AG-UI runs when the gateway shuts down', () => {
+  it('end with RUN_ERROR shutting_down, after events that carry the seq to resume from', async () => {
+    const own = await startAgUiKit();
+    const agent = newAgent('shut down under me', randomUUID(), own.url);
+    const events: Received[] = [];
+    const running = run(agent, script({ gates: true }), events);
+    await own.gates.reached(`${agent.threadId}:mid-message`);
+    await waitFor(
+      () =>
+        events.some(
+          (e) => e.type === 'TEXT_MESSAGE_CONTENT' && (e as Received & { delta: string }).delta === 'Found ',
+        ),
+      'the half-written message',
+    );
+    const closing = own.gateway.close({ graceMs: 2_000 });
+    await running;
+    const last = events.at(-1) as Received & { code?: string };
+    assert.equal(last.type, 'RUN_ERROR');
+    assert.equal(last.code, 'shutting_down');
+    assert.ok(fromLog(events).length > 0, 'the events before it carried their seqs');
+    await closing;
+    await own.producer.close();
+  });
+});
