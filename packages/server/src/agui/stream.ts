@@ -120,8 +120,10 @@ export class AgUiStream implements Sink {
     if (this.closed) return;
     const e = err instanceof AgentwireError ? err : new AgentwireError('internal');
     if (!this.translator.ended) {
+      // Carries where the client is, so it knows what to resume from.
       const at = this.translator.position;
-      this.write({ seq: at.seq, events: [AgUiTranslator.refusal(e.code, e.message)] });
+      const event = { ...AgUiTranslator.refusal(e.code, e.message), metadata: { agentwire: at } };
+      this.write({ seq: at.seq, events: [event] });
     }
     this.finish();
   }
