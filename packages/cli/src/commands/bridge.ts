@@ -3,7 +3,9 @@ import { explicitToken, gatewayClientSpecs, localMinter } from '../local-token.j
 import { helpText, parseInteger, parseOptions, UsageError, type OptionSpecs } from '../options.js';
 
 const specs: OptionSpecs = {
-  ...gatewayClientSpecs('Producer API key or token with the publish scope (docs/security.md)'),
+  ...gatewayClientSpecs(
+    'Producer API key or token with the publish scope (docs/security.md); a worker that runs for long needs an API key or a long-lived token',
+  ),
   kind: {
     type: 'string',
     short: 'k',

@@ -346,6 +346,19 @@ describe('AG-UI out: HttpAgent against the gateway', () => {
     assert.deepEqual(warnings, []);
   });
 
+  it('answers with the resume entries even when the client also says where it is', async () => {
+    const agent = newAgent('ask with a position');
+    await run(agent, script({ ask: true }));
+    const interrupt = agent.pendingInterrupts[0]!;
+    const at = (interrupt.metadata as { agentwire: { seq: number; epoch: string } }).agentwire;
+    const resumed = await run(agent, {
+      resume: [{ interruptId: interrupt.id, status: 'resolved', payload: 'no' }],
+      forwardedProps: { agentwire: { since: { seq: at.seq, epoch: at.epoch } } },
+    });
+    assert.deepEqual(resumed.result.result, { hits: 2, answer: 'no' });
+    assert.equal(seqOf(fromLog(resumed.events)[0]!), at.seq + 1);
+  });
+
   it('treats aborting the request as a disconnect: the task runs on to completion', async () => {
     const agent = newAgent('leave early');
     const threadId = agent.threadId;

@@ -132,7 +132,9 @@ export class AgUiSurface {
         // Before anything of the task is shown: the started task is one this caller may read.
         if (security.enabled) await security.access.assertRead(principal, stream);
       } else {
-        position ??= await this.resume(input, stream, dispatch, notices);
+        // Answers first, whatever position the client gave: they are part of what it asked.
+        const stoppedAt = await this.resume(input, stream, dispatch, notices);
+        position ??= stoppedAt;
         if (options.cancel) {
           await dispatch({
             type: 'cancel',
