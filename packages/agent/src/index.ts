@@ -36,3 +36,5 @@ export type { HttpPublisherOptions } from './http-publisher.js';
 // Re-exported so producers can branch on `err.code` without depending on the protocol package.
 export { AgentwireError } from '@agentwire/protocol';
 export type { ErrorCode } from '@agentwire/protocol';
+export { fromAgUi, type AgUiOutcome, type FromAgUiOptions } from './agui/from-agui.js';
+export { bridgeAgUi, runAgUiAgent, type AgUiAgentOptions } from './agui/bridge.js';

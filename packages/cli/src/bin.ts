@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { AgentwireError } from '@agentwire/protocol';
+import { bridge, bridgeHelp } from './commands/bridge.js';
 import { demo, demoHelp } from './commands/demo.js';
 import { publish, publishHelp } from './commands/publish.js';
 import { serve, serveHelp } from './commands/serve.js';
@@ -13,6 +14,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   tail: { run: tail, help: tailHelp, summary: 'watch a task live in the terminal' },
   publish: { run: publish, help: publishHelp, summary: 'publish events from a shell' },
   token: { run: token, help: tokenHelp, summary: "mint a token with the local gateway's secret" },
+  bridge: { run: bridge, help: bridgeHelp, summary: 'run tasks on an AG-UI agent endpoint' },
 };
 
 const usage = `agentwire: a real-time gateway between AI agents and the people who watch and steer them.

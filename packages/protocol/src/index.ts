@@ -12,3 +12,4 @@ export * from './json-schema.js';
 export * from './producer-validate.js';
 export * from './producer-wire.js';
 export * from './ids.js';
+export * from './agui/index.js';

@@ -43,6 +43,7 @@ import { DEFAULT_SOCKETIO_PATHS, SocketIoTransport } from './transports/socketio
 import { SwarmPolling } from './transports/swarm-polling.js';
 import { SwarmTerminalTransport } from './transports/swarm-terminal.js';
 import { DEFAULT_SWARM_STREAM } from './dialects/swarm-terminal.js';
+import { AgUiSurface } from './agui/surface.js';
 
 export interface Gateway extends ProducerPort {
   /** `http://host:port` of the running gateway. */
@@ -192,6 +193,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       socketioConnections: socketio.connectionCount,
       swarmTerminalConnections: swarm.connectionCount,
       sseConnections: sse.connectionCount,
+      aguiConnections: agui.connectionCount,
       pendingPolls: polling.pendingCount,
       subscriptions: hub.subscriptionCount,
       streams: hub.streamCount,
@@ -227,6 +229,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const sse = new SseTransport({ hub, limits, logger, security });
   const polling = new PollingTransport({ hub, limits, logger, security });
   const httpCommands = new HttpCommands({ commands, maxBodyBytes: limits.maxBodyBytes, security });
+  const agui = new AgUiSurface({ hub, engine, snapshots, logger, commands, security, limits });
   // With auth, dialect tokens are verified like every other credential; without, as configured.
   const verifyToken = security.enabled ? security.verifyToken : options.verifyDialectToken;
 
@@ -345,6 +348,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       return;
     if (metricsEndpoint?.handle(req, res, url)) return;
     if (socketio.handleRequest(req, res, url) || swarmPolling.handleRequest(req, res, url)) return;
+    if (agui.handleRequest(req, res, url)) return;
     handleApi(ctx, req, res, url)
       .then((handled) => {
         if (handled) return;
@@ -454,6 +458,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       await producers.close();
       await Promise.all([socketio.close(), swarm.close()]);
       sse.close();
+      agui.close();
       polling.close();
       // Requests in flight (an ingest batch being committed) finish while the log is open.
       if (!(await drain.settled(graceMs)))
