@@ -330,9 +330,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         .then((p) => {
           if (!p.publish)
             throw new AgentwireError('forbidden', 'The producer channel needs a producer credential.');
-          producerEndpoint.handleUpgrade(req, socket, head, async (streams) => {
-            for (const stream of streams) await security.access.assertClaim(p, stream);
-          });
+          producerEndpoint.handleUpgrade(req, socket, head, security.producerCredential(p));
         })
         .catch((err: unknown) => refuseUpgrade(socket, err));
       return;

@@ -6,12 +6,14 @@ import type { Sink } from '../hub/sink.js';
 import { ConnectionLimiter } from '../limits/connection-limiter.js';
 import { IngestLimiter } from '../limits/ingest-limiter.js';
 import type { Logger } from '../logger.js';
+import type { ProducerCredential } from '../producers/credential.js';
 import type { TokenContext } from '../transports/token.js';
 import { AccessPolicy } from './access.js';
 import type { AuthOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
 import type { Ownership } from './ownership.js';
 import { atLeast, OPEN_PRINCIPAL, type AuthPrincipal } from './principal.js';
+import { producerIdentity, publishGrant } from './publish-grant.js';
 import { requestCredential } from './request-credential.js';
 import { Session, type SessionHooks } from './session.js';
 import { CredentialVerifier } from './verify.js';
@@ -118,6 +120,20 @@ export class Security {
     this.warm(stream);
     return false;
   };
+
+  /**
+   * The producer channel's view of `p`: its identity (which owns the producer ids it says hello
+   * with), what it may publish (which starts it may be given), and which tasks it may claim.
+   */
+  producerCredential(p: AuthPrincipal): ProducerCredential {
+    return {
+      identity: producerIdentity(p),
+      grant: publishGrant(p),
+      guard: async (streams) => {
+        for (const stream of streams) await this.access.assertClaim(p, stream);
+      },
+    };
+  }
 
   /** Checks a command before it reaches the router: the role, and the stream or project in scope. */
   async authorizeCommand(command: Command, sender: CommandSender): Promise<void> {
