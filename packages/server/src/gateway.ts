@@ -114,6 +114,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     // Every subscription on every transport and dialect passes this one check (docs/security.md).
     hub.guard = security.guardRead;
     hub.patternFilter = security.filterPattern;
+    // A task that moves to another project leaves the subscribers who may not follow it there.
+    hub.visibleRun = security.visibleRun;
   }
   const ingest = new Ingest(engine, limits.maxEventsPerBatch);
   // After the hub, so its latency samples include the fan-out (the system view charts them).

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { AgentwireError, type Command } from '@agentwire/protocol';
+import { AgentwireError, type AnyEnvelope, type Command } from '@agentwire/protocol';
 import type { CommandSender } from '../commands.js';
 import type { Limits } from '../config.js';
 import type { Sink } from '../hub/sink.js';
@@ -133,6 +133,25 @@ export class Security {
         for (const stream of streams) await this.access.assertClaim(p, stream);
       },
     };
+  }
+
+  /**
+   * The hub's check of a run of events about to reach a subscription: how many its subscriber may
+   * see. A `task:start` moving the task to a project the subscriber may not read ends the run (and
+   * the hub then ends the subscription with `forbidden`).
+   */
+  readonly visibleRun = (stream: string, events: readonly AnyEnvelope[], sink: Sink): number => {
+    if (!this.enabled) return events.length;
+    const p = this.sinkPrincipal(sink);
+    return p ? this.readableRun(p, stream, events) : 0;
+  };
+
+  /** How many of `events` of `stream` `p` may read: all, or those before a move out of its reach. */
+  readableRun(p: AuthPrincipal, stream: string, events: readonly AnyEnvelope[]): number {
+    if (!this.enabled) return events.length;
+    return this.options.ownership.visibleCount(stream, events, (project) =>
+      this.access.mayReadOwned(p, stream, project),
+    );
   }
 
   /** Checks a command before it reaches the router: the role, and the stream or project in scope. */

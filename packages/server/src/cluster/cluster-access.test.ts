@@ -77,6 +77,29 @@ describe('producer identity and start routing across a cluster', { skip }, () =>
     assert.equal(welcome.op, 'welcome');
   });
 
+  it('ends a subscription on node two when node one stores the move of its task to another project', async () => {
+    const stream = 'task:moving-across';
+    await one.publish(stream, [
+      { type: 'task:start', data: { taskId: 'moving-across', title: 'moves', projectId: A.project } },
+    ]);
+    const viewer = await WsProbe.open(`${two.wsUrl}?token=${(await cast()).viewerA}`);
+    try {
+      viewer.send({ op: 'subscribe', stream, since: { seq: 0 }, ref: 's' });
+      await viewer.waitFor('subscribed');
+      await viewer.until(() => viewer.events.length === 1);
+      await one.publish(stream, [
+        { type: 'task:start', data: { taskId: 'moving-across', title: 'moved', projectId: B.project } },
+        { type: 'log:entry', data: { level: 'info', message: 'beta-secret' } },
+      ]);
+      const refused = await viewer.waitFor('error', (f) => f.stream === stream);
+      assert.equal(refused.code, 'forbidden');
+      assert.ok(!JSON.stringify(viewer.frames).includes('beta-secret'));
+      assert.equal(viewer.events.length, 1);
+    } finally {
+      viewer.close();
+    }
+  });
+
   it('does not relay a start in project B to a worker of project A on another node', async () => {
     const alpha = await open(
       one,

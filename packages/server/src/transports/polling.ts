@@ -179,6 +179,12 @@ class PendingPoll implements Sink {
     this.answer();
   }
 
+  /** Access to the stream was withdrawn: the poll is refused, and so is the next one. */
+  revoke(_stream: string, err: AgentwireError): void {
+    this.sub = undefined;
+    this.fail(err);
+  }
+
   answer(): void {
     const ready = this.ready;
     if (this.done) return;

@@ -162,6 +162,12 @@ class WsConnection implements Sink {
     this.ws.close(err.closeCode, err.code);
   }
 
+  /** A subscription the hub ended (access withdrawn): reported like a refused one; the socket stays. */
+  revoke(stream: string, err: AgentwireError): void {
+    if (this.subs.get(stream)?.closed) this.subs.delete(stream);
+    this.sendError(err, undefined, stream);
+  }
+
   beat(): void {
     if (!this.alive) {
       this.ws.terminate();
