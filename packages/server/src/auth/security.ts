@@ -5,6 +5,7 @@ import type { Limits } from '../config.js';
 import type { Sink } from '../hub/sink.js';
 import { ConnectionLimiter } from '../limits/connection-limiter.js';
 import { IngestLimiter } from '../limits/ingest-limiter.js';
+import { PendingAuthLimiter } from '../limits/pending-auth-limiter.js';
 import type { Logger } from '../logger.js';
 import type { ProducerCredential } from '../producers/credential.js';
 import type { TokenContext } from '../transports/token.js';
@@ -37,6 +38,8 @@ export class Security {
   readonly origins: OriginPolicy;
   readonly access: AccessPolicy;
   readonly connections: ConnectionLimiter;
+  /** Connections not authenticated yet, per source address and in all. */
+  readonly unauthenticated: PendingAuthLimiter;
   private readonly verifier: CredentialVerifier | undefined;
   private readonly ingest: IngestLimiter;
   private readonly sinks = new WeakMap<Sink, Session | AuthPrincipal>();
@@ -49,6 +52,10 @@ export class Security {
     this.origins = new OriginPolicy(options.allowedOrigins);
     this.access = new AccessPolicy(options.ownership);
     this.connections = new ConnectionLimiter(() => options.limits.maxConnectionsPerUser);
+    this.unauthenticated = new PendingAuthLimiter(() => ({
+      perAddress: options.limits.maxUnauthenticatedPerAddress,
+      total: options.limits.maxUnauthenticatedConnections,
+    }));
     this.ingest = new IngestLimiter(options.limits.maxIngestEventsPerSecond, options.limits.ingestBurst);
   }
 
@@ -88,6 +95,21 @@ export class Security {
   /** The `verifyToken` seam of the Socket.IO and seed-004 transports. */
   readonly verifyToken = (token: string | undefined, _context: TokenContext): Promise<AuthPrincipal> =>
     this.authenticate(token);
+
+  /**
+   * Holds a slot for a connection from `req` that will authenticate later, until the returned
+   * release is called (on authentication or close); throws `too_many_connections` when the caps
+   * are reached. Nothing to hold on an open gateway.
+   */
+  holdUnauthenticated(req: IncomingMessage): () => void {
+    if (!this.enabled) return () => {};
+    return this.unauthenticated.acquire(sourceAddress(req));
+  }
+
+  /** Whether `holdUnauthenticated` would refuse `req` now. */
+  unauthenticatedFull(req: IncomingMessage): boolean {
+    return this.enabled && this.unauthenticated.full(sourceAddress(req));
+  }
 
   openSession(hooks: SessionHooks): Session {
     return new Session(this, hooks);
@@ -192,4 +214,9 @@ export class Security {
       .catch((err: unknown) => this.options.logger.debug({ err, stream }, 'task owner lookup failed'))
       .finally(() => this.warming.delete(stream));
   }
+}
+
+/** The peer's address as the socket sees it (behind a proxy, the proxy's: see docs/limits.md). */
+function sourceAddress(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
 }
