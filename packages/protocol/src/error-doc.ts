@@ -44,7 +44,7 @@ export const errorAdvice: Record<ErrorCode, string> = {
   no_worker: 'Retry later, or start a worker for this task kind.',
   no_producer: 'Retry later: no producer owns the task (it ended, or its producer is offline).',
   producer_id_taken:
-    'Use another `producerId`, or the credential that first said hello with this one. Two producers never share an id; the one connected keeps it until it has been gone for `orphanAfterMs`.',
+    'Use your own `producerId`, or the credential that said hello with it first; it keeps the id while its producer lives.',
   command_failed: 'The producer refused or failed the command; see the message. Retry only if it is safe.',
   timeout: 'Retry with backoff; the operation may or may not have taken effect.',
   shutting_down: 'Reconnect with backoff (to another node if there is one) and resume with `since`.',
