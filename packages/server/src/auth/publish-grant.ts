@@ -31,7 +31,9 @@ export function grantAllowsStart(
   projectId: string | undefined,
 ): boolean {
   if (grant === 'all') return true;
+  // Grants also arrive in other nodes' reports: anything not shaped like one grants nothing.
   if (typeof grant !== 'object' || grant === null) return false;
+  if (!Array.isArray(grant.streams) || !Array.isArray(grant.projects)) return false;
   const key = JSON.stringify(grant);
   let m = compiled.get(key);
   if (!m) {
