@@ -52,6 +52,18 @@ export const securitySpecs: OptionSpecs = {
     default: '5',
     description: 'Concurrent connections per user (0 = no limit)',
   },
+  'max-unauthenticated-per-address': {
+    type: 'string',
+    env: 'AGENTWIRE_MAX_UNAUTHENTICATED_PER_ADDRESS',
+    default: '100',
+    description: 'WebSockets from one address waiting to authenticate (0 = no limit)',
+  },
+  'max-unauthenticated': {
+    type: 'string',
+    env: 'AGENTWIRE_MAX_UNAUTHENTICATED',
+    default: '1000',
+    description: 'WebSockets waiting to authenticate, from all addresses (0 = no limit)',
+  },
   'max-messages-per-second': {
     type: 'string',
     env: 'AGENTWIRE_MAX_MESSAGES_PER_SECOND',
@@ -114,6 +126,14 @@ export function securityOptions(
     maxConnectionsPerUser: parseInteger(
       String(values['max-connections-per-user'] ?? '5'),
       'max-connections-per-user',
+    ),
+    maxUnauthenticatedPerAddress: parseInteger(
+      String(values['max-unauthenticated-per-address'] ?? '100'),
+      'max-unauthenticated-per-address',
+    ),
+    maxUnauthenticatedConnections: parseInteger(
+      String(values['max-unauthenticated'] ?? '1000'),
+      'max-unauthenticated',
     ),
     maxMessagesPerSecond: parseInteger(
       String(values['max-messages-per-second'] ?? '100'),

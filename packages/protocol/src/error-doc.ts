@@ -43,6 +43,8 @@ export const errorAdvice: Record<ErrorCode, string> = {
   invalid_answer: 'Answer with one of the question `options`, or a value matching its `schema`.',
   no_worker: 'Retry later, or start a worker for this task kind.',
   no_producer: 'Retry later: no producer owns the task (it ended, or its producer is offline).',
+  producer_id_taken:
+    'Use your own `producerId`, or the credential that said hello with it first; it keeps the id while its producer lives.',
   command_failed: 'The producer refused or failed the command; see the message. Retry only if it is safe.',
   timeout: 'Retry with backoff; the operation may or may not have taken effect.',
   shutting_down: 'Reconnect with backoff (to another node if there is one) and resume with `since`.',

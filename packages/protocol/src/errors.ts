@@ -35,6 +35,7 @@ export const errorCodes = {
   invalid_answer: { status: 422, close: 4422, message: 'The answer does not match the question.' },
   no_worker: { status: 503, close: 4503, message: 'No worker is available for this task kind.' },
   no_producer: { status: 503, close: 4503, message: 'No producer owns this task.' },
+  producer_id_taken: { status: 409, close: 4411, message: 'The producer id belongs to another credential.' },
   command_failed: { status: 500, close: 4500, message: 'The command failed.' },
   timeout: { status: 504, close: 4504, message: 'Timed out.' },
   shutting_down: { status: 503, close: 1012, message: 'The gateway is restarting; reconnect elsewhere.' },

@@ -32,8 +32,18 @@ export interface Limits {
   sseHeartbeatMs: number;
   /** The `retry:` hint sent to SSE clients: how long a browser waits before reconnecting, in ms. */
   sseRetryMs: number;
-  /** Concurrent connections (WebSocket, Socket.IO, SSE) per authenticated user on one node; 0 = no limit. */
+  /**
+   * Concurrent connections (WebSocket, Socket.IO, SSE, seed 004's terminal, waiting long-polls) per
+   * authenticated user on one node; 0 = no limit.
+   */
   maxConnectionsPerUser: number;
+  /**
+   * WebSockets and Socket.IO connections from one source address that are open but not yet
+   * authenticated (waiting for their `auth`, at most `auth.authTimeoutMs`), on one node; 0 = no limit.
+   */
+  maxUnauthenticatedPerAddress: number;
+  /** Such connections from all addresses together, on one node; 0 = no limit. */
+  maxUnauthenticatedConnections: number;
   /** Sustained inbound messages per second per connection (token bucket); 0 = no limit. */
   maxMessagesPerSecond: number;
   /** Messages a connection may send in one burst before `maxMessagesPerSecond` applies. */
@@ -57,6 +67,8 @@ export const defaultLimits: Limits = {
   sseHeartbeatMs: 15_000,
   sseRetryMs: 1_000,
   maxConnectionsPerUser: 5,
+  maxUnauthenticatedPerAddress: 100,
+  maxUnauthenticatedConnections: 1_000,
   maxMessagesPerSecond: 100,
   messageBurst: 100,
   rateLimitCloseAfter: 1_000,

@@ -1,10 +1,4 @@
-import {
-  createServer,
-  STATUS_CODES,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { AgentwireError, PRODUCER_PATH, type AnyEventInput, type ProducerPort } from '@agentwire/protocol';
@@ -13,6 +7,7 @@ import { Security } from './auth/security.js';
 import { noProducerRouter, type CommandRouter } from './commands.js';
 import { DEFAULT_PORT, defaultLimits, type GatewayOptions, type Limits } from './config.js';
 import { handleApi } from './http/api.js';
+import { refuseUpgrade } from './http/refuse-upgrade.js';
 import { sendError } from './http/respond.js';
 import { serveStatic } from './http/static.js';
 import { Hub, defaultHubRecent } from './hub/hub.js';
@@ -119,6 +114,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     // Every subscription on every transport and dialect passes this one check (docs/security.md).
     hub.guard = security.guardRead;
     hub.patternFilter = security.filterPattern;
+    // A task that moves to another project leaves the subscribers who may not follow it there.
+    hub.visibleRun = security.visibleRun;
   }
   const ingest = new Ingest(engine, limits.maxEventsPerBatch);
   // After the hub, so its latency samples include the fan-out (the system view charts them).
@@ -379,9 +376,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         .then((p) => {
           if (!p.publish)
             throw new AgentwireError('forbidden', 'The producer channel needs a producer credential.');
-          producerEndpoint.handleUpgrade(req, socket, head, async (streams) => {
-            for (const stream of streams) await security.access.assertClaim(p, stream);
-          });
+          producerEndpoint.handleUpgrade(req, socket, head, security.producerCredential(p));
         })
         .catch((err: unknown) => refuseUpgrade(socket, err));
       return;
@@ -485,17 +480,6 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     }
   }
   return gateway;
-}
-
-/** Refuses an upgrade with the registry's HTTP status and the typed error as the body. */
-function refuseUpgrade(socket: Duplex, err: unknown): void {
-  const e = err instanceof AgentwireError ? err : new AgentwireError('internal');
-  const body = JSON.stringify({ error: e.toJSON() });
-  if (!socket.writable) return;
-  socket.end(
-    `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}\r\nConnection: close\r\n` +
-      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
 }
 
 // A plain function, not a closure: one made inside the upgrade handler would keep the handler's

@@ -1,7 +1,9 @@
 import { AgentwireError, parseJson, type GatewayOp } from '@agentwire/protocol';
 import { type Channel, type ChannelModel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from '../logger.js';
+import { identityOf } from '../auth/publish-grant.js';
 import { ProducerConnection } from '../producers/connection.js';
+import type { ProducerCredential } from '../producers/credential.js';
 import type { ProducerLink } from '../producers/link.js';
 import type { ProducerRegistry } from '../producers/registry.js';
 import { messageOf } from '../error-text.js';
@@ -20,6 +22,8 @@ const DEAD_AFTER_HEARTBEATS = 2.5;
 
 interface AmqpProducer {
   producerId: string;
+  /** The broker user that said hello (the validated `user-id`), if it named one. */
+  userId: string | undefined;
   connection: ProducerConnection;
   lastHeard: number;
   open: boolean;
@@ -117,7 +121,13 @@ export class AmqpProducerEndpoint {
       this.answerStranger(msg, connectionId, err);
       return;
     }
+    const userId = typeof msg.properties.userId === 'string' ? msg.properties.userId : undefined;
     let entry = this.connections.get(connectionId);
+    if (entry && entry.userId !== userId) {
+      // Another broker user writing under this connection's id: it is not that producer.
+      this.logger.debug({ connectionId }, 'amqp producer op from another broker user; dropped');
+      return;
+    }
     if (!entry) {
       const hello = value as { op?: unknown; producerId?: unknown } | null;
       if (hello?.op !== 'hello' || typeof hello.producerId !== 'string') {
@@ -126,13 +136,13 @@ export class AmqpProducerEndpoint {
         this.logger.debug({ connectionId }, 'amqp producer op on an unknown connection; dropped');
         return;
       }
-      entry = this.open(connectionId, hello.producerId);
+      entry = this.open(connectionId, hello.producerId, userId);
     }
     entry.lastHeard = Date.now();
     entry.connection.receive(value);
   }
 
-  private open(connectionId: string, producerId: string): AmqpProducer {
+  private open(connectionId: string, producerId: string, userId: string | undefined): AmqpProducer {
     const link: ProducerLink = {
       send: (op) => {
         if (entry.open) this.publish(producerId, connectionId, op);
@@ -142,9 +152,12 @@ export class AmqpProducerEndpoint {
         queueMicrotask(() => this.drop(connectionId, entry));
       },
     };
+    // The broker's credentials are this channel's: its producers are told apart by broker user.
+    const credential: ProducerCredential = { identity: identityOf(['amqp', userId ?? null]), grant: 'all' };
     const entry: AmqpProducer = {
       producerId,
-      connection: new ProducerConnection(this.registry, link, this.logger),
+      userId,
+      connection: new ProducerConnection(this.registry, link, this.logger, credential),
       lastHeard: Date.now(),
       open: true,
     };

@@ -40,6 +40,14 @@ export class AccessPolicy {
     return owner !== null && typeof p.scope !== 'string' && p.scope.projects(owner);
   }
 
+  /** `mayRead` of a task whose project is `owner` (null: none), e.g. the one an event just set. */
+  mayReadOwned(p: AuthPrincipal, stream: string, owner: string | null): boolean {
+    if (p.role === undefined) return false;
+    const quick = this.quickScope(p, stream);
+    if (quick !== undefined) return quick;
+    return owner !== null && typeof p.scope !== 'string' && p.scope.projects(owner);
+  }
+
   /** For the task list, where each row already carries its project. */
   mayReadTask(p: AuthPrincipal, stream: string, projectId: string | undefined): boolean {
     if (p.role === undefined) return false;

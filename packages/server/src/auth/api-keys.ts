@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyConfig } from './options.js';
-import { compilePatterns } from './patterns.js';
 import type { AuthPrincipal } from './principal.js';
+import { restrictedScope } from './scope.js';
 
 const MIN_KEY_LENGTH = 24;
 
@@ -35,12 +35,7 @@ export class ApiKeys {
         kind: 'api-key',
         subject: `key:${k.name}`,
         role: k.role,
-        scope: restricted
-          ? {
-              streams: compilePatterns(k.streams ?? [], 'streams'),
-              projects: compilePatterns(k.projects ?? [], 'projects'),
-            }
-          : 'all',
+        scope: restricted ? restrictedScope(k.streams ?? [], k.projects ?? []) : 'all',
         publish: true,
       };
       return { digest, principal };

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { Gateway } from '../gateway.js';
 import { SioProbe } from '../dialects/fixtures/sio-probe.js';
+import { watcherSurfaces } from '../testing/surfaces.js';
 import { WsProbe } from '../testing/ws-probe.js';
 import { A, B, cast, getJson, log, secureGateway, spawned } from './test-kit.js';
 
@@ -19,6 +20,35 @@ describe('project isolation on every transport', () => {
     t = await cast();
   });
   after(() => gw.close());
+
+  // Every watcher surface in testing/surfaces.ts, so a new transport or dialect is covered here.
+  let n = 0;
+  for (const surface of watcherSurfaces) {
+    it(`${surface.name}: follows A's task, never B's`, async () => {
+      const i = ++n;
+      const a = await surface.watch.open(gw.url, t.viewerA, A.task);
+      const b =
+        surface.watch.follows === 'stream' ? await surface.watch.open(gw.url, t.viewerA, B.task) : undefined;
+      try {
+        assert.equal(a.refusal, undefined, 'following A');
+        if (b) {
+          await b.until(() => b.refusal !== undefined, 'a refusal of B');
+          assert.equal(b.refusal, 'forbidden');
+        }
+        await gw.publish(B.task, [spawned(`beta-secret-${i}`)]);
+        await gw.publish(A.task, [spawned(`alpha-${i}`)]);
+        await a.until(() => a.texts.some((x) => x.includes(`alpha-${i}`)), 'A’s event');
+        for (const w of b ? [a, b] : [a])
+          assert.deepEqual(
+            w.texts.filter((x) => x.includes('beta-secret') || x.includes(`secret of ${B.project}`)),
+            [],
+          );
+      } finally {
+        a.close();
+        b?.close();
+      }
+    });
+  }
 
   it('native WebSocket: A subscribes to its task and project, B and system are forbidden', async () => {
     const p = await WsProbe.open(`${gw.wsUrl}?token=${t.viewerA}`);

@@ -2,8 +2,27 @@ import { taskIdOf, type AnyEnvelope } from '@agentwire/protocol';
 import type { LogEngine } from '../log/engine.js';
 import type { SnapshotService } from '../snapshots.js';
 
+/**
+ * The project a task belongs to once `e` is stored: a `task:start` sets it to its `projectId` (null
+ * for none); any other event leaves it as it was (undefined). This is the one rule of project
+ * membership: the owner cache below, the hub's re-check of live subscriptions when a task moves,
+ * and history reads all apply it.
+ */
+export function projectSetBy(e: { type: string; data?: unknown }): string | null | undefined {
+  if (e.type !== 'task:start') return undefined;
+  const projectId = (e.data as { projectId?: unknown } | undefined)?.projectId;
+  return typeof projectId === 'string' ? projectId : null;
+}
+
 /** Task streams whose owner is remembered; the least recently used are forgotten (and re-read). */
 const MAX_ENTRIES = 100_000;
+
+/** What is known of a task's project, and as of which event. */
+interface Known {
+  project: string | null;
+  epoch: string;
+  seq: number;
+}
 
 /**
  * Which project each task belongs to: the `projectId` of its latest `task:start`, exactly what the
@@ -12,8 +31,7 @@ const MAX_ENTRIES = 100_000;
  * tasks started before this process, from their snapshot.
  */
 export class Ownership {
-  /** Stream → project id, or null for a task without one. */
-  private readonly owners = new Map<string, string | null>();
+  private readonly owners = new Map<string, Known>();
   private readonly unlisten: () => void;
 
   constructor(
@@ -25,18 +43,52 @@ export class Ownership {
 
   /** The owner if known right now: a project id, null for none, undefined when not yet known. */
   peek(stream: string): string | null | undefined {
-    return this.owners.get(stream);
+    return this.owners.get(stream)?.project;
   }
 
   /** The owner of a task stream, read from its snapshot when not known; undefined for no such task. */
   async owner(stream: string): Promise<string | null | undefined> {
     const known = this.owners.get(stream);
-    if (known !== undefined || taskIdOf(stream) === undefined) return known;
+    if (known !== undefined || taskIdOf(stream) === undefined) return known?.project;
     const snap = await this.snapshots.get(stream);
     if (!snap.state) return undefined;
     // A task:start that committed while we read has already set the newer value.
-    if (!this.owners.has(stream)) this.remember(stream, snap.state.projectId ?? null);
-    return this.owners.get(stream);
+    if (!this.owners.has(stream))
+      this.remember(stream, { project: snap.state.projectId ?? null, epoch: snap.epoch, seq: snap.seq });
+    return this.owners.get(stream)?.project;
+  }
+
+  /**
+   * How many of `events`, a run of `stream` about to reach a reader, that reader may see, where
+   * `mayRead(project)` says whether it may read a task of that project. A task's whole history
+   * belongs to its current project, so: all of them when the task's project after the run (or a
+   * newer one known here) is readable; else those before the run's last moves out of reach, which
+   * happened after the reader was let in.
+   */
+  visibleCount(
+    stream: string,
+    events: readonly AnyEnvelope[],
+    mayRead: (project: string | null) => boolean,
+  ): number {
+    let last = -1;
+    for (let i = events.length - 1; i >= 0 && last < 0; i--)
+      if (projectSetBy(events[i]!) !== undefined) last = i;
+    if (last < 0) return events.length;
+    const run = events[last]!;
+    const known = this.owners.get(stream);
+    // Known from a later event of the same history (a move after this run): that decides.
+    const newer = known !== undefined && known.epoch === run.epoch && known.seq > run.seq;
+    const after = newer ? known.project : projectSetBy(run)!;
+    if (mayRead(after)) return events.length;
+    if (newer && mayRead(projectSetBy(run)!)) return events.length;
+    let cut = events.length;
+    for (let i = last; i >= 0; i--) {
+      const project = projectSetBy(events[i]!);
+      if (project === undefined) continue;
+      if (mayRead(project)) break;
+      cut = i;
+    }
+    return cut;
   }
 
   close(): void {
@@ -46,15 +98,14 @@ export class Ownership {
   private observe(stream: string, events: readonly AnyEnvelope[]): void {
     if (taskIdOf(stream) === undefined) return;
     for (const e of events) {
-      if (e.type !== 'task:start') continue;
-      const projectId = (e.data as { projectId?: unknown }).projectId;
-      this.remember(stream, typeof projectId === 'string' ? projectId : null);
+      const project = projectSetBy(e);
+      if (project !== undefined) this.remember(stream, { project, epoch: e.epoch, seq: e.seq });
     }
   }
 
-  private remember(stream: string, owner: string | null): void {
+  private remember(stream: string, known: Known): void {
     this.owners.delete(stream);
-    this.owners.set(stream, owner);
+    this.owners.set(stream, known);
     if (this.owners.size > MAX_ENTRIES) {
       const oldest = this.owners.keys().next().value;
       if (oldest !== undefined) this.owners.delete(oldest);

@@ -15,7 +15,14 @@ export function atLeast(role: Role | undefined, needed: Role): boolean {
  * Which streams a principal reaches: every one (`all`), or those its `streams` patterns match plus
  * the `project:<id>` streams and tasks of projects its `projects` patterns match.
  */
-export type Scope = 'all' | { streams: Matcher; projects: Matcher };
+export type Scope =
+  | 'all'
+  | {
+      streams: Matcher;
+      projects: Matcher;
+      /** The patterns behind the matchers, as granted: what credentials are compared by. */
+      granted: { readonly streams: readonly string[]; readonly projects: readonly string[] };
+    };
 
 /** A caller after authentication: who, with which role, over which streams, and until when. */
 export interface AuthPrincipal extends Principal {

@@ -1,18 +1,21 @@
 import type { IncomingMessage } from 'node:http';
-import { AgentwireError, type Command } from '@agentwire/protocol';
+import { AgentwireError, type AnyEnvelope, type Command } from '@agentwire/protocol';
 import type { CommandSender } from '../commands.js';
 import type { Limits } from '../config.js';
 import type { Sink } from '../hub/sink.js';
 import { ConnectionLimiter } from '../limits/connection-limiter.js';
 import { IngestLimiter } from '../limits/ingest-limiter.js';
+import { PendingAuthLimiter } from '../limits/pending-auth-limiter.js';
 import { RefusalTally } from '../limits/refusal-tally.js';
 import type { Logger } from '../logger.js';
+import type { ProducerCredential } from '../producers/credential.js';
 import type { TokenContext } from '../transports/token.js';
 import { AccessPolicy } from './access.js';
 import type { AuthOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
 import type { Ownership } from './ownership.js';
 import { atLeast, OPEN_PRINCIPAL, type AuthPrincipal } from './principal.js';
+import { producerIdentity, publishGrant } from './publish-grant.js';
 import { requestCredential } from './request-credential.js';
 import { Session, type SessionHooks } from './session.js';
 import { CredentialVerifier } from './verify.js';
@@ -38,6 +41,8 @@ export class Security {
   readonly connections: ConnectionLimiter;
   /** What every limit refused, by code, for the metrics. */
   readonly refusals = new RefusalTally();
+  /** Connections not authenticated yet, per source address and in all. */
+  readonly unauthenticated: PendingAuthLimiter;
   private readonly verifier: CredentialVerifier | undefined;
   private readonly ingest: IngestLimiter;
   private readonly sinks = new WeakMap<Sink, Session | AuthPrincipal>();
@@ -50,6 +55,10 @@ export class Security {
     this.origins = new OriginPolicy(options.allowedOrigins);
     this.access = new AccessPolicy(options.ownership);
     this.connections = new ConnectionLimiter(() => options.limits.maxConnectionsPerUser, this.refusals);
+    this.unauthenticated = new PendingAuthLimiter(() => ({
+      perAddress: options.limits.maxUnauthenticatedPerAddress,
+      total: options.limits.maxUnauthenticatedConnections,
+    }));
     this.ingest = new IngestLimiter(
       options.limits.maxIngestEventsPerSecond,
       options.limits.ingestBurst,
@@ -94,6 +103,21 @@ export class Security {
   readonly verifyToken = (token: string | undefined, _context: TokenContext): Promise<AuthPrincipal> =>
     this.authenticate(token);
 
+  /**
+   * Holds a slot for a connection from `req` that will authenticate later, until the returned
+   * release is called (on authentication or close); throws `too_many_connections` when the caps
+   * are reached. Nothing to hold on an open gateway.
+   */
+  holdUnauthenticated(req: IncomingMessage): () => void {
+    if (!this.enabled) return () => {};
+    return this.unauthenticated.acquire(sourceAddress(req));
+  }
+
+  /** Whether `holdUnauthenticated` would refuse `req` now. */
+  unauthenticatedFull(req: IncomingMessage): boolean {
+    return this.enabled && this.unauthenticated.full(sourceAddress(req));
+  }
+
   openSession(hooks: SessionHooks): Session {
     return new Session(this, hooks);
   }
@@ -125,6 +149,39 @@ export class Security {
     this.warm(stream);
     return false;
   };
+
+  /**
+   * The producer channel's view of `p`: its identity (which owns the producer ids it says hello
+   * with), what it may publish (which starts it may be given), and which tasks it may claim.
+   */
+  producerCredential(p: AuthPrincipal): ProducerCredential {
+    return {
+      identity: producerIdentity(p),
+      grant: publishGrant(p),
+      guard: async (streams) => {
+        for (const stream of streams) await this.access.assertClaim(p, stream);
+      },
+    };
+  }
+
+  /**
+   * The hub's check of a run of events about to reach a subscription: how many its subscriber may
+   * see. A `task:start` moving the task to a project the subscriber may not read ends the run (and
+   * the hub then ends the subscription with `forbidden`).
+   */
+  readonly visibleRun = (stream: string, events: readonly AnyEnvelope[], sink: Sink): number => {
+    if (!this.enabled) return events.length;
+    const p = this.sinkPrincipal(sink);
+    return p ? this.readableRun(p, stream, events) : 0;
+  };
+
+  /** How many of `events` of `stream` `p` may read: all, or those before a move out of its reach. */
+  readableRun(p: AuthPrincipal, stream: string, events: readonly AnyEnvelope[]): number {
+    if (!this.enabled) return events.length;
+    return this.options.ownership.visibleCount(stream, events, (project) =>
+      this.access.mayReadOwned(p, stream, project),
+    );
+  }
 
   /** Checks a command before it reaches the router: the role, and the stream or project in scope. */
   async authorizeCommand(command: Command, sender: CommandSender): Promise<void> {
@@ -164,4 +221,9 @@ export class Security {
       .catch((err: unknown) => this.options.logger.debug({ err, stream }, 'task owner lookup failed'))
       .finally(() => this.warming.delete(stream));
   }
+}
+
+/** The peer's address as the socket sees it (behind a proxy, the proxy's: see docs/limits.md). */
+function sourceAddress(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
 }

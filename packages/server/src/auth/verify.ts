@@ -10,8 +10,9 @@ import {
 } from 'jose';
 import { ApiKeys } from './api-keys.js';
 import { defaultClaimNames, type AuthOptions, type ClaimNames } from './options.js';
-import { compilePatterns, listClaim, matchNothing } from './patterns.js';
+import { listClaim } from './patterns.js';
 import { roles, type AuthPrincipal, type Role } from './principal.js';
+import { restrictedScope } from './scope.js';
 
 /** Longer than any sane JWT; a bigger "token" is refused before any parsing. */
 const MAX_TOKEN_LENGTH = 16_384;
@@ -124,11 +125,8 @@ export class CredentialVerifier {
       streams === undefined && projects === undefined
         ? role === 'admin'
           ? 'all'
-          : { streams: matchNothing, projects: matchNothing }
-        : {
-            streams: compilePatterns(streams ?? [], this.claims.streams),
-            projects: compilePatterns(projects ?? [], this.claims.projects),
-          };
+          : restrictedScope([], [])
+        : restrictedScope(streams ?? [], projects ?? [], this.claims);
     return {
       kind: 'token',
       subject: sub,

@@ -4,6 +4,7 @@ import type { ProducerRegistry } from '../producers/registry.js';
 import { ClusterNode } from './node.js';
 import { TaskOwnership, type TakenMessage } from './ownership.js';
 import { ClusterPresence, type LocalReport } from './presence.js';
+import { ClusterProducerIds } from './producer-ids.js';
 import { ClusterProducers } from './producers.js';
 import { CommandRelay } from './relay.js';
 
@@ -37,6 +38,7 @@ export class Cluster {
     readonly node: ClusterNode,
     readonly presence: ClusterPresence,
     readonly ownership: TaskOwnership,
+    readonly producerIds: ClusterProducerIds,
     readonly relay: CommandRelay,
     readonly producers: ClusterProducers,
     registry: ProducerRegistry,
@@ -73,6 +75,13 @@ export class Cluster {
     });
     const presence = new ClusterPresence(node, options.report, options.presenceIntervalMs ?? 2_000, logger);
     const ownership = new TaskOwnership(node, options.ownerTtlMs ?? 15_000, logger);
+    const producerIds = new ClusterProducerIds(
+      node,
+      options.ownerTtlMs ?? 15_000,
+      logger,
+      (id) => registry.find(id) !== undefined,
+    );
+    registry.bindIdsWith(producerIds);
     const relay = new CommandRelay(node, registry, options.producerOptions, logger);
     const producers = new ClusterProducers({
       node,
@@ -82,7 +91,7 @@ export class Cluster {
       relay,
       options: options.producerOptions,
     });
-    const cluster = new Cluster(node, presence, ownership, relay, producers, registry, logger);
+    const cluster = new Cluster(node, presence, ownership, producerIds, relay, producers, registry, logger);
     await presence.refresh();
     return cluster;
   }
@@ -102,6 +111,7 @@ export class Cluster {
     this.unwatch();
     this.unlisten();
     this.relay.close();
+    this.producerIds.close();
     await Promise.all([this.ownership.close(), this.presence.close()]);
     await this.node.close();
   }

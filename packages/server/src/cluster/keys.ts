@@ -15,6 +15,8 @@ export interface ClusterKeys {
   owner(stream: string): string;
   /** Pub/Sub channel of one node: commands for its producers, and replies to its own relays. */
   inbox(nodeId: string): string;
+  /** STRING (with a TTL its holders refresh): the identity of the credential a producer id belongs to. */
+  producer(producerId: string): string;
 }
 
 export function clusterKeys(prefix: string): ClusterKeys {
@@ -23,5 +25,6 @@ export function clusterKeys(prefix: string): ClusterKeys {
     report: (nodeId) => `${prefix}node:${nodeId}`,
     owner: (stream) => `${prefix}owner:${stream}`,
     inbox: (nodeId) => `${prefix}relay:${nodeId}`,
+    producer: (producerId) => `${prefix}producer:${producerId}`,
   };
 }

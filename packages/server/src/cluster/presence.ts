@@ -1,14 +1,12 @@
 import type { Logger } from '../logger.js';
+import type { WorkerInfo } from '../producers/registry.js';
 import type { ClusterNode } from './node.js';
 
-/** A worker connected to some node, as that node last reported it. */
-export interface WorkerReport {
-  producerId: string;
-  kinds: readonly string[];
-  capacity?: number;
-  /** Tasks it runs (what load sharing compares). */
-  tasks: number;
-}
+/**
+ * A worker connected to some node, as that node last reported it. Its `grant` may be missing from
+ * a node that does not report one: such a worker gets no starts from the other nodes.
+ */
+export type WorkerReport = Omit<WorkerInfo, 'grant'> & Partial<Pick<WorkerInfo, 'grant'>>;
 
 /** What one node reports about itself; every field is a count at the time of the report. */
 export interface LocalReport {

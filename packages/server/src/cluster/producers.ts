@@ -3,6 +3,8 @@ import type { ProducerDirectory, ProducerTarget } from '../producers/directory.j
 import type { ProducerOptions } from '../producers/options.js';
 import type { DeliverOptions, ProducerRegistry } from '../producers/registry.js';
 import type { ProducerSession } from '../producers/session.js';
+import type { NewTask } from '../producers/workers.js';
+import { grantAllowsStart } from '../auth/publish-grant.js';
 import type { ClusterNode } from './node.js';
 import type { TaskOwnership } from './ownership.js';
 import type { ClusterPresence } from './presence.js';
@@ -54,17 +56,18 @@ export class ClusterProducers implements ProducerDirectory {
     }
   }
 
-  pickWorker(kind: string): ProducerTarget {
+  pickWorker(kind: string, task: NewTask): ProducerTarget {
     let local: ProducerSession | undefined;
     let refusal: unknown;
     try {
-      local = this.deps.registry.pickWorker(kind);
+      local = this.deps.registry.pickWorker(kind, task);
     } catch (err) {
       refusal = err;
     }
     const remote = this.deps.presence
       .workersElsewhere(kind)
-      .filter((w) => w.capacity === undefined || w.tasks < w.capacity);
+      .filter((w) => w.capacity === undefined || w.tasks < w.capacity)
+      .filter((w) => grantAllowsStart(w.grant, task.stream, task.projectId));
     if (remote.length === 0) {
       if (local) return local;
       throw refusal;

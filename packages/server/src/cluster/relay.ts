@@ -202,7 +202,18 @@ export class CommandRelay {
       );
       return;
     }
-    if (command.type === 'start') registry.assign(session, command.stream);
+    if (command.type === 'start') {
+      // The sending node chose by this worker's reported grant; its credential here decides.
+      if (!session.mayStart(command.stream, command.projectId)) {
+        refuse(
+          new AgentwireError('no_worker', `The worker ${producer} may not start tasks in this project.`, {
+            kind: command.kind,
+          }),
+        );
+        return;
+      }
+      registry.assign(session, command.stream);
+    }
     registry
       .deliver(session, command, {
         onAck: async (result) => {

@@ -69,3 +69,35 @@ end
 return n
 `,
 );
+
+/**
+ * Binds a producer id to a credential's identity unless another identity holds it; extends the
+ * binding when it is already this identity's. KEYS: producer. ARGV: identity, ttl ms. Returns 1
+ * when bound, 0 when another identity holds the id.
+ */
+export const BIND_PRODUCER = script(
+  'bind-producer',
+  `
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`,
+);
+
+/**
+ * Extends the bindings this node's producers hold, each only if it is still theirs, and writes
+ * back one Redis lost meanwhile (a restart). KEYS: producer keys. ARGV: ttl ms, then one identity
+ * per key.
+ */
+export const REFRESH_PRODUCERS = script(
+  'refresh-producers',
+  `
+for i, key in ipairs(KEYS) do
+  local holder = redis.call('GET', key)
+  if not holder then redis.call('SET', key, ARGV[i + 1], 'PX', ARGV[1])
+  elseif holder == ARGV[i + 1] then redis.call('PEXPIRE', key, ARGV[1]) end
+end
+return 0
+`,
+);

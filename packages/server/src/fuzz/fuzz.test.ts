@@ -4,11 +4,13 @@ import { it } from 'node:test';
 import { errorCodes, isErrorCode } from '@agentwire/protocol';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { A, B, cast, log, PRODUCER_KEY, SECRET, secureGateway } from '../auth/test-kit.js';
+import { A, B, cast, log, spawned, PRODUCER_KEY, SECRET, secureGateway, token } from '../auth/test-kit.js';
+import { surfaces, watcherSurfaces, type Watch } from '../testing/surfaces.js';
 import { httpInput, pick, rng, sioFrame, wsFrame, type Rng } from './inputs.js';
 
 /**
- * Throws malformed and adversarial input at every endpoint and transport of a gateway with auth,
+ * Throws malformed and adversarial input at every endpoint and transport of a gateway with auth
+ * (every surface of testing/surfaces.ts: its sockets, its routes, and a legitimate watcher on it),
  * for AGENTWIRE_FUZZ_MS (default 3 s), while project B keeps publishing. Asserts the gateway stays
  * up and answers /healthz, its memory stays bounded, no byte of project B reaches a caller without
  * rights to it, and every refusal carries a code from the registry (every close, a registry close
@@ -64,6 +66,15 @@ it(
     const checkLeak = (text: string, where: string) => {
       if (text.includes(B_MARK)) fail(`${where}: project B data reached a caller without rights to it`);
     };
+    // A legitimate watcher of A on every watcher surface, each its own user (the per-user connection
+    // limit is the fuzzers'): they must keep working, and see nothing of B.
+    const watchers: [string, Watch][] = [];
+    for (const [i, surface] of watcherSurfaces.entries()) {
+      const credential = await token({ sub: `watcher-${i}`, role: 'viewer', projects: [A.project] });
+      watchers.push([surface.name, await surface.watch.open(gw.url, credential, A.task)]);
+    }
+
+    const routes = surfaces.flatMap((s) => s.routes ?? []);
     const deadline = Date.now() + BUDGET_MS;
     const running = () => Date.now() < deadline;
     const wsBase = gw.url.replace('http', 'ws');
@@ -91,7 +102,7 @@ it(
 
     async function httpWorker(r: Rng): Promise<void> {
       while (running()) {
-        const input = httpInput(r);
+        const input = httpInput(r, routes);
         const [who, credential] = pick(r, credentials);
         count(input.kind);
         const headers: Record<string, string> = {};
@@ -226,63 +237,39 @@ it(
       }
     }
 
-    // A legitimate watcher of A on the native WebSocket and on the dashboard dialect's task-wide room:
-    // they must keep working, and see nothing of B.
-    const watcher = new WebSocket(`${gw.wsUrl}?token=${cred.viewerA}`);
-    const watched: string[] = [];
-    watcher.on('message', (d) => watched.push(d.toString()));
-    await new Promise((r) => watcher.once('open', r));
-    watcher.send(JSON.stringify({ op: 'subscribe', stream: A.task, since: { seq: 0 } }));
-
     const r = rng(SEED);
-    const seeds = Array.from({ length: 12 }, () => Math.floor(r() * 2 ** 31));
+    const sockets = surfaces.flatMap((s) => (s.socket ? [{ name: s.name, ...s.socket }] : []));
+    const seeds = Array.from({ length: 8 + sockets.length }, () => Math.floor(r() * 2 ** 31));
     await Promise.all([
       producer,
       health,
       ...[0, 1, 2].map((i) => httpWorker(rng(seeds[i]!))),
-      ...[3, 4].map((i) => socketWorker(rng(seeds[i]!), () => '/v1/ws', wsFrame, 'ws')),
-      socketWorker(
-        rng(seeds[5]!),
-        () => '/socket.io/?EIO=4&transport=websocket',
-        sioFrame,
-        'socketio',
-        '40{"token":"TOKEN"}',
-      ),
-      socketWorker(
-        rng(seeds[6]!),
-        () => '/dashboard/socket.io/?EIO=4&transport=websocket',
-        sioFrame,
-        'socketio-dashboard',
-        '40{"token":"TOKEN"}',
-      ),
-      socketWorker(
-        rng(seeds[7]!),
-        () =>
-          pick(rng(seeds[7]!), [
-            '/ws/admin/agent-swarm/b1',
-            '/ws/admin/agent-swarm/a1',
-            '/ws/admin/agent-swarm/..%2Fb1',
-            '/ws/admin/agent-swarm/%00',
-          ]),
-        wsFrame,
-        'swarm',
-      ),
-      socketWorker(rng(seeds[8]!), () => '/v1/producer', wsFrame, 'producer'),
-      halfOpen(rng(seeds[9]!)),
+      // One worker per socket surface, and a second on the first (the native WebSocket).
+      ...[...sockets, sockets[0]!].map((socket, i) => {
+        const sr = rng(seeds[5 + i]!);
+        return socketWorker(
+          sr,
+          () => pick(sr, socket.paths),
+          socket.frames === 'socketio' ? sioFrame : wsFrame,
+          socket.name,
+          socket.handshake,
+        );
+      }),
+      halfOpen(rng(seeds[3]!)),
       flood(),
     ]);
 
-    // Still serving, and serving A's watcher: publish to A and see it arrive.
-    await gw.publish(A.task, [log('after the fuzz')]);
-    const deadlineAfter = Date.now() + 5000;
-    while (!watched.some((f) => f.includes('after the fuzz')) && Date.now() < deadlineAfter)
-      await new Promise((res) => setTimeout(res, 20));
-    assert.ok(
-      watched.some((f) => f.includes('after the fuzz')),
-      'the legitimate watcher still receives',
-    );
-    for (const f of watched) checkLeak(f, 'the viewer of A');
-    watcher.close();
+    // Still serving, and serving A's watchers: publish to A and see it arrive on every surface.
+    await gw.publish(A.task, [log('after the fuzz'), spawned('after-the-fuzz')]);
+    for (const [name, watch] of watchers) {
+      await watch.until(
+        () => watch.texts.some((f) => f.includes('after the fuzz') || f.includes('after-the-fuzz')),
+        `the legitimate watcher on ${name} to still receive`,
+      );
+      assert.equal(watch.refusal, undefined, `the legitimate watcher on ${name} was refused`);
+      for (const f of watch.texts) checkLeak(f, `the viewer of A on ${name}`);
+      watch.close();
+    }
     const list = await fetch(`${gw.url}/v1/tasks`, { headers: { authorization: `Bearer ${PRODUCER_KEY}` } });
     assert.deepEqual(await list.json(), { tasks: [] }, 'a producer key reads nothing');
     assert.equal((await fetch(`${gw.url}/healthz`)).status, 200);

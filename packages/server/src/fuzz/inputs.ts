@@ -147,6 +147,7 @@ export function wsFrame(r: Rng): { kind: string; data: string | Buffer; binary?:
   }
 }
 
+/** The API's own routes; each surface adds its own (testing/surfaces.ts). */
 const paths = [
   '/v1/streams/task:b1/events',
   '/v1/streams/task%3Ab1',
@@ -161,11 +162,6 @@ const paths = [
   '/v1/tasks/%00',
   '/v1/stats',
   '/v1/commands',
-  '/v1/streams/task:b1/sse',
-  '/v1/streams/task:b1/poll?after=0&wait=0',
-  '/v1/streams/task:a1/poll?after=abc',
-  '/v1/public/agent-swarms/b1/messages',
-  '/v1/public/agent-swarms/..%2Fb1/messages',
   '/api/websocket/status',
   '/../../etc/passwd',
   '/%2e%2e/%2e%2e/etc/passwd',
@@ -173,9 +169,6 @@ const paths = [
   '/v1/',
   '/v1//streams',
   `/v1/streams/${'a'.repeat(5000)}`,
-  '/socket.io/?EIO=4&transport=polling',
-  '/socket.io/?EIO=999&transport=polling',
-  '/v1/producer',
 ];
 
 export interface HttpInput {
@@ -186,8 +179,9 @@ export interface HttpInput {
   contentType?: string;
 }
 
-export function httpInput(r: Rng): HttpInput {
-  const path = pick(r, paths);
+/** One request: to the API's own routes, or to `routes` (every surface's, testing/surfaces.ts). */
+export function httpInput(r: Rng, routes: readonly string[] = []): HttpInput {
+  const path = pick(r, [...paths, ...routes]);
   const method = pick(r, ['GET', 'GET', 'POST', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
   if (method !== 'POST')
     return { kind: path.includes('..') || path.includes('%00') ? 'path-trick' : 'http-get', method, path };

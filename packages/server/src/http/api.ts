@@ -97,10 +97,18 @@ export async function handleApi(
           return true;
         }
         allow(method, 'GET');
-        await security.access.assertRead(await principal(), stream);
+        const reader = await principal();
+        await security.access.assertRead(reader, stream);
         const after = intParam(url, 'after', 0, Number.MAX_SAFE_INTEGER);
         const limit = intParam(url, 'limit', ctx.limits.maxReadLimit, ctx.limits.maxReadLimit);
-        sendJson(res, 200, await ctx.engine.read(stream, after, Math.max(1, limit)));
+        const read = await ctx.engine.read(stream, after, Math.max(1, limit));
+        // A move out of the reader's projects committed during the read ends what it gets there.
+        const visible = security.readableRun(reader, stream, read.events);
+        sendJson(
+          res,
+          200,
+          visible < read.events.length ? { ...read, events: read.events.slice(0, visible) } : read,
+        );
         return true;
       }
     }

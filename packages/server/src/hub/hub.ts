@@ -62,6 +62,8 @@ export class PatternSubscription {
 
 const CATCH_UP_CHUNK = 500;
 
+const isStart = (e: AnyEnvelope) => e.type === 'task:start';
+
 /**
  * Fans committed events out to the subscribers of each stream. The hub listens to the log engine,
  * never to producers, so nothing is visible before it is durable. A subscriber that resumes reads
@@ -82,6 +84,12 @@ export class Hub {
   guard: ((stream: string, sink: Sink) => Promise<void>) | undefined;
   /** Whether a prefix subscriber may see a stream's events; decided per batch, without waiting. */
   patternFilter: ((stream: string, sink: Sink) => boolean) | undefined;
+  /**
+   * How many of a run of events about to reach a subscription its sink may see; asked when the
+   * run holds a `task:start` (a task may move to another project). The subscription gets that
+   * many and then ends with `forbidden`, whichever ingest path or node stored the move.
+   */
+  visibleRun: ((stream: string, events: readonly AnyEnvelope[], sink: Sink) => number) | undefined;
 
   private readonly recent: RecentEvents;
   private readonly unwatched: UnwatchedStreams;
@@ -260,7 +268,25 @@ export class Hub {
   private sendFresh(sub: Subscription, events: readonly AnyEnvelope[]): void {
     const fresh = events.filter((e) => e.seq > sub.lastSeq);
     if (fresh.length === 0) return;
-    this.write(sub, frameOf(sub.stream, fresh), fresh[fresh.length - 1]!.seq, fresh.length);
+    const visible =
+      this.visibleRun && fresh.some(isStart) ? this.visibleRun(sub.stream, fresh, sub.sink) : fresh.length;
+    if (visible >= fresh.length) {
+      this.write(sub, frameOf(sub.stream, fresh), fresh[fresh.length - 1]!.seq, fresh.length);
+      return;
+    }
+    const allowed = fresh.slice(0, Math.max(0, visible));
+    if (allowed.length > 0)
+      this.write(sub, frameOf(sub.stream, allowed), allowed[allowed.length - 1]!.seq, allowed.length);
+    this.revoke(sub);
+  }
+
+  /** Ends a subscription its subscriber may no longer read, telling the transport why. */
+  private revoke(sub: Subscription): void {
+    if (sub.closed) return;
+    this.unsubscribe(sub);
+    const err = new AgentwireError('forbidden', `Not allowed: reading ${sub.stream} any more.`);
+    if (sub.sink.revoke) sub.sink.revoke(sub.stream, err);
+    else sub.sink.overflow();
   }
 
   private fanOut(stream: string, events: AnyEnvelope[]): void {
@@ -268,17 +294,19 @@ export class Hub {
     if (!subs || events.length === 0) return;
     const first = events[0]!.seq;
     const last = events[events.length - 1]!.seq;
+    // A task:start may move the task out of a subscriber's reach: each subscriber is then checked.
+    const moves = this.visibleRun !== undefined && events.some(isStart);
     let frame: string | undefined;
     for (const sub of subs) {
       if (sub.buffer) {
         sub.buffer.push(...events);
         continue;
       }
-      if (sub.lastSeq + 1 === first) {
+      if (sub.lastSeq + 1 === first && !moves) {
         // Built once per fan-out; only catch-ups, which many subscribers repeat, go through the run cache.
         frame ??= framesFor(stream, events.map(encodeEnvelope));
         this.write(sub, frame, last, events.length);
-      } else if (sub.lastSeq >= first) {
+      } else if (sub.lastSeq + 1 >= first) {
         this.sendFresh(sub, events);
       } else {
         // A gap: something was committed that this node did not hear about. Re-read from the log.

@@ -1,5 +1,6 @@
 import { AgentwireError, parseProducerOp, type GatewayOp } from '@agentwire/protocol';
 import type { Logger } from '../logger.js';
+import type { ProducerCredential } from './credential.js';
 import type { ProducerLink } from './link.js';
 import type { ProducerRegistry } from './registry.js';
 import type { ProducerSession } from './session.js';
@@ -7,43 +8,45 @@ import type { ProducerSession } from './session.js';
 /**
  * One producer connection, whatever carries it: parses each op at the boundary, insists on `hello`
  * first, and turns the rest into registry calls. Nothing a producer sends can throw past here; a
- * bad op is answered with an `error` op and, before `hello`, ends the connection.
+ * bad op is answered with an `error` op and, before `hello`, ends the connection. `credential` is
+ * who connected: it owns the producer id it says hello with, and its guard limits what it claims.
  */
-/** Refuses (with `forbidden`) streams this producer's credential may not own. */
-export type ClaimGuard = (streams: readonly string[]) => Promise<void>;
-
 export class ProducerConnection {
   private session: ProducerSession | undefined;
   private ended = false;
-  /** With a guard, ops are handled one after another so a checked claim keeps its place in line. */
+  /** With checks that wait, ops are handled one after another so each keeps its place in line. */
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly registry: ProducerRegistry,
     private readonly link: ProducerLink,
     private readonly logger: Logger,
-    private readonly guard?: ClaimGuard,
+    private readonly credential: ProducerCredential,
   ) {}
 
   receive(value: unknown): void {
-    const guard = this.guard;
-    if (!guard) {
+    if (!this.credential.guard && !this.registry.bindsAcrossNodes) {
       this.handle(value);
       return;
     }
-    const streams = claimedStreams(value);
     this.queue = this.queue.then(async () => {
       if (this.ended) return;
-      if (streams.length > 0) {
-        try {
-          await guard(streams);
-        } catch (err) {
-          this.refuse(err);
-          return;
-        }
+      try {
+        await this.check(value);
+      } catch (err) {
+        this.refuse(err);
+        return;
       }
       this.handle(value);
     });
+  }
+
+  /** What must be asked elsewhere before an op is handled: the claim guard, the id's owner. */
+  private async check(value: unknown): Promise<void> {
+    const streams = claimedStreams(value);
+    if (streams.length > 0) await this.credential.guard?.(streams);
+    const producerId = this.session ? undefined : helloProducerId(value);
+    if (producerId !== undefined) await this.registry.admit(producerId, this.credential);
   }
 
   private handle(value: unknown): void {
@@ -54,7 +57,7 @@ export class ProducerConnection {
       if (!session) {
         if (op.op !== 'hello')
           throw new AgentwireError('invalid_message', 'The first op on a producer channel must be hello.');
-        this.session = this.registry.attach(op, this.link);
+        this.session = this.registry.attach(op, this.link, this.credential);
         return;
       }
       this.registry.touch(session);
@@ -111,6 +114,13 @@ export class ProducerConnection {
       this.link.close(e.closeCode, e.code);
     }
   }
+}
+
+/** The producer id a hello names, read before validation (the op is validated after). */
+function helloProducerId(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { op, producerId } = value as { op?: unknown; producerId?: unknown };
+  return op === 'hello' && typeof producerId === 'string' ? producerId : undefined;
 }
 
 /** The streams a hello or claim asks to own, read before validation (the op is validated after). */

@@ -1,5 +1,6 @@
 import type { CommandDelivery } from '@agentwire/protocol';
 import type { DeliverOptions } from './registry.js';
+import type { NewTask } from './workers.js';
 
 /** A producer a command can go to: a session in this process, or one on another gateway node. */
 export interface ProducerTarget {
@@ -16,8 +17,11 @@ export interface ProducerDirectory {
   ownerOf(stream: string): ProducerTarget | undefined;
   /** The owner of `stream`, waiting a moment for a claim that may trail the task's events. */
   awaitOwner(stream: string): Promise<ProducerTarget | undefined>;
-  /** The worker a new task of `kind` goes to; `no_worker` when none can take it. */
-  pickWorker(kind: string): ProducerTarget;
+  /**
+   * The worker a new task of `kind` goes to: one whose credential may publish the task's
+   * `task:start`; `no_worker` when none may or can take it.
+   */
+  pickWorker(kind: string, task: NewTask): ProducerTarget;
   /** Pre-assigns a task being started to its worker. */
   assign(target: ProducerTarget, stream: string): void;
   release(stream: string): void;

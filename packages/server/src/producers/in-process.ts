@@ -1,6 +1,7 @@
 import type { GatewayOp, ProducerPortConnection } from '@agentwire/protocol';
 import type { Logger } from '../logger.js';
 import { ProducerConnection } from './connection.js';
+import { IN_PROCESS_PRODUCER } from './credential.js';
 import type { ProducerLink } from './link.js';
 import type { ProducerRegistry } from './registry.js';
 
@@ -16,13 +17,16 @@ export function connectInProcess(
   closed?: (code: number, reason: string) => void,
 ): ProducerPortConnection {
   let open = true;
+  /** The producer closed its end: what is still on its way is not read, as on a closed socket. */
+  let hungUp = false;
   const link: ProducerLink = {
     send: (op) => {
       if (!open) return;
       // A structured copy: the producer must not share objects with the gateway's queues.
       const copy = structuredClone(op);
+      // Ops sent before the gateway closes still arrive (a refusal, then the close), as on a socket.
       queueMicrotask(() => {
-        if (!open) return;
+        if (hungUp) return;
         try {
           receive(copy);
         } catch (err) {
@@ -39,7 +43,7 @@ export function connectInProcess(
       });
     },
   };
-  const connection = new ProducerConnection(registry, link, logger);
+  const connection = new ProducerConnection(registry, link, logger, IN_PROCESS_PRODUCER);
   return {
     send(op) {
       if (!open) return;
@@ -54,6 +58,7 @@ export function connectInProcess(
     close() {
       if (!open) return;
       open = false;
+      hungUp = true;
       queueMicrotask(() => connection.closed());
     },
   };

@@ -8,14 +8,17 @@ import {
   type CommandDelivery,
   type ProducerHelloOp,
 } from '@agentwire/protocol';
+import type { PublishGrant } from '../auth/publish-grant.js';
 import type { LogEngine } from '../log/engine.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotService } from '../snapshots.js';
+import type { ProducerCredential } from './credential.js';
 import { noProducerError } from './delivery.js';
+import { producerIdTakenMessage, type ProducerIdBinding } from './id-binding.js';
 import type { ProducerLink } from './link.js';
 import type { ProducerOptions } from './options.js';
 import { ProducerSession } from './session.js';
-import { WorkerPicker } from './workers.js';
+import { WorkerPicker, type NewTask } from './workers.js';
 
 /** Appends events as the gateway itself (validated like any producer's). */
 export type GatewayPublish = (stream: string, events: unknown[]) => Promise<{ results: { seq: number }[] }>;
@@ -36,6 +39,17 @@ export interface DeliverOptions<R> {
   onAck?: (result: unknown) => Promise<R>;
   /** Runs when the command fails without an acknowledgement (refused, timed out, producer gone). */
   onFail?: () => void;
+}
+
+/** A connected worker as another gateway node sees it. */
+export interface WorkerInfo {
+  producerId: string;
+  kinds: readonly string[];
+  capacity?: number;
+  /** Tasks it runs (what load sharing compares). */
+  tasks: number;
+  /** What its credential may publish: which new tasks it may be given. */
+  grant: PublishGrant;
 }
 
 /** Told whenever a task's owner here changes: a session claimed it (again), or nobody here owns it. */
@@ -64,6 +78,8 @@ export class ProducerRegistry {
   private closed = false;
   /** Orphan markings in flight, so close() can wait for them. */
   private readonly orphaning = new Set<Promise<void>>();
+  /** Holds producer ids across gateway nodes, when there are several. */
+  private binding: ProducerIdBinding | undefined;
 
   constructor(private readonly deps: ProducerRegistryDeps) {
     precompileProducerOps();
@@ -79,8 +95,31 @@ export class ProducerRegistry {
 
   // ---- connections ------------------------------------------------------------------------------
 
-  /** A connection said hello: a new producer, or one coming back to its queue. */
-  attach(hello: ProducerHelloOp, link: ProducerLink): ProducerSession {
+  /** Binds producer ids across gateway nodes as well as here (the cluster sets it). */
+  bindIdsWith(binding: ProducerIdBinding): void {
+    this.binding = binding;
+  }
+
+  /** Whether a hello must wait for `admit` before `attach`. */
+  get bindsAcrossNodes(): boolean {
+    return this.binding !== undefined;
+  }
+
+  /**
+   * Checks, before `attach`, that no producer of another credential holds `producerId` on any
+   * node; throws `producer_id_taken` if one does.
+   */
+  async admit(producerId: string, credential: ProducerCredential): Promise<void> {
+    this.assertOwnId(producerId, credential);
+    await this.binding?.bind(producerId, credential.identity);
+  }
+
+  /**
+   * A connection said hello: a new producer, or one coming back to its queue. The id belongs to
+   * the credential that said hello with it first: another one is refused with `producer_id_taken`
+   * and the producer holding it keeps its connection, its tasks and its queue.
+   */
+  attach(hello: ProducerHelloOp, link: ProducerLink, credential: ProducerCredential): ProducerSession {
     if (this.closed) throw new AgentwireError('shutting_down');
     if (hello.version !== PRODUCER_PROTOCOL_VERSION) {
       throw new AgentwireError(
@@ -88,11 +127,12 @@ export class ProducerRegistry {
         `This gateway speaks producer protocol version ${PRODUCER_PROTOCOL_VERSION}, not ${hello.version}.`,
       );
     }
+    this.assertOwnId(hello.producerId, credential);
     const now = Date.now();
     let session = this.sessions.get(hello.producerId);
     const resumed = session !== undefined;
     if (!session) {
-      session = new ProducerSession(hello.producerId, now);
+      session = new ProducerSession(hello.producerId, now, credential);
       this.sessions.set(session.id, session);
     }
     if (session.link && session.link !== link) {
@@ -119,6 +159,17 @@ export class ProducerRegistry {
       'producer attached',
     );
     return session;
+  }
+
+  private assertOwnId(producerId: string, credential: ProducerCredential): void {
+    const session = this.sessions.get(producerId);
+    if (session && session.identity !== credential.identity) {
+      this.deps.logger.warn(
+        { producer: producerId },
+        'a hello with a producer id held by another credential was refused',
+      );
+      throw new AgentwireError('producer_id_taken', producerIdTakenMessage(producerId));
+    }
   }
 
   /** The connection dropped. The producer keeps its tasks and queue until `orphanAfterMs` of silence. */
@@ -218,9 +269,9 @@ export class ProducerRegistry {
     return this.owners.get(stream);
   }
 
-  /** The worker a new task of `kind` goes to; `no_worker` when none can take it. */
-  pickWorker(kind: string): ProducerSession {
-    return this.picker.pick(kind, this.sessions.values());
+  /** The worker a new task of `kind` goes to; `no_worker` when none may or can take it. */
+  pickWorker(kind: string, task: NewTask): ProducerSession {
+    return this.picker.pick(kind, task, this.sessions.values());
   }
 
   /**
@@ -308,6 +359,7 @@ export class ProducerRegistry {
   private gone(session: ProducerSession, why: string): void {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
+    this.binding?.release(session.id);
     const link = session.link;
     session.link = undefined;
     link?.close(PRODUCER_CLOSE_SILENT, 'gone');
@@ -400,15 +452,16 @@ export class ProducerRegistry {
     };
   }
 
-  /** Connected workers and their load, for other gateway nodes choosing where a task starts. */
-  workers(): { producerId: string; kinds: readonly string[]; capacity?: number; tasks: number }[] {
-    const out: { producerId: string; kinds: readonly string[]; capacity?: number; tasks: number }[] = [];
+  /** Connected workers, their load and grants, for other gateway nodes choosing where a task starts. */
+  workers(): WorkerInfo[] {
+    const out: WorkerInfo[] = [];
     for (const s of this.sessions.values()) {
       if (!s.connected || s.kinds.length === 0) continue;
       out.push({
         producerId: s.id,
         kinds: s.kinds,
         tasks: s.load,
+        grant: s.grant,
         ...(s.capacity !== undefined && { capacity: s.capacity }),
       });
     }

@@ -214,7 +214,11 @@ export class ProducerRouter implements CommandRouter {
         `The task id ${JSON.stringify(taskId)} does not make a valid stream name.`,
       );
     }
-    const worker = this.deps.registry.pickWorker(kind);
+    // Only a worker that may publish into the task's project hears of it, input included.
+    const worker = this.deps.registry.pickWorker(kind, {
+      stream,
+      ...(projectId !== undefined && { projectId }),
+    });
     const existing = await this.deps.snapshots.get(stream);
     if (existing.state)
       throw new AgentwireError('invalid_message', `Task ${stream} already exists.`, { path: '/taskId' });

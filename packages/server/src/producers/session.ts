@@ -1,3 +1,5 @@
+import { grantAllowsStart, type PublishGrant } from '../auth/publish-grant.js';
+import type { ProducerCredential } from './credential.js';
 import { DeliveryQueue } from './delivery.js';
 import type { ProducerLink } from './link.js';
 
@@ -17,13 +19,20 @@ export class ProducerSession {
   readonly recording = new Set<Promise<unknown>>();
   lastSeen: number;
   readonly connectedAt: number;
+  /** The credential that said hello first; only it may connect as this producer. */
+  readonly identity: string;
+  /** What that credential may publish: which new tasks this producer can be asked to start. */
+  readonly grant: PublishGrant;
 
   constructor(
     readonly id: string,
     now: number,
+    credential: ProducerCredential,
   ) {
     this.lastSeen = now;
     this.connectedAt = now;
+    this.identity = credential.identity;
+    this.grant = credential.grant;
   }
 
   get connected(): boolean {
@@ -42,6 +51,11 @@ export class ProducerSession {
       this.kinds.includes(kind) &&
       (this.capacity === undefined || this.load < this.capacity)
     );
+  }
+
+  /** Whether its credential may publish the `task:start` of the new task `stream` in `projectId`. */
+  mayStart(stream: string, projectId: string | undefined): boolean {
+    return grantAllowsStart(this.grant, stream, projectId);
   }
 
   describe(): Record<string, unknown> {

@@ -45,12 +45,18 @@ export class RawProducer {
     ws.on('error', () => {});
   }
 
-  /** Connects and, unless `hello` is false, says hello and waits for the welcome. */
+  /**
+   * Connects (with `credential` as a bearer token, if given) and, unless `hello` is false, says
+   * hello and waits for the welcome.
+   */
   static async open(
     gatewayUrl: string,
     hello: Partial<Extract<ProducerOp, { op: 'hello' }>> | false = {},
+    credential?: string,
   ): Promise<RawProducer> {
-    const ws = new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}${PRODUCER_PATH}`, PRODUCER_SUBPROTOCOL);
+    const ws = new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}${PRODUCER_PATH}`, PRODUCER_SUBPROTOCOL, {
+      ...(credential !== undefined && { headers: { authorization: `Bearer ${credential}` } }),
+    });
     const producer = new RawProducer(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -66,6 +72,15 @@ export class RawProducer {
   send(op: ProducerOp | string): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(typeof op === 'string' ? op : JSON.stringify(op));
+  }
+
+  /** Says hello and waits for whichever comes first: the welcome or a refusal (then the close). */
+  async hello(hello: Partial<Extract<ProducerOp, { op: 'hello' }>>): Promise<GatewayOp> {
+    this.send({ op: 'hello', version: PRODUCER_PROTOCOL_VERSION, producerId: randomUUID(), ...hello });
+    await this.until(() => this.ops.some((o) => o.op === 'welcome' || o.op === 'error'));
+    const answer = this.ops.find((o) => o.op === 'welcome' || o.op === 'error')!;
+    if (answer.op === 'error') await this.until(() => this.closeCode !== undefined);
+    return answer;
   }
 
   get commands(): DeliverOp[] {

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import { AgentwireError, parseJson, PRODUCER_SUBPROTOCOL } from '@agentwire/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
-import { ProducerConnection, type ClaimGuard } from './connection.js';
+import { ProducerConnection } from './connection.js';
+import type { ProducerCredential } from './credential.js';
 import type { ProducerLink } from './link.js';
 import type { ProducerRegistry } from './registry.js';
 
@@ -32,12 +33,12 @@ export class ProducerEndpoint {
     return this.sockets.size;
   }
 
-  /** `guard` limits which tasks this producer may own, by its credential's projects. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, guard?: ClaimGuard): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, guard));
+  /** `credential` is who connected: it owns the producer id it says hello with, within its projects. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, credential: ProducerCredential): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, credential));
   }
 
-  private accept(ws: WebSocket, guard?: ClaimGuard): void {
+  private accept(ws: WebSocket, credential: ProducerCredential): void {
     this.sockets.add(ws);
     const link: ProducerLink = {
       send: (op) => {
@@ -45,7 +46,7 @@ export class ProducerEndpoint {
       },
       close: (code, reason) => ws.close(code, reason),
     };
-    const connection = new ProducerConnection(this.options.registry, link, this.options.logger, guard);
+    const connection = new ProducerConnection(this.options.registry, link, this.options.logger, credential);
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
         connection.receive(undefined);

@@ -1,4 +1,4 @@
-import type { AnyEnvelope } from '@agentwire/protocol';
+import type { AgentwireError, AnyEnvelope } from '@agentwire/protocol';
 import type { Sink } from '../hub/sink.js';
 
 type Item = { events: AnyEnvelope[]; bytes: number } | { run: () => void };
@@ -9,6 +9,8 @@ export interface DialectSinkOptions {
   /** Bytes the transport itself still holds for this connection. */
   transportBytes(): number;
   overflow(): void;
+  /** The hub ended the subscription to `stream`: access to it was withdrawn. */
+  revoke(stream: string, err: AgentwireError): void;
   onError(err: unknown): void;
 }
 
@@ -46,6 +48,11 @@ export class DialectSink implements Sink {
 
   overflow(): void {
     this.options.overflow();
+  }
+
+  /** Reported after what was queued before it, as the connection's other answers are. */
+  revoke(stream: string, err: AgentwireError): void {
+    this.control(() => this.options.revoke(stream, err));
   }
 
   close(): void {

@@ -72,13 +72,19 @@ export class PollingTransport {
       sendError(res, err);
       return true;
     }
-    const poll = new PendingPoll(res, params, this.options.hub, () => this.pending.delete(poll));
-    this.pending.add(poll);
     const { security } = this.options;
+    // A waiting poll is a connection like any other: it holds one of its user's slots.
+    const session = security.openSession({ end: (err) => poll.fail(err) });
+    const poll: PendingPoll = new PendingPoll(res, params, this.options.hub, () => {
+      this.pending.delete(poll);
+      session.close();
+    });
+    this.pending.add(poll);
     security
       .principalOf(req, url)
       .then((principal) => {
         if (res.destroyed) return; // gone while its credential was checked
+        session.adopt(principal);
         // The hub's guard checks the stream against whoever this poll is for.
         security.bind(poll, principal);
         return poll.run();
@@ -177,6 +183,12 @@ class PendingPoll implements Sink {
   /** Never happens: a poll buffers at most `limit` events and reports no backlog. */
   overflow(): void {
     this.answer();
+  }
+
+  /** Access to the stream was withdrawn: the poll is refused, and so is the next one. */
+  revoke(_stream: string, err: AgentwireError): void {
+    this.sub = undefined;
+    this.fail(err);
   }
 
   answer(): void {

@@ -50,6 +50,7 @@ export class SocketIoConnection {
       deliver: (events) => this.deliver(events),
       transportBytes: () => this.pendingBytes + websocketBuffered(socket),
       overflow: () => this.overflow(),
+      revoke: (stream, err) => this.revoked(stream, err),
       onError: (err) => deps.logger.error({ err, connection: socket.id }, 'socket.io delivery failed'),
     });
     // Whose subscriptions these are, for the hub's access check (docs/security.md).
@@ -365,6 +366,13 @@ export class SocketIoConnection {
     if (this.closed) return;
     this.socket.emit(...emitArgs(this.dialect.error(err, 'connection')));
     this.socket.disconnect(true);
+  }
+
+  /** The hub ended a subscription (access withdrawn): the dialect's error; the socket stays. */
+  private revoked(stream: string, err: AgentwireError): void {
+    if (this.subs.get(stream)?.closed) this.subs.delete(stream);
+    for (const [key, sub] of this.feeds) if (sub.closed) this.feeds.delete(key);
+    this.emitNow(this.dialect.error(err, 'subscribe'));
   }
 
   private overflow(): void {

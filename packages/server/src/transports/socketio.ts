@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AgentwireError } from '@agentwire/protocol';
-import { Server as Engine } from 'engine.io';
+import { Server as Engine, type Socket as EngineSocket } from 'engine.io';
 import { Server as SocketIoServer, type Namespace, type Socket } from 'socket.io';
 import type { Security } from '../auth/security.js';
 import type { CommandRouter } from '../commands.js';
@@ -101,6 +101,8 @@ interface Mount {
 export class SocketIoTransport {
   private readonly mounts: Mount[];
   private readonly connections = new Set<SocketIoConnection>();
+  /** Engine.io connections that have not authenticated yet, and how each frees its slot. */
+  private readonly unauthenticated = new WeakMap<object, () => void>();
 
   constructor(private readonly options: SocketIoTransportOptions) {
     const seen = new Set<string>();
@@ -188,18 +190,48 @@ export class SocketIoTransport {
   }
 
   private mount(path: string, dialectName: DialectName): Mount {
+    const { security } = this.options;
     const engine = new Engine({
       cors: { origin: this.options.corsOrigin ?? '*', methods: ['GET', 'POST'] },
       maxHttpBufferSize: this.options.limits.maxFrameBytes,
       transports: ['polling', 'websocket'],
+      // With auth on, a connection is nobody's until a namespace handshake authenticates it: it
+      // holds one of the unauthenticated slots meanwhile, and none is left past the caps.
+      ...(security.enabled && {
+        allowRequest: (req: IncomingMessage, fn: (err: string | null, ok: boolean) => void) => {
+          const full = security.unauthenticatedFull(req);
+          fn(full ? 'Too many connections are waiting to authenticate.' : null, !full);
+        },
+      }),
     });
-    const io = new SocketIoServer({ path, serveClient: false });
+    if (security.enabled)
+      engine.on('connection', (socket: EngineSocket) => this.holdUntilAuthenticated(socket));
+    const io = new SocketIoServer({
+      path,
+      serveClient: false,
+      // A connection that never asks for a namespace is closed when a native one would be.
+      ...(security.enabled && { connectTimeout: security.authTimeoutMs }),
+    });
     io.bind(engine);
     // The path's dialect on the main namespace, and every dialect on a namespace of its own name,
     // so `io('https://gw/mageagent')` (namespace /mageagent, default path) reaches seed 000's.
     this.serve(io.of('/'), path, dialectName);
     for (const name of dialectNames) this.serve(io.of(`/${name}`), path, name);
     return { path, dialect: dialectName, engine, io };
+  }
+
+  /** Counts an engine.io connection as unauthenticated until its first namespace handshake passes. */
+  private holdUntilAuthenticated(socket: EngineSocket): void {
+    let release: () => void;
+    try {
+      // Checked at the handshake already; this counts it, and closes one that raced past the check.
+      release = this.options.security.holdUnauthenticated(socket.request);
+    } catch {
+      socket.close();
+      return;
+    }
+    this.unauthenticated.set(socket, release);
+    socket.once('close', release);
   }
 
   private serve(nsp: Namespace, path: string, dialectName: DialectName): void {
@@ -222,6 +254,7 @@ export class SocketIoTransport {
             next(connectError(err));
             return;
           }
+          this.unauthenticated.get(socket.conn)?.();
           socket.conn.once('close', () => session.close());
           socket.data.principal = principal;
           socket.data.session = session;

@@ -207,6 +207,11 @@ class SseConnection implements Sink {
     this.fail(new AgentwireError('slow_consumer'));
   }
 
+  /** Access to the stream was withdrawn: the typed error, then the end. */
+  revoke(_stream: string, err: AgentwireError): void {
+    this.fail(err);
+  }
+
   /** A comment line; skipped while data is still queued, which keeps the connection busy anyway. */
   beat(): void {
     if (!this.ended && this.res.writableLength === 0) this.res.write(': keep-alive\n\n');

@@ -101,6 +101,12 @@ export class SwarmPolling {
       status = snap.state?.status ?? 'pending';
     } else {
       const read = await engine.read(stream, after, limit);
+      // A move out of the caller's projects committed during the read ends what it gets there.
+      if (security.enabled)
+        read.events = read.events.slice(
+          0,
+          security.readableRun(principal as AuthPrincipal, stream, read.events),
+        );
       const state = isTask ? (await snapshots.get(stream)).state : null;
       messages = read.events.flatMap((e) => swarmMessages(e, state, projectId));
       next = read.events.length > 0 ? read.events[read.events.length - 1]!.seq : after;

@@ -114,6 +114,8 @@ class SwarmConnection {
       deliver: (events) => this.deliver(events),
       transportBytes: () => ws.bufferedAmount,
       overflow: () => this.close(new AgentwireError('slow_consumer')),
+      // The terminal follows one project's stream: without it there is nothing left to show.
+      revoke: (_stream, err) => this.close(err),
       onError: (err) => options.logger.error({ err, connection: this.id }, 'swarm terminal delivery failed'),
     });
     // The user's connection slot, the token's expiry and the inbound rate; the hub checks the

@@ -19,6 +19,7 @@ import type { AuthPrincipal } from '../auth/principal.js';
 import type { Hub, Subscription } from '../hub/hub.js';
 import type { Sink } from '../hub/sink.js';
 import type { Logger } from '../logger.js';
+import { refuseUpgrade } from '../http/refuse-upgrade.js';
 import { cachedTextFrame, rawSocket, writeCorked } from './ws-frame.js';
 
 export interface WsTransportOptions {
@@ -57,10 +58,23 @@ export class WsTransport {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const { security } = this.options;
     // A credential in the upgrade (header, or ?token=); without one the client sends {op:"auth"}.
-    const credential = this.options.security.credentialOf(req, new URL(req.url ?? '/', 'http://localhost'));
+    const credential = security.credentialOf(req, new URL(req.url ?? '/', 'http://localhost'));
+    // Until that `auth`, the connection is nobody's: it holds one of the unauthenticated slots.
+    let release: (() => void) | undefined;
+    if (credential === undefined) {
+      try {
+        release = security.holdUnauthenticated(req);
+      } catch (err) {
+        refuseUpgrade(socket, err);
+        return;
+      }
+      // Also when the handshake itself fails and no connection is made.
+      socket.once('close', release);
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new WsConnection(ws, this.options, credential);
+      const connection = new WsConnection(ws, this.options, credential, release);
       this.connections.add(connection);
       ws.once('close', () => {
         this.connections.delete(connection);
@@ -91,6 +105,8 @@ class WsConnection implements Sink {
     readonly ws: WebSocket,
     private readonly options: WsTransportOptions,
     credential: string | undefined,
+    /** Frees the unauthenticated slot this connection holds until it authenticates. */
+    private readonly authenticated: () => void = () => {},
   ) {
     const { security } = options;
     this.session = security.openSession({ end: (err) => this.end(err) });
@@ -114,6 +130,7 @@ class WsConnection implements Sink {
     this.session.start(credential).then(
       (principal) => {
         this.authenticating = false;
+        this.authenticated();
         // Told when asked (`auth`) or when it matters (an expiry to refresh before); old clients on open gateways are not sent an op they do not know.
         if (ref !== undefined || (credential !== undefined && this.options.security.enabled))
           this.sendAuthenticated(principal, ref);
@@ -162,6 +179,12 @@ class WsConnection implements Sink {
     this.ws.close(err.closeCode, err.code);
   }
 
+  /** A subscription the hub ended (access withdrawn): reported like a refused one; the socket stays. */
+  revoke(stream: string, err: AgentwireError): void {
+    if (this.subs.get(stream)?.closed) this.subs.delete(stream);
+    this.sendError(err, undefined, stream);
+  }
+
   beat(): void {
     if (!this.alive) {
       this.ws.terminate();
@@ -172,6 +195,7 @@ class WsConnection implements Sink {
   }
 
   dispose(): void {
+    this.authenticated();
     for (const sub of this.subs.values()) this.options.hub.unsubscribe(sub);
     this.subs.clear();
     this.session.close();
