@@ -183,10 +183,16 @@ describe('the README on a fresh clone', { skip }, () => {
           // Then its events as they come, one line each: `12:00:01.234    #17 planner   tool  …`.
           await waitFor(
             () => (proc.output.split(/following task:\S+/)[1]?.match(/ #\d+ /g)?.length ?? 0) >= 3,
-            `three event lines from ${what}:\n${proc.output}`,
+            `three event lines`,
             30_000,
-          );
-          await api(`/v1/tasks/${stream!.slice(5)}`);
+          ).catch(async (err: Error) => {
+            const { seq, state } = (await api(`/v1/tasks/${stream!.slice(5)}`)) as {
+              seq: number;
+              state: { status: string; stage?: string } | null;
+            };
+            err.message += ` from ${what}; the task is at seq ${seq}, ${state?.status} (${state?.stage}):\n${proc.output}`;
+            throw err;
+          });
           // Ctrl-C, as in a terminal: the shell and npx go down with it.
           await proc.stop();
           break;
