@@ -48,6 +48,8 @@ export class CommandSession implements TaskHooks {
   /** Answers not yet sent; closing waits for them, so a cancel that ends the program is still acknowledged. */
   private readonly answering = new Set<Promise<unknown>>();
   private starter: StartHandler | undefined;
+  /** What the last hello told the gateway; claims and kinds changed before its welcome follow it. */
+  private announced: { streams: Set<string>; worker: string } | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private opened = false;
   private closed = false;
@@ -95,12 +97,16 @@ export class CommandSession implements TaskHooks {
   setStarter(starter: StartHandler): void {
     this.starter = starter;
     this.ensureOpen();
-    this.channel.send({
-      op: 'worker',
+    this.channel.send(this.workerOp(starter));
+    this.updateKeepAlive();
+  }
+
+  private workerOp(starter: StartHandler) {
+    return {
+      op: 'worker' as const,
       kinds: [...starter.kinds],
       ...(starter.capacity !== undefined && { capacity: starter.capacity }),
-    });
-    this.updateKeepAlive();
+    };
   }
 
   async close(): Promise<void> {
@@ -149,12 +155,31 @@ export class CommandSession implements TaskHooks {
       hello.kinds = [...this.starter.kinds];
       if (this.starter.capacity !== undefined) hello.capacity = this.starter.capacity;
     }
+    this.announced = {
+      streams: new Set(hello.streams),
+      worker: this.starter ? JSON.stringify(this.workerOp(this.starter)) : '',
+    };
     return hello;
+  }
+
+  /**
+   * Ops sent between the hello and the gateway's welcome are dropped (the channel is not connected
+   * yet), and a channel may build its hello synchronously: a worker registering several kinds in a
+   * row, or tasks started together, would otherwise be announced only in part until a reconnection.
+   */
+  private catchUp(): void {
+    const said = this.announced;
+    if (!said) return;
+    const missed = [...this.tasks.keys()].filter((s) => !said.streams.has(s));
+    if (missed.length > 0) this.channel.send({ op: 'claim', streams: missed });
+    if (this.starter && JSON.stringify(this.workerOp(this.starter)) !== said.worker)
+      this.channel.send(this.workerOp(this.starter));
   }
 
   private receive(op: GatewayOp): void {
     switch (op.op) {
       case 'welcome':
+        this.catchUp();
         clearInterval(this.heartbeat);
         this.heartbeat = setInterval(() => this.channel.send({ op: 'ping' }), op.heartbeatMs);
         this.heartbeat.unref();

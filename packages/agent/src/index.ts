@@ -7,7 +7,7 @@ export type {
   InProcessConnectOptions,
 } from './connect.js';
 export type { Producer, StartTaskOptions } from './producer.js';
-export type { Worker, WorkerOptions, TaskHandler } from './worker.js';
+export type { Worker, WorkerOptions, TaskHandler, TaskStart } from './worker.js';
 export type { AskOptions, AskResult, QuestionOption } from './question.js';
 export type { ChatMessage, MessageHandler } from './inbox.js';
 export type { ChannelHandlers, ChannelStatus, CommandChannel } from './channel/command-channel.js';

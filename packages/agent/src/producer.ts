@@ -35,7 +35,8 @@ export class Producer {
 
   /**
    * Registers this producer as a worker for `kind`: a start of that kind from a watcher or
-   * `POST /v1/tasks` runs `handler(task, input)` here. Shorthand for `worker().handle(…)`.
+   * `POST /v1/tasks` runs `handler(task, input, start)` here (`start`: the kind, title, project and
+   * who asked). Shorthand for `worker().handle(…)`.
    */
   handle<I = unknown, R = unknown>(kind: string, handler: TaskHandler<I, R>): Worker {
     return this.worker().handle(kind, handler);

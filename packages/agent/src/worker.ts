@@ -3,12 +3,19 @@ import type { StartHandler } from './command-session.js';
 import type { StartTaskOptions } from './producer.js';
 import type { TaskHandle } from './task.js';
 
+/** The start a handler runs: the kind, title, input and project the watcher asked for, and who asked (`by`). */
+export type TaskStart = Readonly<Omit<StartDelivery, 'type'>>;
+
 /**
  * Runs one task of a kind. Its result completes the task; a throw fails it (unless the task was
  * cancelled, which already ended it). It may also end the task itself with `task.complete()`.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- inputs come from watchers: the handler parses them
-export type TaskHandler<I = any, R = unknown> = (task: TaskHandle, input: I) => Promise<R> | R;
+export type TaskHandler<I = any, R = unknown> = (
+  task: TaskHandle,
+  input: I,
+  start: TaskStart,
+) => Promise<R> | R;
 
 export interface WorkerOptions {
   /** Most tasks run at once; beyond it the gateway routes starts to other workers (or `no_worker`). */
@@ -95,13 +102,14 @@ export class Worker implements StartHandler {
       this.running--;
       throw err;
     }
-    void this.run(handler, opened.task, command.input);
+    const { type: _type, ...start } = command;
+    void this.run(handler, opened.task, start);
     return { seq: opened.seq };
   }
 
-  private async run(handler: TaskHandler, task: TaskHandle, input: unknown): Promise<void> {
+  private async run(handler: TaskHandler, task: TaskHandle, start: TaskStart): Promise<void> {
     try {
-      const result = await handler(task, input);
+      const result = await handler(task, start.input, start);
       if (!task.ended && !task.signal.aborted) await task.complete(result);
     } catch (err) {
       // A cancelled task is recorded as cancelled by the gateway; failing it too would contradict that.

@@ -2,6 +2,7 @@ import { useEffect, type ReactNode } from 'react';
 import { ConnectionBadge } from './components/ConnectionBadge.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { Link, useRoute, type Route } from './router.js';
+import { NewTaskView } from './views/NewTaskView.js';
 import { SystemView } from './views/SystemView.js';
 import { TaskListView } from './views/TaskListView.js';
 import { TaskView } from './views/TaskView.js';
@@ -14,6 +15,8 @@ function titleOf(route: Route): string {
       return `Task ${route.taskId}`;
     case 'system':
       return 'System';
+    case 'new':
+      return 'New task';
     case 'missing':
       return 'Not found';
   }
@@ -52,6 +55,9 @@ export function App(): ReactNode {
           </Link>
         </nav>
         <div className="topbar-end">
+          <Link to="/new" className="new-task-link" aria-current={route.page === 'new' ? 'page' : undefined}>
+            New task
+          </Link>
           <ConnectionBadge />
           <ThemeToggle />
         </div>
@@ -72,6 +78,8 @@ function Page({ route }: { route: Route }): ReactNode {
       return <TaskView key={route.taskId} taskId={route.taskId} tab={route.tab} />;
     case 'system':
       return <SystemView />;
+    case 'new':
+      return <NewTaskView />;
     case 'missing':
       return (
         <section className="page">

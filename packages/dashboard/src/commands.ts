@@ -26,6 +26,31 @@ export function sendMessage(client: Client, stream: string, text: string): Promi
   return client.command({ type: 'message', stream, text });
 }
 
+export interface NewTask {
+  prompt: string;
+  kind: string;
+  projectId?: string | undefined;
+}
+
+/**
+ * Asks a worker of `kind` to start a task on `prompt` (a `start` command) and resolves with the new
+ * task's id once the worker has published its start.
+ */
+export async function startTask(client: Client, task: NewTask): Promise<{ taskId: string; stream: string }> {
+  const title = task.prompt.replace(/\s+/g, ' ').trim().slice(0, 200);
+  const result = await client.command({
+    type: 'start',
+    kind: task.kind,
+    title,
+    input: { prompt: task.prompt },
+    ...(task.projectId && { projectId: task.projectId }),
+  });
+  const { taskId, stream } = (result ?? {}) as { taskId?: unknown; stream?: unknown };
+  if (typeof taskId !== 'string' || typeof stream !== 'string')
+    throw new Error(`The gateway started the task but did not say which: ${JSON.stringify(result)}`);
+  return { taskId, stream };
+}
+
 /** A command failure as one readable sentence. */
 export function describeError(err: unknown): string {
   if (err && typeof err === 'object' && 'code' in err && 'message' in err) {

@@ -5,6 +5,7 @@ export type Route =
   | { page: 'tasks'; status: string | undefined; project: string | undefined }
   | { page: 'task'; taskId: string; tab: 'overview' | 'terminal' }
   | { page: 'system' }
+  | { page: 'new' }
   | { page: 'missing'; path: string };
 
 export function parseRoute(pathname: string, search: string): Route {
@@ -17,6 +18,7 @@ export function parseRoute(pathname: string, search: string): Route {
     if (parts[2] === 'terminal') return { page: 'task', taskId: parts[1], tab: 'terminal' };
   }
   if (parts[0] === 'system' && parts.length === 1) return { page: 'system' };
+  if (parts[0] === 'new' && parts.length === 1) return { page: 'new' };
   return { page: 'missing', path: pathname };
 }
 

@@ -1,24 +1,36 @@
 import { connect } from '@agentwire/agent';
-import { startDemoWorkload } from '../demo/index.js';
+import { DEFAULT_DEMO_CAPACITY, DEMO_KINDS, startDemoWorker, startDemoWorkload } from '../demo/index.js';
 import { gatewaySpecs } from '../gateway-options.js';
-import { helpText } from '../options.js';
+import { helpText, parseInteger, parseOptions, type OptionSpecs } from '../options.js';
 import { nextSteps, printUrls, startFromArgs, stopOnSignals } from './serve.js';
+
+const demoSpecs: OptionSpecs = {
+  ...gatewaySpecs,
+  'demo-capacity': {
+    type: 'string',
+    env: 'AGENTWIRE_DEMO_CAPACITY',
+    default: String(DEFAULT_DEMO_CAPACITY),
+    description: `Started tasks (kinds ${DEMO_KINDS.join(', ')}) the demo runs at once; more get no_worker`,
+  },
+};
 
 export const demoHelp = helpText(
   'agentwire demo [options]',
-  'Run the gateway with a live demo workload: a swarm of agents planning, researching and synthesizing.',
-  gatewaySpecs,
+  'Run the gateway with a live demo workload: a swarm of agents planning, researching and synthesizing, which also runs the tasks watchers start.',
+  demoSpecs,
 );
 
 export async function demo(argv: string[]): Promise<void> {
-  const gateway = await startFromArgs(argv, demoHelp);
+  const { values } = parseOptions(argv, demoSpecs);
+  const capacity = values.help ? 0 : parseInteger(String(values['demo-capacity']), 'demo-capacity', 1);
+  const gateway = await startFromArgs(argv, demoHelp, demoSpecs);
   if (!gateway) return;
   const producer = connect({ publisher: gateway });
-  const workload = startDemoWorkload(producer, {
-    logger: (msg) => gateway.logger.debug(msg),
-  });
+  const logger = (msg: string) => gateway.logger.debug(msg);
+  const workload = startDemoWorkload(producer, { logger });
+  const starts = startDemoWorker(producer, { capacity, logger });
   stopOnSignals(gateway, async () => {
-    await workload.stop();
+    await Promise.all([workload.stop(), starts.stop()]);
     await producer.close();
   });
   printUrls(gateway, nextSteps(gateway));

@@ -3,7 +3,7 @@ import { createGateway, DEFAULT_PORT, type Gateway, type GatewayCloseOptions } f
 import pc from 'picocolors';
 import { gatewayOptions, gatewaySpecs } from '../gateway-options.js';
 import { announceSecurity, dashboardUrl } from '../security-options.js';
-import { helpText, parseDuration, parseOptions } from '../options.js';
+import { helpText, parseDuration, parseOptions, type OptionSpecs } from '../options.js';
 
 export const serveHelp = helpText(
   'agentwire serve [options]',
@@ -11,8 +11,12 @@ export const serveHelp = helpText(
   gatewaySpecs,
 );
 
-export async function startFromArgs(argv: string[], help: string): Promise<Gateway | undefined> {
-  const { values } = parseOptions(argv, gatewaySpecs);
+export async function startFromArgs(
+  argv: string[],
+  help: string,
+  specs: OptionSpecs = gatewaySpecs,
+): Promise<Gateway | undefined> {
+  const { values } = parseOptions(argv, specs);
   if (values.help) {
     process.stdout.write(help);
     return undefined;

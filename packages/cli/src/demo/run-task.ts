@@ -43,11 +43,20 @@ export async function runTask(aw: Producer, plan: TaskPlan, env: TaskEnv): Promi
     env.log(`! could not start "${topic.title}": ${describe(err)}`);
     return 'lost';
   }
+  return runStartedTask(task, plan, env);
+}
+
+/**
+ * Runs the script on a task already started: by runTask, or by the gateway's start command through
+ * the demo worker. Never rejects; a cancel of the task or the demo's stop ends it as cancelled.
+ */
+export async function runStartedTask(task: TaskHandle, plan: TaskPlan, env: TaskEnv): Promise<Outcome> {
+  const { topic } = plan;
   // Stops on the demo's stop() and on a cancel of this task alike.
   const signal = AbortSignal.any([env.pace.signal, task.signal]);
   const pace = env.pace.with(signal);
   const started = Date.now();
-  env.log(`▶ ${topic.title} [${topic.projectId}] ${task.stream}`);
+  env.log(`▶ ${topic.title} [${topic.projectId ?? 'no project'}] ${task.stream}`);
   try {
     const outcome = await script(task, plan, pace);
     env.log(`${outcome === 'completed' ? '✓' : '✗'} ${topic.title}: ${outcome} after ${seconds(started)} s`);
@@ -70,7 +79,7 @@ async function script(task: TaskHandle, plan: TaskPlan, pace: Pace): Promise<Out
   const { topic } = plan;
   const angles = sample(topic.angles, int(2, Math.min(4, topic.angles.length)));
   await task.log('info', 'Task accepted', {
-    project: topic.projectId,
+    ...(topic.projectId !== undefined && { project: topic.projectId }),
     kind: topic.kind,
     researchers: angles.length,
   });

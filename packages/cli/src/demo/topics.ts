@@ -8,8 +8,8 @@ export interface Angle {
 /** A plausible request a user hands the swarm, with everything the agents will "discover". */
 export interface Topic {
   title: string;
-  projectId: string;
-  kind: 'research' | 'analysis' | 'engineering';
+  projectId?: string;
+  kind: string;
   input: Record<string, unknown>;
   angles: Angle[];
   memories: { content: string; source: string }[];
