@@ -12,3 +12,5 @@ export * from './json-schema.js';
 export * from './producer-validate.js';
 export * from './producer-wire.js';
 export * from './ids.js';
+export * from './task-list.js';
+export { GATEWAY_ONLY_EVENT_TYPES } from './events/project.js';
