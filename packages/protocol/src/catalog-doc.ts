@@ -119,7 +119,7 @@ export const eventDocs: Record<EventType, EventDoc> = {
   'system:alert': { means: 'An operational alert, on the `system` stream.', state: 'None.' },
   'project:event': {
     means:
-      'In a `project:<id>` stream: one event of one of the project\'s tasks, its envelope as `data`. Written by the gateway only.',
+      "In a `project:<id>` stream: one event of one of the project's tasks, its envelope as `data`. Written by the gateway only.",
     state: 'None (fold `data` into the state of the task it names).',
   },
 };
