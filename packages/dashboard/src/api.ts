@@ -1,9 +1,6 @@
-import type { TaskSummary } from '@agentwire/server';
 import { authHeaders } from './auth.js';
 import { httpHistory } from './lib/history.js';
 import type { GatewayStats } from './lib/stats-series.js';
-
-export type { TaskSummary };
 
 /**
  * The gateway's HTTP API, on the page's own origin: the gateway serves the dashboard, and in
@@ -31,21 +28,6 @@ async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
     throw new Error(message);
   }
   return (await res.json()) as T;
-}
-
-export interface TaskQuery {
-  status?: string | undefined;
-  project?: string | undefined;
-  limit?: number;
-}
-
-export async function listTasks(query: TaskQuery, signal?: AbortSignal): Promise<TaskSummary[]> {
-  const q = new URLSearchParams();
-  if (query.status) q.set('status', query.status);
-  if (query.project) q.set('project', query.project);
-  q.set('limit', String(query.limit ?? 100));
-  const body = await getJson<{ tasks: TaskSummary[] }>(`/v1/tasks?${q}`, signal);
-  return body.tasks;
 }
 
 export function fetchStats(signal?: AbortSignal): Promise<GatewayStats> {
