@@ -169,7 +169,9 @@ export function gatewayOptions(
   }
   const swarmStream = str('swarm-stream');
   if (!swarmStream.includes('{projectId}'))
-    throw new UsageError('--swarm-stream must contain {projectId}, e.g. project:{projectId} or task:{projectId}.');
+    throw new UsageError(
+      '--swarm-stream must contain {projectId}, e.g. project:{projectId} or task:{projectId}.',
+    );
   options.swarmTerminal = { stream: swarmStream };
   const dashboard = values.dashboard;
   if (typeof dashboard === 'string' && dashboard !== '') {
