@@ -132,8 +132,18 @@ function copyOf(e: AnyEnvelope, now: number): AppendInput {
   };
 }
 
+/** Origin prefixes of recently copied streams: one hash per task, not one per event. */
+const origins = new Map<string, string>();
+const MAX_ORIGINS = 10_000;
+
 /** The same id for the same origin event, whoever copies it and however often. */
 function copyId(e: AnyEnvelope): string {
-  const origin = createHash('sha256').update(`${e.stream}\n${e.epoch}`).digest('base64url').slice(0, 22);
+  const key = `${e.stream}\n${e.epoch}`;
+  let origin = origins.get(key);
+  if (origin === undefined) {
+    origin = createHash('sha256').update(key).digest('base64url').slice(0, 22);
+    if (origins.size >= MAX_ORIGINS) origins.clear();
+    origins.set(key, origin);
+  }
   return `${origin}.${e.seq}`;
 }
