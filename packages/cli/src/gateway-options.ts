@@ -119,8 +119,9 @@ export const gatewaySpecs: OptionSpecs = {
   'swarm-stream': {
     type: 'string',
     env: 'AGENTWIRE_SWARM_STREAM',
-    default: 'task:{projectId}',
-    description: "Stream seed 004's terminal watches for a project",
+    default: 'project:{projectId}',
+    description:
+      "Stream seed 004's terminal watches for a project: its project stream (every task of the project), or task:{projectId} to treat a project id as one task's id",
   },
   'metrics-port': {
     type: 'string',
@@ -180,7 +181,9 @@ export function gatewayOptions(
   }
   const swarmStream = str('swarm-stream');
   if (!swarmStream.includes('{projectId}'))
-    throw new UsageError('--swarm-stream must contain {projectId}, e.g. task:{projectId}.');
+    throw new UsageError(
+      '--swarm-stream must contain {projectId}, e.g. project:{projectId} or task:{projectId}.',
+    );
   options.swarmTerminal = { stream: swarmStream };
   const metricsPort = values['metrics-port'];
   if (metricsPort === 'off') options.metrics = false;

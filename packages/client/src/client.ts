@@ -17,6 +17,7 @@ import type { WebSocketConstructor } from './socket.js';
 import { StreamSubscription, type SubscribeOptions, type Subscription } from './subscription.js';
 import type { CloseInfo, Transport, TransportFactory, TransportKind } from './transport.js';
 import { NodeList, type GatewayUrl } from './nodes.js';
+import { TaskListWatch, type TaskList, type TaskListOptions } from './task-list.js';
 import { TokenKeeper } from './token-keeper.js';
 import { webSocketUrl } from './url.js';
 
@@ -60,6 +61,11 @@ export interface Client {
   subscribe(stream: string, options?: SubscribeOptions): Subscription;
   /** Sends a command (cancel, answer, message, start) and resolves with the gateway's ack result. */
   command(command: Command): Promise<unknown>;
+  /**
+   * Follows a window of the gateway's task list, filtered and sorted there (newest task first).
+   * One per client: close it, or move it with `update`, rather than opening another.
+   */
+  watchTasks(options?: TaskListOptions): TaskList;
   /** Drops the current connection (or waiting period) and connects now, e.g. after a token refresh. */
   reconnect(): void;
   close(): Promise<void>;
@@ -92,6 +98,7 @@ class GatewayClient implements Client {
   readonly #emitter = new Emitter<ClientEvents>();
   readonly #subs = new Map<string, StreamSubscription>();
   readonly #commands = new Map<string, PendingCommand>();
+  #taskList: TaskListWatch | undefined;
   #status: ClientStatus = 'connecting';
   #transport: Transport | undefined;
   #open = false;
@@ -184,6 +191,26 @@ class GatewayClient implements Client {
     });
   }
 
+  watchTasks(options: TaskListOptions = {}): TaskList {
+    if (this.#closing) throw new AgentwireError('unavailable', 'The client is closed.');
+    if (this.#taskList) {
+      throw new AgentwireError('already_subscribed', 'This client already watches the task list; update it.');
+    }
+    const list = new TaskListWatch(
+      {
+        send: (op) => this.#host.send(op),
+        nextRef: () => this.#nextRef('t'),
+        release: (l) => {
+          if (this.#taskList === l) this.#taskList = undefined;
+        },
+      },
+      options,
+    );
+    this.#taskList = list;
+    if (this.#open) list.attach();
+    return list;
+  }
+
   reconnect(): void {
     if (this.#closing) throw new AgentwireError('unavailable', 'The client is closed.');
     this.#stopped = false;
@@ -202,6 +229,7 @@ class GatewayClient implements Client {
     this.#selector?.close();
     this.#setStatus('closed');
     for (const sub of [...this.#subs.values()]) sub.close();
+    this.#taskList?.close();
     const closed = this.#drop(1000, 'client closed');
     this.#failCommands(new AgentwireError('unavailable', 'The client was closed.'), true);
     this.#emitter.clear();
@@ -272,6 +300,7 @@ class GatewayClient implements Client {
     this.#lastReceived = Date.now();
     this.#startPing(transport);
     for (const sub of this.#subs.values()) sub.attach();
+    this.#taskList?.attach();
     for (const pending of this.#commands.values()) if (!pending.sent) this.#sendCommand(pending);
   }
 
@@ -373,7 +402,11 @@ class GatewayClient implements Client {
       case 'authenticated':
         this.#keeper?.authenticated(op);
         return;
+      case 'tasks':
+        this.#taskList?.handleFrame(op);
+        return;
       case 'unsubscribed':
+      case 'tasks_unwatched':
       case 'pong':
         return;
     }
@@ -387,6 +420,7 @@ class GatewayClient implements Client {
       pending.reject(error);
       return;
     }
+    if (stream === undefined && this.#taskList?.handleError(error, ref)) return;
     const sub =
       stream !== undefined
         ? this.#subs.get(stream)

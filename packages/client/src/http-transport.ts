@@ -6,6 +6,8 @@ import {
   type ErrorCode,
   type ServerOp,
   type Since,
+  type TaskSummary,
+  type WatchTasksOp,
 } from '@agentwire/protocol';
 import { TransportClosedError, type CloseInfo, type Transport } from './transport.js';
 import { endpointUrl } from './url.js';
@@ -44,6 +46,8 @@ export interface StreamContext {
 }
 
 const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
+/** How long one `GET /v1/tasks` long-poll waits for the task list to change, in seconds. */
+const TASK_LIST_WAIT_S = 20;
 /** The gateway's own default; HTTP transports have no `hello` to learn the real one from. */
 const HELLO_HEARTBEAT_MS = 15_000;
 /**
@@ -80,6 +84,8 @@ export abstract class HttpStreamsTransport implements Transport {
   #connecting: Promise<void> | undefined;
   /** A token presented with an `auth` op, sent as a bearer header from then on. */
   #token: string | undefined;
+  /** The long-poll loop following the task list (`watch_tasks`), if any. */
+  #taskList: AbortController | undefined;
 
   constructor(base: string, options: HttpTransportOptions = {}) {
     this.#base = base;
@@ -149,6 +155,14 @@ export abstract class HttpStreamsTransport implements Transport {
         return;
       case 'ping':
         void this.#ping(op.ref);
+        return;
+      case 'watch_tasks':
+        void this.#watchTasks(op);
+        return;
+      case 'unwatch_tasks':
+        this.#taskList?.abort();
+        this.#taskList = undefined;
+        this.#deliver({ op: 'tasks_unwatched', ...(op.ref !== undefined && { ref: op.ref }) });
         return;
       default: {
         // `auth` (a token presented on an open connection) becomes the bearer of later requests.
@@ -231,6 +245,67 @@ export abstract class HttpStreamsTransport implements Transport {
         });
       },
     };
+  }
+
+  // ---- the task list -----------------------------------------------------------------------------
+
+  /**
+   * `watch_tasks` over HTTP: long-polls `GET /v1/tasks` with the window's query, each answer's etag
+   * going back with the next poll so the gateway answers only when the window changed. Every
+   * answer becomes one `tasks` frame holding the whole window.
+   */
+  async #watchTasks(op: WatchTasksOp): Promise<void> {
+    this.#taskList?.abort();
+    const watch = new AbortController();
+    this.#taskList = watch;
+    const onClose = () => watch.abort();
+    this.#abort.signal.addEventListener('abort', onClose, { once: true });
+    const { query = {}, offset = 0, limit = 100, ref } = op;
+    const params: Record<string, string> = { offset: String(offset), limit: String(limit) };
+    if (query.status !== undefined) params.status = query.status;
+    if (query.project !== undefined) params.project = query.project;
+    if (query.search !== undefined) params.q = query.search;
+    let etag: string | undefined;
+    try {
+      while (!watch.signal.aborted) {
+        const poll = etag === undefined ? params : { ...params, etag, wait: String(TASK_LIST_WAIT_S) };
+        let answer: unknown;
+        try {
+          const res = await this.#fetch!(endpointUrl(this.#base, '/v1/tasks', poll), {
+            headers: this.#headers(),
+            signal: watch.signal,
+          });
+          answer = await readJson(res, 'GET /v1/tasks');
+        } catch (err) {
+          if (!watch.signal.aborted) this.#fail(closedError(err, false).info);
+          return;
+        }
+        if (watch.signal.aborted) return;
+        if (answer instanceof AgentwireError) {
+          if (connectionLevel.has(answer.code)) {
+            this.#fail({ code: answer.closeCode, reason: answer.message });
+            return;
+          }
+          this.#deliver({ op: 'error', ...answer.toJSON(), ...(ref !== undefined && { ref }) });
+          return;
+        }
+        const page = answer as { tasks: TaskSummary[]; total: number; offset: number; etag: string };
+        if (page.etag !== etag) {
+          this.#deliver({
+            op: 'tasks',
+            total: page.total,
+            offset: page.offset,
+            order: page.tasks.map((t) => t.taskId),
+            rows: page.tasks,
+            ...(etag === undefined && ref !== undefined && { ref }),
+          });
+        }
+        etag = page.etag;
+      }
+    } finally {
+      this.#abort.signal.removeEventListener('abort', onClose);
+      if (this.#taskList === watch) this.#taskList = undefined;
+    }
   }
 
   // ---- commands and pings ------------------------------------------------------------------------

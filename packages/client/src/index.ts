@@ -8,6 +8,7 @@ export type {
   SubscriptionEvents,
 } from './subscription.js';
 export type { CommandAck, TaskCommands } from './task-commands.js';
+export type { TaskList, TaskListEvents, TaskListOptions, TaskListView } from './task-list.js';
 export type { BackoffOptions } from './backoff.js';
 export type { FallbackOptions } from './fallback.js';
 export type { CloseInfo, Transport, TransportFactory, TransportKind } from './transport.js';
@@ -24,5 +25,7 @@ export type {
   EventDataMap,
   EventType,
   Since,
+  TaskListQuery,
   TaskState,
+  TaskSummary,
 } from '@agentwire/protocol';

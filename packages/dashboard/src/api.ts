@@ -1,9 +1,6 @@
-import type { TaskSummary } from '@agentwire/server';
 import { authHeaders } from './auth.js';
 import { httpHistory } from './lib/history.js';
 import { parsePrometheusText, type Scrape } from './lib/prometheus-text.js';
-
-export type { TaskSummary };
 
 /**
  * The gateway's HTTP API, on the page's own origin: the gateway serves the dashboard, and in
@@ -35,21 +32,6 @@ async function get(path: string, accept: string, signal?: AbortSignal): Promise<
     throw new Error(message);
   }
   return res;
-}
-
-export interface TaskQuery {
-  status?: string | undefined;
-  project?: string | undefined;
-  limit?: number;
-}
-
-export async function listTasks(query: TaskQuery, signal?: AbortSignal): Promise<TaskSummary[]> {
-  const q = new URLSearchParams();
-  if (query.status) q.set('status', query.status);
-  if (query.project) q.set('project', query.project);
-  q.set('limit', String(query.limit ?? 100));
-  const body = await getJson<{ tasks: TaskSummary[] }>(`/v1/tasks?${q}`, signal);
-  return body.tasks;
 }
 
 /** The part of `GET /v1/stats` the dashboard reads: subscribers per stream, where reported. */

@@ -3,6 +3,7 @@ import { ConnectionBadge } from './components/ConnectionBadge.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { Link, useRoute, type Route } from './router.js';
 import { NewTaskView } from './views/NewTaskView.js';
+import { ProjectView } from './views/ProjectView.js';
 import { SystemView } from './views/SystemView.js';
 import { TaskListView } from './views/TaskListView.js';
 import { TaskView } from './views/TaskView.js';
@@ -13,6 +14,8 @@ function titleOf(route: Route): string {
       return 'Tasks';
     case 'task':
       return `Task ${route.taskId}`;
+    case 'project':
+      return `Project ${route.projectId}`;
     case 'system':
       return 'System';
     case 'new':
@@ -72,10 +75,12 @@ export function App(): ReactNode {
 function Page({ route }: { route: Route }): ReactNode {
   switch (route.page) {
     case 'tasks':
-      return <TaskListView status={route.status} project={route.project} />;
+      return <TaskListView status={route.status} project={route.project} search={route.search} />;
     case 'task':
       // Keyed by task: a different task is a fresh view, not the old one's state with new props.
       return <TaskView key={route.taskId} taskId={route.taskId} tab={route.tab} />;
+    case 'project':
+      return <ProjectView key={route.projectId} projectId={route.projectId} />;
     case 'system':
       return <SystemView />;
     case 'new':

@@ -2,8 +2,9 @@ import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent, type 
 
 /** The dashboard's pages. Paths are real URLs (the gateway falls back to index.html), so links can be shared. */
 export type Route =
-  | { page: 'tasks'; status: string | undefined; project: string | undefined }
+  | { page: 'tasks'; status: string | undefined; project: string | undefined; search: string | undefined }
   | { page: 'task'; taskId: string; tab: 'overview' | 'terminal' }
+  | { page: 'project'; projectId: string }
   | { page: 'system' }
   | { page: 'new' }
   | { page: 'missing'; path: string };
@@ -12,7 +13,14 @@ export function parseRoute(pathname: string, search: string): Route {
   const q = new URLSearchParams(search);
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0)
-    return { page: 'tasks', status: q.get('status') ?? undefined, project: q.get('project') ?? undefined };
+    return {
+      page: 'tasks',
+      status: q.get('status') ?? undefined,
+      project: q.get('project') ?? undefined,
+      search: q.get('q') ?? undefined,
+    };
+  if (parts[0] === 'projects' && parts[1] !== undefined && parts.length === 2)
+    return { page: 'project', projectId: parts[1] };
   if (parts[0] === 'tasks' && parts[1] !== undefined && parts.length <= 3) {
     if (parts.length === 2) return { page: 'task', taskId: parts[1], tab: 'overview' };
     if (parts[2] === 'terminal') return { page: 'task', taskId: parts[1], tab: 'terminal' };
@@ -24,6 +32,8 @@ export function parseRoute(pathname: string, search: string): Route {
 
 export const taskPath = (taskId: string, tab: 'overview' | 'terminal' = 'overview'): string =>
   `/tasks/${encodeURIComponent(taskId)}${tab === 'terminal' ? '/terminal' : ''}`;
+
+export const projectPath = (projectId: string): string => `/projects/${encodeURIComponent(projectId)}`;
 
 const listeners = new Set<() => void>();
 const notify = () => {

@@ -40,7 +40,9 @@ after(async () => {
 
 const TIMEOUT = 60_000;
 const rowIds = (page: Page) =>
-  page.locator('.task-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task-id')!));
+  page
+    .locator('.task-row[data-task-id]')
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task-id')!));
 
 /** The task's whole history from the API, every page of it. */
 async function history(base: string, stream: string): Promise<AnyEnvelope[]> {
@@ -68,12 +70,12 @@ describe('dashboard in Chromium', { skip }, () => {
     async () => {
       const { page, errors, close } = await openPage(browser);
       await page.goto(`${gw.url}/`);
-      await page.waitForFunction(() => document.querySelectorAll('.task-row').length >= 3);
+      await page.waitForFunction(() => document.querySelectorAll('.task-row[data-task-id]').length >= 3);
       const first = new Set(await rowIds(page));
       // The demo keeps starting tasks; one that was not there at first must show up by itself.
       await page.waitForFunction(
         (known) =>
-          [...document.querySelectorAll('.task-row')].some(
+          [...document.querySelectorAll('.task-row[data-task-id]')].some(
             (r) => !known.includes(r.getAttribute('data-task-id')!),
           ),
         [...first],
@@ -82,21 +84,21 @@ describe('dashboard in Chromium', { skip }, () => {
 
       await page.getByLabel('Status').selectOption('completed');
       await page.waitForFunction(() => {
-        const rows = [...document.querySelectorAll('.task-row')];
+        const rows = [...document.querySelectorAll('.task-row[data-task-id]')];
         return rows.length > 0 && rows.every((r) => r.getAttribute('data-status') === 'completed');
       });
       assert.match(page.url(), /status=completed/);
       const project = await page
-        .locator('.task-row')
+        .locator('.task-row[data-task-id]')
         .first()
-        .locator('.task-row-meta span')
-        .first()
+        .locator('.task-row-meta .project-link')
         .textContent();
-      await page.getByLabel('Project').selectOption(project!);
+      await page.getByLabel('Project').fill(project!);
       await page.waitForFunction((p) => {
-        const rows = [...document.querySelectorAll('.task-row')];
+        const rows = [...document.querySelectorAll('.task-row[data-task-id]')];
         return (
-          rows.length > 0 && rows.every((r) => r.querySelector('.task-row-meta span')?.textContent === p)
+          rows.length > 0 &&
+          rows.every((r) => r.querySelector('.task-row-meta .project-link')?.textContent === p)
         );
       }, project);
       assert.deepEqual(unexpected(errors), []);

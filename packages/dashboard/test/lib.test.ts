@@ -6,6 +6,7 @@ import { IncrementalFilter } from '../src/lib/incremental-filter.js';
 import { taskTiming } from '../src/lib/progress.js';
 import { intervalQuantile, parsePrometheusText } from '../src/lib/prometheus-text.js';
 import { toSample } from '../src/lib/stats-series.js';
+import { taskWindow, TASK_WINDOW_STEP } from '../src/lib/task-window.js';
 import { exportLines } from '../src/lib/terminal-export.js';
 import { isFiltering, lineMatcher, showAll } from '../src/lib/terminal-filter.js';
 import { toTerminalLine } from '../src/lib/terminal-line.js';
@@ -185,4 +186,44 @@ test('publish-to-deliver quantiles come from the histogram growth between two sc
   assert.ok(sample.latencyP50! > 0 && sample.latencyP50! <= 1, `p50 ${sample.latencyP50} ms`);
   assert.ok(sample.latencyP99! > 1 && sample.latencyP99! <= 10 + 1e-9, `p99 ${sample.latencyP99} ms`);
   assert.equal(intervalQuantile(after, after, 'agentwire_publish_to_deliver_seconds', 0.5), undefined);
+});
+
+test("a project stream's copy is drawn as the task event it carries, at the project's seq", () => {
+  const inner = {
+    stream: 'task:t7',
+    seq: 12,
+    epoch: 'e1',
+    id: 'x',
+    type: 'log:entry',
+    time: T0,
+    data: { level: 'warn', message: 'from the task', agentId: 'a1' },
+  };
+  const copy = {
+    stream: 'project:p',
+    seq: 40,
+    epoch: 'e2',
+    id: 'c',
+    type: 'project:event',
+    time: T0 + 5,
+    data: inner,
+  };
+  const line = toTerminalLine(copy as AnyEnvelope);
+  assert.deepEqual(
+    [line.seq, line.time, line.type, line.family, line.level, line.taskId, line.agentId, line.text],
+    [40, T0, 'log:entry', 'log', 'warn', 't7', 'a1', 'from the task'],
+  );
+  assert.match(line.haystack, /t7/);
+  assert.equal(toTerminalLine(inner as AnyEnvelope).taskId, undefined);
+});
+
+test('the task list asks for the rows in view plus a step either side, moving only by steps', () => {
+  const step = TASK_WINDOW_STEP;
+  assert.deepEqual(taskWindow(0, 30), { offset: 0, limit: 2 * step });
+  const a = taskWindow(5000, 5030);
+  assert.ok(a.offset <= 5000 && a.offset + a.limit >= 5030);
+  assert.equal(a.offset % step, 0);
+  // A scroll within the step asks for the same window; past it, the next.
+  assert.deepEqual(taskWindow(5001, 5031), a);
+  assert.notDeepEqual(taskWindow(5000 + step, 5030 + step), a);
+  assert.ok(taskWindow(0, 5000).limit <= 1000, 'never more than the gateway sends');
 });

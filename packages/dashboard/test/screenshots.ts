@@ -69,7 +69,7 @@ try {
   for (const theme of ['dark', 'light'] as const) {
     const { page, close } = await openPage(browser, { theme, width: 1440, height: 900, reducedMotion: true });
     await page.goto(`${gw.url}/`);
-    await page.waitForFunction(() => document.querySelectorAll('.task-row').length >= 8);
+    await page.waitForFunction(() => document.querySelectorAll('.task-row[data-task-id]').length >= 8);
     await page.screenshot({ path: `${out}/task-list-${theme}.png` });
 
     const task = await busyTask();
@@ -102,7 +102,7 @@ try {
 
   const phone = await openPage(browser, { theme: 'dark', width: 390, height: 844, reducedMotion: true });
   await phone.page.goto(`${gw.url}/`);
-  await phone.page.waitForFunction(() => document.querySelectorAll('.task-row').length >= 5);
+  await phone.page.waitForFunction(() => document.querySelectorAll('.task-row[data-task-id]').length >= 5);
   await phone.page.screenshot({ path: `${out}/phone-task-list-dark.png` });
   await phone.page.goto(`${gw.url}/tasks/${(await busyTask()).taskId}`);
   await phone.page.locator('.agent-card').nth(2).waitFor();

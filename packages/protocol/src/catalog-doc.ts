@@ -117,6 +117,11 @@ export const eventDocs: Record<EventType, EventDoc> = {
   'system:health': { means: 'Gateway or worker health, on the `system` stream.', state: 'None.' },
   'system:performance': { means: 'Numeric metrics, on the `system` stream.', state: 'None.' },
   'system:alert': { means: 'An operational alert, on the `system` stream.', state: 'None.' },
+  'project:event': {
+    means:
+      "In a `project:<id>` stream: one event of one of the project's tasks, its envelope as `data`. Written by the gateway only.",
+    state: 'None (fold `data` into the state of the task it names).',
+  },
 };
 
 export const commandDocs: Record<CommandType, { means: string; effect: string }> = {

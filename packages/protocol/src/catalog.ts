@@ -4,6 +4,7 @@ import { customEvents } from './events/custom.js';
 import { logEvents } from './events/log.js';
 import { memoryEvents } from './events/memory.js';
 import { messageEvents } from './events/message.js';
+import { projectEvents } from './events/project.js';
 import { questionEvents } from './events/question.js';
 import { systemEvents } from './events/system.js';
 import { taskEvents } from './events/task.js';
@@ -24,6 +25,7 @@ export const catalog = {
   ...questionEvents,
   ...customEvents,
   ...systemEvents,
+  ...projectEvents,
 } satisfies Record<string, TSchema>;
 
 export type Catalog = typeof catalog;

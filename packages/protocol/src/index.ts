@@ -13,3 +13,5 @@ export * from './producer-validate.js';
 export * from './producer-wire.js';
 export * from './ids.js';
 export * from './agui/index.js';
+export * from './task-list.js';
+export { GATEWAY_ONLY_EVENT_TYPES } from './events/project.js';

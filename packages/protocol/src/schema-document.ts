@@ -9,6 +9,7 @@ import {
   PRODUCER_PROTOCOL_VERSION,
   ProducerOpSchema,
 } from './producer-wire.js';
+import { TaskListQuerySchema } from './task-list.js';
 import { ClientOpSchema, PROTOCOL_VERSION, ServerOpSchema } from './wire.js';
 
 /**
@@ -29,6 +30,7 @@ export function schemaDocument(): Record<string, unknown> {
       EventInput: EventInputSchema,
       Since: SinceSchema,
       Command: CommandSchema,
+      TaskListQuery: TaskListQuerySchema,
       ClientOp: ClientOpSchema,
       ServerOp: ServerOpSchema,
       CommandDelivery: CommandDeliverySchema,

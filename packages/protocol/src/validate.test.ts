@@ -92,6 +92,10 @@ const examples: { [T in keyof EventDataMap]: { valid: EventDataMap[T]; invalid: 
     valid: { severity: 'critical', message: 'down', source: 'db' },
     invalid: { severity: 'critical' },
   },
+  'project:event': {
+    valid: { stream: 'task:1', seq: 3, epoch: 'e1', id: 'x', type: 'log:entry', time: 1, data: {} },
+    invalid: { stream: 'task 1', seq: 3, epoch: 'e1', id: 'x', type: 'log:entry', time: 1, data: {} },
+  },
 };
 
 describe('event validation', () => {

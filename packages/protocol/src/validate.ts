@@ -28,6 +28,8 @@ import {
   ServerOpSchema,
   SubscribeOp,
   UnsubscribeOp,
+  UnwatchTasksOp,
+  WatchTasksOp,
   type ClientOp,
   type ServerOp,
 } from './wire.js';
@@ -96,6 +98,8 @@ const clientOpSchemas = {
   command: CommandOp,
   ping: PingOp,
   auth: AuthOp,
+  watch_tasks: WatchTasksOp,
+  unwatch_tasks: UnwatchTasksOp,
 } satisfies Record<ClientOp['op'], TSchema>;
 const commandSchemas = {
   cancel: CancelCommand,

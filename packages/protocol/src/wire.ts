@@ -4,6 +4,7 @@ import type { AnyEnvelope } from './envelope.js';
 import { Epoch, Seq, SinceSchema, StreamName } from './envelope.js';
 import type { ErrorCode } from './errors.js';
 import type { TaskState } from './reducer.js';
+import { TaskListQuerySchema, type TaskSummary } from './task-list.js';
 
 /** Version of the native wire protocol described in docs/protocol.md. */
 export const PROTOCOL_VERSION = 1;
@@ -41,12 +42,44 @@ export const AuthOp = Type.Object(
   { additionalProperties: false },
 );
 
-export const ClientOpSchema = Type.Union([SubscribeOp, UnsubscribeOp, CommandOp, PingOp, AuthOp], {
-  $id: 'ClientOp',
-});
+/** Most rows one task-list window may hold. */
+export const MAX_TASK_WINDOW = 1000;
+/**
+ * Follows a window of the live task list (docs/protocol.md, "The task list"): the rows `offset` to
+ * `offset + limit` of the tasks matching `query`, newest first. Sent again, it replaces the
+ * connection's window (a scroll, a new filter); a connection has at most one.
+ */
+export const WatchTasksOp = Type.Object(
+  {
+    op: Type.Literal('watch_tasks'),
+    query: Type.Optional(TaskListQuerySchema),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TASK_WINDOW })),
+    ref: Ref,
+  },
+  { additionalProperties: false },
+);
+export const UnwatchTasksOp = Type.Object(
+  { op: Type.Literal('unwatch_tasks'), ref: Ref },
+  { additionalProperties: false },
+);
+
+export const ClientOpSchema = Type.Union(
+  [SubscribeOp, UnsubscribeOp, CommandOp, PingOp, AuthOp, WatchTasksOp, UnwatchTasksOp],
+  { $id: 'ClientOp' },
+);
 export type ClientOp = Static<typeof ClientOpSchema>;
 export type SubscribeOp = Static<typeof SubscribeOp>;
-export const clientOpNames = ['subscribe', 'unsubscribe', 'command', 'ping', 'auth'] as const;
+export type WatchTasksOp = Static<typeof WatchTasksOp>;
+export const clientOpNames = [
+  'subscribe',
+  'unsubscribe',
+  'command',
+  'ping',
+  'auth',
+  'watch_tasks',
+  'unwatch_tasks',
+] as const;
 
 // ---- server → client -------------------------------------------------------------------------
 export interface HelloOp {
@@ -108,8 +141,37 @@ export interface AuthenticatedOp {
   expiresAt?: number;
   ref?: string;
 }
+/**
+ * The watched window of the task list, sent once the watch starts and then whenever it changed,
+ * at most once per coalescing interval. `order` is the window's task ids in list order; `rows` are
+ * only the rows the client does not have yet or that changed since the previous frame (all of
+ * them in the first frame after `watch_tasks`, which carries its `ref`).
+ */
+export interface TasksOp {
+  op: 'tasks';
+  /** Tasks matching the query (the whole list, not only the window). */
+  total: number;
+  offset: number;
+  order: string[];
+  rows: TaskSummary[];
+  ref?: string;
+}
+export interface TasksUnwatchedOp {
+  op: 'tasks_unwatched';
+  ref?: string;
+}
 export type ServerOp =
-  HelloOp | EventOp | EventsOp | SubscribedOp | UnsubscribedOp | AckOp | ErrorOp | PongOp | AuthenticatedOp;
+  | HelloOp
+  | EventOp
+  | EventsOp
+  | SubscribedOp
+  | UnsubscribedOp
+  | AckOp
+  | ErrorOp
+  | PongOp
+  | AuthenticatedOp
+  | TasksOp
+  | TasksUnwatchedOp;
 
 /** Loose runtime schema for server frames, used by clients at their boundary. */
 export const ServerOpSchema = Type.Union(
@@ -149,6 +211,23 @@ export const ServerOpSchema = Type.Union(
       expiresAt: Type.Optional(Type.Number()),
       ref: Ref,
     }),
+    Type.Object({
+      op: Type.Literal('tasks'),
+      total: Type.Integer({ minimum: 0 }),
+      offset: Type.Integer({ minimum: 0 }),
+      order: Type.Array(Type.String()),
+      rows: Type.Array(
+        Type.Object({
+          taskId: Type.String(),
+          stream: Type.String(),
+          status: Type.String(),
+          createdAt: Type.Number(),
+          updatedAt: Type.Number(),
+        }),
+      ),
+      ref: Ref,
+    }),
+    Type.Object({ op: Type.Literal('tasks_unwatched'), ref: Ref }),
   ],
   { $id: 'ServerOp' },
 );

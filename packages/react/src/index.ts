@@ -5,3 +5,4 @@ export { useSubscription } from './use-subscription.js';
 export { useTask, type LiveTask } from './use-task.js';
 export { useStream, type LiveStream, type UseStreamOptions } from './use-stream.js';
 export { useConnectionStatus } from './use-connection-status.js';
+export { useTaskList, type LiveTaskList } from './use-task-list.js';

@@ -112,8 +112,23 @@ export interface GatewayOptions {
   producers?: Partial<ProducerOptions>;
   /** Socket.IO paths and the dialect each speaks (docs/dialects.md). Default DEFAULT_SOCKETIO_PATHS. */
   socketio?: SocketIoOptions;
-  /** Seed 004's live terminal: the stream a project id maps to. Default `task:{projectId}`. */
+  /**
+   * Seed 004's live terminal: the stream a project id maps to. Default `project:{projectId}`, the
+   * project's stream (every task of the project); `task:{projectId}` treats a project id as a task id.
+   */
   swarmTerminal?: { stream?: string };
+  /**
+   * Copy each task's events into the stream `project:<projectId>` of its project, so watchers can
+   * follow a whole project (docs/protocol.md, "Projects"). Default true; false halves what a task
+   * with a project writes, and leaves project streams to what producers publish there themselves.
+   */
+  projectStreams?: boolean;
+  /**
+   * The live task list (`GET /v1/tasks`, `watch_tasks`): the least time between two frames of one
+   * watch (`intervalMs`, default 250) and the most tasks it holds (`maxTasks`, default 100,000;
+   * past it the oldest leave the list).
+   */
+  taskList?: { intervalMs?: number; maxTasks?: number };
   /**
    * Checks tokens dialect clients present (Socket.IO `auth.token`, `?token=`). Default: accept and
    * record them, until the gateway's auth verifies them.

@@ -39,6 +39,9 @@ import { SwarmPolling } from './transports/swarm-polling.js';
 import { SwarmTerminalTransport } from './transports/swarm-terminal.js';
 import { DEFAULT_SWARM_STREAM } from './dialects/swarm-terminal.js';
 import { AgUiSurface } from './agui/surface.js';
+import { ProjectFeed } from './projects/project-feed.js';
+import { TaskIndex } from './task-list/task-index.js';
+import { TaskWatches } from './task-list/task-watches.js';
 
 export interface Gateway extends ProducerPort {
   /** `http://host:port` of the running gateway. */
@@ -117,7 +120,24 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     // A task that moves to another project leaves the subscribers who may not follow it there.
     hub.visibleRun = security.visibleRun;
   }
-  const ingest = new Ingest(engine, limits.maxEventsPerBatch);
+  // Each task's events also go to its project's stream, before the producer is answered.
+  const projectFeed =
+    options.projectStreams === false ? undefined : new ProjectFeed(engine, ownership, logger);
+  const ingest = new Ingest(
+    engine,
+    limits.maxEventsPerBatch,
+    projectFeed && ((s, b) => projectFeed.copy(s, b)),
+  );
+  // The task list (GET /v1/tasks, watch_tasks), built on first use and then kept current.
+  const taskListIntervalMs = options.taskList?.intervalMs ?? 250;
+  const taskIndex = new TaskIndex(engine, snapshots, logger, {
+    maxTasks: options.taskList?.maxTasks ?? 100_000,
+  });
+  const taskWatches = new TaskWatches(
+    taskIndex,
+    { intervalMs: taskListIntervalMs, maxBufferedBytes: limits.maxBufferedBytes },
+    logger,
+  );
   // After the hub, so its latency samples include the fan-out (the system view charts them).
   const metrics = new DeliveryMetrics(engine, config.kind === 'sqlite' ? config.path : undefined);
   // Its gauges read the transports and producers made below, at scrape time.
@@ -196,6 +216,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       streams: hub.streamCount,
       publishedEvents,
       deliveredEvents: hub.deliveredEvents,
+      taskList: { indexed: taskIndex.size, watches: taskWatches.count },
+      ...(projectFeed && { projectStreams: projectFeed.stats() }),
       ...producers.stats(),
       ...metrics.stats(),
       watchers: hub.watcherCounts(),
@@ -220,6 +242,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     heartbeatMs: options.heartbeatMs ?? 15_000,
     logger,
     security,
+    taskWatches,
   });
 
   // Per-stream HTTP transports and commands for clients without a WebSocket.
@@ -251,6 +274,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     heartbeatMs: options.heartbeatMs ?? 15_000,
     streamTemplate: options.swarmTerminal?.stream ?? DEFAULT_SWARM_STREAM,
     security,
+    taskIndex,
     ...(verifyToken && { verifyToken }),
   };
   const swarm = new SwarmTerminalTransport(swarmOptions);
@@ -322,6 +346,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     stats: gateway.stats,
     commands,
     security,
+    taskIndex,
+    taskListIntervalMs,
   };
 
   const metricsEndpoint = options.metrics === false ? undefined : new MetricsEndpoint(prometheus, security);
@@ -455,6 +481,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       sse.close();
       agui.close();
       polling.close();
+      taskWatches.close();
+      taskIndex.close();
       // Requests in flight (an ingest batch being committed) finish while the log is open.
       if (!(await drain.settled(graceMs)))
         logger.warn({ requests: drain.requestsInFlight }, 'closing with HTTP requests still in flight');

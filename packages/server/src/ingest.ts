@@ -1,6 +1,7 @@
 import {
   AgentwireError,
   assertStreamName,
+  GATEWAY_ONLY_EVENT_TYPES,
   parseEventInput,
   timeOrderedId,
   type AnyEventInput,
@@ -22,6 +23,8 @@ export class Ingest {
   constructor(
     private readonly engine: LogEngine,
     private readonly maxEventsPerBatch: number,
+    /** Runs after each commit, before the producer is answered: the project streams' copies. */
+    private readonly afterCommit?: (stream: string, batch: AppendBatchResult) => Promise<void>,
   ) {}
 
   /**
@@ -59,6 +62,15 @@ export class Ingest {
         }
         throw err;
       }
+      if (GATEWAY_ONLY_EVENT_TYPES.has(event.type)) {
+        throw new AgentwireError(
+          'forbidden',
+          `events[${index}]: ${event.type} is written by the gateway only.`,
+          {
+            index,
+          },
+        );
+      }
       const input: AppendInput = {
         id: event.id ?? timeOrderedId(now),
         type: event.type,
@@ -83,6 +95,7 @@ export class Ingest {
       return input;
     });
     const batch = await this.engine.append(stream, inputs);
+    if (this.afterCommit) await this.afterCommit(stream, batch);
     return { stream, epoch: batch.epoch, results: batch.results };
   }
 }

@@ -114,7 +114,10 @@ export function Terminal({
         <span className="t-seq">#{l.seq}</span>
         <span className="t-level">{l.level}</span>
         <span className="t-type">{l.type}</span>
-        <span className="t-agent">{l.agentId ? agentName(l.agentId) : ''}</span>
+        <span className="t-agent" title={l.taskId && `task ${l.taskId}`}>
+          {l.taskId !== undefined && <span className="t-task">{l.taskId}</span>}
+          {l.agentId ? agentName(l.agentId) : ''}
+        </span>
         <span className="t-text">{l.text}</span>
       </div>
     );

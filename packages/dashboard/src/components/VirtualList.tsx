@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef, useState, type ReactNode, type UIEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode, type UIEvent } from 'react';
 
 /**
  * A list that renders only the rows in view (plus a margin), so 50,000 lines scroll like 50.
@@ -14,6 +14,8 @@ export function VirtualList({
   onFollowChange,
   label,
   className,
+  onRange,
+  role = 'log',
 }: {
   count: number;
   rowHeight: number;
@@ -22,6 +24,9 @@ export function VirtualList({
   onFollowChange: (follow: boolean) => void;
   label: string;
   className?: string;
+  /** The rendered rows, `first` included and `last` excluded, whenever they change. */
+  onRange?: (first: number, last: number) => void;
+  role?: 'log' | 'list';
 }): ReactNode {
   const ref = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
@@ -57,12 +62,14 @@ export function VirtualList({
   const overscan = 10;
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
   const last = Math.min(count, Math.ceil((scrollTop + viewport) / rowHeight) + overscan);
+  useEffect(() => onRange?.(first, last), [onRange, first, last]);
   const rows: ReactNode[] = [];
   for (let i = first; i < last; i++) {
     rows.push(
       <div
         key={i}
         className="vrow"
+        role={role === 'list' ? 'listitem' : undefined}
         style={{ transform: `translateY(${i * rowHeight}px)`, height: rowHeight }}
       >
         {renderRow(i)}
@@ -75,9 +82,9 @@ export function VirtualList({
       className={`vlist ${className ?? ''}`}
       onScroll={onScroll}
       tabIndex={0}
-      role="log"
+      role={role}
       aria-label={label}
-      aria-live="off"
+      {...(role === 'log' && { 'aria-live': 'off' as const })}
     >
       <div className="vlist-spacer" style={{ height: total }}>
         {rows}

@@ -1,4 +1,4 @@
-import type { AnyEnvelope } from '@agentwire/protocol';
+import { taskIdOf, type AnyEnvelope } from '@agentwire/protocol';
 
 /** The levels the terminal filters by; events that are not log lines get one from what they mean. */
 export const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -13,6 +13,8 @@ export interface TerminalLine {
   family: string;
   level: Level;
   agentId: string | undefined;
+  /** In a project stream, the task the event belongs to. */
+  taskId: string | undefined;
   text: string;
   /** Lower-cased `type agent text`, computed once so a search over 50,000 lines stays cheap. */
   haystack: string;
@@ -146,19 +148,26 @@ function describe(e: AnyEnvelope): { level: Level; agentId?: string | undefined;
   }
 }
 
+/**
+ * One event as a line. A project stream's `project:event` is drawn as the task event it carries,
+ * named by its task, at the project stream's seq (what the terminal orders and resumes by).
+ */
 export function toTerminalLine(e: AnyEnvelope): TerminalLine {
-  const { level, agentId, text } = describe(e);
+  const origin = e.type === 'project:event' ? (e.data as unknown as AnyEnvelope) : e;
+  const taskId = origin === e ? undefined : taskIdOf(origin.stream);
+  const { level, agentId, text } = describe(origin);
   const clipped = text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
-  const family = e.type.split(':')[0] ?? e.type;
+  const family = origin.type.split(':')[0] ?? origin.type;
   return {
     seq: e.seq,
-    time: e.time,
-    type: e.type,
+    time: origin.time,
+    type: origin.type,
     family,
     level,
     agentId,
+    taskId,
     text: clipped,
-    haystack: `${e.type} ${agentId ?? ''} ${clipped}`.toLowerCase(),
+    haystack: `${origin.type} ${taskId ?? ''} ${agentId ?? ''} ${clipped}`.toLowerCase(),
     event: e,
   };
 }

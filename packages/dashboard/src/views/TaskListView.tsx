@@ -1,43 +1,129 @@
-import type { ReactNode } from 'react';
-import type { TaskSummary } from '../api.js';
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { TASK_STATUSES, type TaskListQuery, type TaskStatus, type TaskSummary } from '@agentwire/protocol';
+import { useTaskList } from '@agentwire/react';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { StatusPill } from '../components/StatusPill.js';
+import { VirtualList } from '../components/VirtualList.js';
 import { formatAgo, formatDuration } from '../lib/format.js';
-import { Link, navigate, taskPath } from '../router.js';
+import { taskWindow } from '../lib/task-window.js';
+import { Link, navigate, projectPath, taskPath } from '../router.js';
+import { useAccessError } from '../use-access-error.js';
 import { useNow } from '../use-now.js';
-import { useTaskList } from '../use-task-list.js';
+import { useWidth } from '../use-width.js';
 
 const STATUSES = ['running', 'pending', 'completed', 'failed', 'cancelled'];
+/** How long typing pauses before the search goes to the gateway, in ms. */
+const SEARCH_DELAY_MS = 250;
 
-function listPath(status: string | undefined, project: string | undefined): string {
+function listPath(
+  status: string | undefined,
+  project: string | undefined,
+  search: string | undefined,
+): string {
   const q = new URLSearchParams();
   if (status) q.set('status', status);
   if (project) q.set('project', project);
+  if (search) q.set('q', search);
   const s = q.toString();
   return s ? `/?${s}` : '/';
 }
 
+/** Row height by layout: rows wrap onto more lines on narrow screens (styles.css). */
+function rowHeight(width: number): number {
+  if (width <= 600) return 104;
+  if (width <= 940) return 78;
+  return 58;
+}
+
+const noFollow = () => {};
+
+/**
+ * Every task, live: the gateway filters the list and sends only the rows in view (plus a margin),
+ * updated as tasks change; the list renders only those rows, so ten thousand tasks scroll like ten.
+ */
 export function TaskListView({
   status,
   project,
+  search,
 }: {
   status: string | undefined;
   project: string | undefined;
+  search: string | undefined;
 }): ReactNode {
-  const { tasks, error, projects } = useTaskList(status, project);
+  const query = useMemo(() => {
+    const q: TaskListQuery = {};
+    if (status && (TASK_STATUSES as readonly string[]).includes(status)) q.status = status as TaskStatus;
+    if (project) q.project = project;
+    if (search) q.search = search;
+    return q;
+  }, [status, project, search]);
+  const queryKey = JSON.stringify(query);
+  const [range, setRange] = useState<[number, number]>([0, 40]);
+  // A new filter starts at the top of its list.
+  useEffect(() => setRange([0, 40]), [queryKey]);
+  const span = taskWindow(range[0], range[1]);
+  const list = useTaskList({ query, ...span });
+  const onRange = useCallback((first: number, last: number) => {
+    setRange((prev) => (prev[0] === first && prev[1] === last ? prev : [first, last]));
+  }, []);
   const now = useNow(1_000);
-  const projectOptions = project && !projects.includes(project) ? [...projects, project] : projects;
+  const refused = useAccessError();
+  const [widthRef, width] = useWidth<HTMLElement>(1200);
+  const rowH = rowHeight(width);
+
+  const [typed, setTyped] = useState(search ?? '');
+  useEffect(() => setTyped(search ?? ''), [search]);
+  useEffect(() => {
+    if (typed === (search ?? '')) return;
+    const timer = setTimeout(
+      () => navigate(listPath(status, project, typed.trim() || undefined), { replace: true }),
+      SEARCH_DELAY_MS,
+    );
+    return () => clearTimeout(timer);
+  }, [typed, search, status, project]);
+
+  // Projects seen so far, for the project filter's suggestions.
+  const [projects, setProjects] = useState<string[]>([]);
+  useEffect(() => {
+    setProjects((prev) => {
+      const seen = new Set(prev);
+      let changed = false;
+      for (const t of list.rows) {
+        if (t.projectId !== undefined && !seen.has(t.projectId)) {
+          seen.add(t.projectId);
+          changed = true;
+        }
+      }
+      return changed ? [...seen].sort() : prev;
+    });
+  }, [list.rows]);
+
+  const renderRow = (i: number) => {
+    const t = list.rows[i - list.offset];
+    if (!t) return <div className="task-row task-row-loading" aria-busy="true" />;
+    return <TaskRow task={t} now={now} />;
+  };
+  const filtered = Boolean(status || project || search);
 
   return (
-    <section className="page" aria-labelledby="tasks-title">
+    <section className="page" aria-labelledby="tasks-title" ref={widthRef}>
       <div className="page-head">
-        <h1 id="tasks-title">Tasks</h1>
+        <h1 id="tasks-title">
+          Tasks{' '}
+          {list.loaded && (
+            <span className="muted count" data-total={list.total}>
+              {list.total.toLocaleString()}
+            </span>
+          )}
+        </h1>
         <div className="filters" role="group" aria-label="Filter tasks">
           <label>
             <span>Status</span>
             <select
               value={status ?? ''}
-              onChange={(e) => navigate(listPath(e.target.value || undefined, project), { replace: true })}
+              onChange={(e) =>
+                navigate(listPath(e.target.value || undefined, project, search), { replace: true })
+              }
             >
               <option value="">all</option>
               {STATUSES.map((s) => (
@@ -49,38 +135,67 @@ export function TaskListView({
           </label>
           <label>
             <span>Project</span>
-            <select
+            <input
+              type="search"
+              list="known-projects"
+              placeholder="all"
               value={project ?? ''}
-              onChange={(e) => navigate(listPath(status, e.target.value || undefined), { replace: true })}
-            >
-              <option value="">all</option>
-              {projectOptions.map((p) => (
-                <option key={p} value={p}>
-                  {p}
-                </option>
+              onChange={(e) =>
+                navigate(listPath(status, e.target.value || undefined, search), { replace: true })
+              }
+            />
+            <datalist id="known-projects">
+              {projects.map((p) => (
+                <option key={p} value={p} />
               ))}
-            </select>
+            </datalist>
           </label>
+          <label>
+            <span>Search</span>
+            <input
+              type="search"
+              placeholder="title, id, kind, stage"
+              value={typed}
+              onChange={(e) => setTyped(e.target.value)}
+            />
+          </label>
+          {project && (
+            <Link to={projectPath(project)} className="button-link">
+              Project view →
+            </Link>
+          )}
         </div>
       </div>
-      {error && (
+      {refused && (
         <p className="notice notice-bad" role="alert">
-          Could not load tasks: {error}. Retrying…
+          Cannot show tasks: {refused}.
         </p>
       )}
-      {tasks === undefined && !error && <p className="muted">Loading tasks…</p>}
-      {tasks !== undefined && tasks.length === 0 && (
+      {list.error && (
+        <p className="notice notice-bad" role="alert">
+          The gateway refused this list: {list.error.message}
+        </p>
+      )}
+      {!refused && !list.loaded && list.total === 0 && <p className="muted">Loading tasks…</p>}
+      {list.loaded && list.total === 0 && (
         <p className="empty">
-          No tasks{status || project ? ' match these filters' : ' yet'}. Start an agent with the SDK, or run{' '}
+          No tasks{filtered ? ' match these filters' : ' yet'}. Start an agent with the SDK, or run{' '}
           <code>agentwire demo</code>.
         </p>
       )}
-      {tasks !== undefined && tasks.length > 0 && (
-        <ul className="task-list" aria-label="Tasks, newest first" data-count={tasks.length}>
-          {tasks.map((t) => (
-            <TaskRow key={t.taskId} task={t} now={now} />
-          ))}
-        </ul>
+      {list.total > 0 && (
+        <VirtualList
+          key={queryKey}
+          count={list.total}
+          rowHeight={rowH}
+          renderRow={renderRow}
+          follow={false}
+          onFollowChange={noFollow}
+          onRange={onRange}
+          role="list"
+          label="Tasks, newest first"
+          className="task-list"
+        />
       )}
     </section>
   );
@@ -91,7 +206,7 @@ function TaskRow({ task: t, now }: { task: TaskSummary; now: number }): ReactNod
   const elapsed =
     (t.endedAt ?? (t.status === 'running' || t.status === 'pending' ? now : t.updatedAt)) - start;
   return (
-    <li className="task-row" data-task-id={t.taskId} data-status={t.status}>
+    <div className="task-row" data-task-id={t.taskId} data-status={t.status}>
       <div className="task-row-main">
         <StatusPill status={t.status} />
         <Link to={taskPath(t.taskId)} className="task-title">
@@ -104,7 +219,11 @@ function TaskRow({ task: t, now }: { task: TaskSummary; now: number }): ReactNod
         )}
       </div>
       <div className="task-row-meta">
-        {t.projectId && <span title="Project">{t.projectId}</span>}
+        {t.projectId && (
+          <Link to={projectPath(t.projectId)} title="Project" className="project-link">
+            {t.projectId}
+          </Link>
+        )}
         {t.stage && <span title="Stage">{t.stage}</span>}
         <span title="Agents running / total">
           {t.runningAgents}/{t.agents} agents
@@ -119,6 +238,6 @@ function TaskRow({ task: t, now }: { task: TaskSummary; now: number }): ReactNod
         <ProgressBar percent={t.percent} label={`Progress of ${t.title}`} status={t.status} />
         <span className="percent">{t.percent !== undefined ? `${Math.round(t.percent)}%` : ''}</span>
       </div>
-    </li>
+    </div>
   );
 }

@@ -20,7 +20,7 @@ import { Terminal } from '../components/Terminal.js';
 import { Timeline } from '../components/Timeline.js';
 import { formatDuration } from '../lib/format.js';
 import { taskTiming } from '../lib/progress.js';
-import { Link, navigate, taskPath } from '../router.js';
+import { Link, navigate, projectPath, taskPath } from '../router.js';
 import { useNow } from '../use-now.js';
 
 export function TaskView({ taskId, tab }: { taskId: string; tab: 'overview' | 'terminal' }): ReactNode {
@@ -79,7 +79,11 @@ export function TaskView({ taskId, tab }: { taskId: string; tab: 'overview' | 't
           <StatusPill status={state.status} />
         </div>
         <div className="task-head-meta muted">
-          {state.projectId && <span>project {state.projectId}</span>}
+          {state.projectId && (
+            <Link to={projectPath(state.projectId)} title="The project's live view">
+              project {state.projectId}
+            </Link>
+          )}
           {state.kind && <span>{state.kind}</span>}
           <span className="mono" title="Stream">
             {stream}

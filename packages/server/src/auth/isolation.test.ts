@@ -120,13 +120,20 @@ describe('project isolation on every transport', () => {
   });
 
   it('seed 004 terminal: the WebSocket closes with 4403 for B; its polling answers 403', async () => {
-    const ws = new WebSocket(`${gw.url.replace('http', 'ws')}/ws/admin/agent-swarm/b1?token=${t.viewerA}`);
+    const terminal = (project: string) =>
+      `${gw.url.replace('http', 'ws')}/ws/admin/agent-swarm/${project}?token=${t.viewerA}`;
+    const ws = new WebSocket(terminal(B.project));
     const code = await new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
     assert.equal(code, 4403);
-    const poll = await getJson(`${gw.url}/v1/public/agent-swarms/b1/messages?token=${t.viewerA}`);
+    const poll = await getJson(`${gw.url}/v1/public/agent-swarms/${B.project}/messages?token=${t.viewerA}`);
     assert.equal(poll.status, 403);
-    const ok = await getJson(`${gw.url}/v1/public/agent-swarms/a1/messages?token=${t.viewerA}`);
+    const ok = await getJson(`${gw.url}/v1/public/agent-swarms/${A.project}/messages?token=${t.viewerA}`);
     assert.equal(ok.status, 200);
+    // The project's live task is drawn, B's never.
+    assert.deepEqual(
+      [...new Set(ok.body.messages.map((m: { data: { taskId?: string } }) => m.data.taskId))],
+      [A.task.slice(5)],
+    );
   });
 
   it('Socket.IO native and mageagent: subscribing to B is refused with forbidden', async () => {

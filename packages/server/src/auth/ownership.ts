@@ -16,6 +16,8 @@ export function projectSetBy(e: { type: string; data?: unknown }): string | null
 
 /** Task streams whose owner is remembered; the least recently used are forgotten (and re-read). */
 const MAX_ENTRIES = 100_000;
+/** `task:start` events remembered per task, newest last, to answer `ownerAt` without reading. */
+const MAX_CHANGES = 4;
 
 /** What is known of a task's project, and as of which event. */
 interface Known {
@@ -32,6 +34,8 @@ interface Known {
  */
 export class Ownership {
   private readonly owners = new Map<string, Known>();
+  /** Stream → the `task:start`s seen since this process started: [seq, project id or null]. */
+  private readonly changes = new Map<string, Array<[number, string | null]>>();
   private readonly unlisten: () => void;
 
   constructor(
@@ -91,6 +95,22 @@ export class Ownership {
     return cut;
   }
 
+  /**
+   * The owner as of event `seq` of a task stream (what its snapshot through `seq` says), for the
+   * project streams: each of a task's events is copied to the project the task belonged to when
+   * that event committed. Answered from the `task:start`s this process saw commit when they tell,
+   * else from the snapshot through `seq` (a task that changed projects before this process began).
+   */
+  async ownerAt(stream: string, seq: number): Promise<string | null | undefined> {
+    if (taskIdOf(stream) === undefined) return undefined;
+    if (seq <= 0) return null;
+    const changes = this.changes.get(stream);
+    if (!changes) return this.owner(stream);
+    for (let i = changes.length - 1; i >= 0; i--) if (changes[i]![0] <= seq) return changes[i]![1];
+    const state = await this.snapshots.stateThrough(stream, seq);
+    return state ? (state.projectId ?? null) : undefined;
+  }
+
   close(): void {
     this.unlisten();
   }
@@ -98,8 +118,19 @@ export class Ownership {
   private observe(stream: string, events: readonly AnyEnvelope[]): void {
     if (taskIdOf(stream) === undefined) return;
     for (const e of events) {
-      const project = projectSetBy(e);
-      if (project !== undefined) this.remember(stream, { project, epoch: e.epoch, seq: e.seq });
+      const owner = projectSetBy(e);
+      if (owner === undefined) continue;
+      this.remember(stream, { project: owner, epoch: e.epoch, seq: e.seq });
+      let changes = this.changes.get(stream);
+      if (changes) this.changes.delete(stream);
+      else changes = [];
+      changes.push([e.seq, owner]);
+      if (changes.length > MAX_CHANGES) changes.shift();
+      this.changes.set(stream, changes);
+      if (this.changes.size > MAX_ENTRIES) {
+        const oldest = this.changes.keys().next().value;
+        if (oldest !== undefined) this.changes.delete(oldest);
+      }
     }
   }
 

@@ -47,11 +47,11 @@ class Terminal {
 
 const data = (m: SwarmMessage) => m.data;
 
-describe('swarm-terminal dialect (seed 004) with a plain WebSocket and the polling fallback', () => {
+describe('swarm-terminal dialect (seed 004), a project id mapped to one task (--swarm-stream task:{projectId})', () => {
   let gw: Gateway;
   let aw: Producer;
   before(async () => {
-    gw = await createGateway({ port: 0, logLevel: 'silent' });
+    gw = await createGateway({ port: 0, logLevel: 'silent', swarmTerminal: { stream: 'task:{projectId}' } });
     aw = connect({ url: gw.url });
   });
   after(async () => {
@@ -309,11 +309,10 @@ describe('swarm-terminal dialect (seed 004) with a plain WebSocket and the polli
     term.ws.close();
   });
 
-  it('closes with 4401 when the token verifier refuses, and maps projects to a configured stream', async () => {
+  it('closes with 4401 when the token verifier refuses, and maps projects to their project stream by default', async () => {
     const strict = await createGateway({
       port: 0,
       logLevel: 'silent',
-      swarmTerminal: { stream: 'project:{projectId}' },
       verifyDialectToken: (token) => {
         if (token !== 'good') throw new AgentwireError('unauthorized', 'Bad token.');
         return { subject: 'admin-1', token };
@@ -345,5 +344,103 @@ describe('swarm-terminal dialect (seed 004) with a plain WebSocket and the polli
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe('swarm-terminal dialect (seed 004): a project id shows every live task of that project', () => {
+  let gw: Gateway;
+  let aw: Producer;
+  before(async () => {
+    gw = await createGateway({ port: 0, logLevel: 'silent' });
+    aw = connect({ url: gw.url });
+  });
+  after(async () => {
+    await aw.close();
+    await gw.close();
+  });
+
+  it('draws the live tasks on connect, then each task live, tagged with its task id', async () => {
+    const done = await aw.startTask({ taskId: 'acme-done', title: 'Finished', projectId: 'acme' });
+    await done.complete();
+    const first = await aw.startTask({ taskId: 'acme-1', title: 'Research', projectId: 'acme' });
+    const researcher = await first.spawnAgent({ name: 'researcher', agentId: 'r' });
+    await researcher.log('info', 'reading papers');
+    // Another project's task never shows.
+    const other = await aw.startTask({ taskId: 'globex-1', title: 'Elsewhere', projectId: 'globex' });
+
+    const term = await Terminal.open(gw, 'acme');
+    await term.until(() => term.frames.length === 2);
+    const hello = term.frames[0] as SwarmMessage;
+    assert.equal(hello.data.stream, 'project:acme');
+    assert.equal(hello.data.status, 'running');
+    const replay = (term.frames[1] as { messages: SwarmMessage[] }).messages;
+    assert.deepEqual(
+      replay.map((m) => [m.type, m.replay, m.data.taskId]),
+      [
+        ['project_started', true, 'acme-1'],
+        ['agent_status_update', true, 'acme-1'],
+        ['workflow_log', true, 'acme-1'],
+      ],
+      'the running task, not the finished one',
+    );
+
+    const second = await aw.startTask({ taskId: 'acme-2', title: 'Write', projectId: 'acme' });
+    const writer = await second.spawnAgent({ name: 'writer', agentId: 'w' });
+    await writer.log('info', 'drafting');
+    await researcher.log('info', 'found one');
+    await other.log('info', 'not for acme');
+    await second.complete();
+    await term.until(() => term.messages().some((m) => m.type === 'project_completed'));
+    const live = term.messages().slice(1 + replay.length);
+    assert.deepEqual(
+      live.map((m) => [m.type, m.data.taskId, m.data.agentName ?? m.data.title ?? null]),
+      [
+        ['project_started', 'acme-2', 'Write'],
+        ['agent_status_update', 'acme-2', 'writer'],
+        ['workflow_log', 'acme-2', 'writer'],
+        ['workflow_log', 'acme-1', 'researcher'],
+        ['project_completed', 'acme-2', null],
+      ],
+    );
+    // Each message carries the project stream's seq: consecutive, what polling resumes after.
+    const seqs = live.map((m) => m.seq);
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => seqs[0]! + i),
+    );
+
+    // The polling fallback serves the same messages after a seq, and the live tasks without one.
+    const base = `${gw.url}/v1/public/agent-swarms/acme/messages`;
+    const polled = (await (await fetch(`${base}?after=${seqs[0]! - 1}`)).json()) as {
+      messages: SwarmMessage[];
+      reset: boolean;
+      status: string;
+    };
+    assert.equal(polled.reset, false);
+    assert.deepEqual(polled.messages, live);
+    const fresh = (await (await fetch(base)).json()) as typeof polled;
+    assert.equal(fresh.reset, true);
+    assert.deepEqual(
+      [...new Set(fresh.messages.map((m) => m.data.taskId))],
+      ['acme-1'],
+      'acme-2 has completed; acme-1 still runs',
+    );
+    term.ws.close();
+  });
+
+  it('resumes a project terminal exactly with ?after=<seq>', async () => {
+    const task = await aw.startTask({ taskId: 'res-1', title: 'Resume', projectId: 'resumable' });
+    await task.log('info', 'one');
+    const { epoch, head } = await gw.engine.head('project:resumable');
+    await task.log('info', 'two');
+    const term = await Terminal.open(gw, 'resumable', `?after=${head}&epoch=${epoch}`);
+    await term.until(() => term.frames.length === 2);
+    assert.equal((term.frames[0] as SwarmMessage).data.recovered, true);
+    const next = term.frames[1] as SwarmMessage;
+    assert.deepEqual(
+      [next.type, next.seq, next.data.message, next.data.taskId],
+      ['workflow_log', head + 1, 'two', 'res-1'],
+    );
+    term.ws.close();
   });
 });

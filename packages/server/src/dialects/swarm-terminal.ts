@@ -1,12 +1,13 @@
-import { assertStreamName, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
+import { assertStreamName, taskIdOf, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
 import { agentOf, compact, isoTime } from './helpers.js';
 
 /**
  * Seed 004: the agent-swarm live terminal. A plain WebSocket at
  * `/ws/admin/agent-swarm/{projectId}` (and an HTTP polling fallback serving the same messages)
  * receives JSON messages `{type, projectId, timestamp, seq, data}`; several ready at once travel
- * as `{type: 'batch', messages}`. A project is a task by default: `{projectId}` → `task:{projectId}`.
- * Pure functions only: the transports in transports/swarm-*.ts own the connections.
+ * as `{type: 'batch', messages}`. A project is its project stream by default: `{projectId}` →
+ * `project:{projectId}`, where every task of the project writes (the messages of each task's events
+ * carry its `taskId`); `task:{projectId}` maps a project id to one task instead. Pure functions only: the transports in transports/swarm-*.ts own the connections.
  */
 
 export type SwarmMessageType =
@@ -35,7 +36,7 @@ export interface SwarmBatch {
   messages: SwarmMessage[];
 }
 
-export const DEFAULT_SWARM_STREAM = 'task:{projectId}';
+export const DEFAULT_SWARM_STREAM = 'project:{projectId}';
 
 /** The stream a project's terminal watches, from a template such as `task:{projectId}`. */
 export function swarmStreamFor(template: string, projectId: string): string {
@@ -286,6 +287,54 @@ export function swarmMessages(e: AnyEnvelope, state: TaskState | null, projectId
       // Token deltas, message starts, health and performance samples are not terminal lines.
       return [];
   }
+}
+
+/** The task event a project stream's `project:event` carries; any other event is its own origin. */
+export function originOf(e: AnyEnvelope): AnyEnvelope {
+  return e.type === 'project:event' ? (e.data as unknown as AnyEnvelope) : e;
+}
+
+/** The task streams whose states the messages of `events` draw on (agent names, stages). */
+export function taskStreamsOf(events: readonly AnyEnvelope[]): Set<string> {
+  const streams = new Set<string>();
+  for (const e of events) {
+    const origin = originOf(e);
+    if (taskIdOf(origin.stream) !== undefined) streams.add(origin.stream);
+  }
+  return streams;
+}
+
+/**
+ * The messages of events of the terminal's stream. A project stream's copies become the messages
+ * of the task events they carry, tagged with the task's id, under the project stream's seq (the
+ * position a poller resumes after).
+ */
+export function swarmStreamMessages(
+  events: readonly AnyEnvelope[],
+  states: ReadonlyMap<string, TaskState | null>,
+  projectId: string,
+): SwarmMessage[] {
+  return events.flatMap((e) => {
+    const origin = originOf(e);
+    const messages = swarmMessages(origin, states.get(origin.stream) ?? null, projectId);
+    if (origin === e) return messages;
+    const taskId = taskIdOf(origin.stream);
+    return messages.map((m) => ({ ...m, seq: e.seq, data: { ...m.data, taskId } }));
+  });
+}
+
+/**
+ * What a terminal that connects to a project stream draws first: the snapshot messages of the
+ * project's live tasks, each tagged with its task id, at the project stream's position `seq`.
+ */
+export function swarmProjectSnapshot(
+  states: readonly TaskState[],
+  projectId: string,
+  seq: number,
+): SwarmMessage[] {
+  return states.flatMap((state) =>
+    swarmSnapshot(state, projectId).map((m) => ({ ...m, seq, data: { ...m.data, taskId: state.taskId } })),
+  );
 }
 
 /** What a terminal that connects mid-project needs to draw it: the snapshot as messages. */

@@ -101,11 +101,19 @@ export function wsFrame(r: Rng): { kind: string; data: string | Buffer; binary?:
       return {
         kind: 'wrong-types',
         data: JSON.stringify({
-          op: pick(r, ['subscribe', 'command', 'unsubscribe', 'auth']),
+          op: pick(r, ['subscribe', 'command', 'unsubscribe', 'auth', 'watch_tasks', 'unwatch_tasks']),
           stream: pick(r, weirdValues),
           ref: pick(r, weirdValues),
           command: pick(r, weirdValues),
           token: pick(r, weirdValues),
+          query: pick(r, [
+            ...weirdValues,
+            { project: 'beta' },
+            { status: 'sleeping' },
+            { search: 'x'.repeat(300) },
+          ]),
+          offset: pick(r, weirdValues),
+          limit: pick(r, [...weirdValues, 0, 1001, 1e300]),
         }),
       };
     case 7:
@@ -157,6 +165,10 @@ const paths = [
   '/v1/streams/task:a1/events?limit=abc',
   '/v1/tasks',
   '/v1/tasks?project=beta',
+  '/v1/tasks?project=beta&q=secret&offset=0&limit=1000',
+  '/v1/tasks?status=nope&wait=1&etag=x',
+  '/v1/tasks?wait=NaN&etag=',
+  '/v1/tasks?offset=99999999999999999&limit=-1',
   '/v1/tasks/b1',
   '/v1/tasks/..%2Fb1',
   '/v1/tasks/%00',

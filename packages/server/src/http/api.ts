@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AgentwireError, assertSchema, isStreamName } from '@agentwire/protocol';
+import { AgentwireError, assertSchema, isStreamName, MAX_TASK_WINDOW } from '@agentwire/protocol';
 import { Type } from '@sinclair/typebox';
 import type { Security } from '../auth/security.js';
 import type { CommandRouter } from '../commands.js';
@@ -8,7 +8,9 @@ import type { Limits } from '../config.js';
 import type { Ingest } from '../ingest.js';
 import type { LogEngine } from '../log/engine.js';
 import type { SnapshotService } from '../snapshots.js';
-import { getTask, listTasks } from '../tasks.js';
+import { getTask } from '../tasks.js';
+import type { TaskIndex } from '../task-list/task-index.js';
+import { parseTaskListQuery, taskListAnswer, waitForTaskList } from '../task-list/http-task-list.js';
 import { decodeStream } from '../transports/http-params.js';
 import { readJsonBody } from './body.js';
 import { sendError, sendJson } from './respond.js';
@@ -24,6 +26,10 @@ export interface ApiContext {
   commands?: CommandRouter;
   /** Who each request is and what it may do (docs/security.md); every route below asks. */
   security: Security;
+  /** The task list every node keeps (`GET /v1/tasks`). */
+  taskIndex: TaskIndex;
+  /** Least time between two looks at the task list for a waiting `GET /v1/tasks`, in ms. */
+  taskListIntervalMs: number;
 }
 
 const CreateTask = Type.Object(
@@ -146,21 +152,27 @@ export async function handleApi(
         return true;
       }
       allow(method, 'GET');
-      const status = url.searchParams.get('status') ?? undefined;
-      const projectId = url.searchParams.get('project') ?? undefined;
-      const limit = Math.max(1, intParam(url, 'limit', 50, 500));
+      const query = parseTaskListQuery(url);
+      const offset = intParam(url, 'offset', 0, 10_000_000);
+      const limit = Math.max(1, intParam(url, 'limit', 50, MAX_TASK_WINDOW));
+      const waitMs = Math.round(Number(url.searchParams.get('wait') ?? 0) * 1000);
+      if (!(waitMs >= 0)) throw new AgentwireError('invalid_message', 'wait must be a number of seconds.');
       const who = await principal();
-      // Filtered inside the scan, so a restricted caller still gets up to `limit` rows it may see.
+      // Filtered inside the walk, so a restricted caller gets up to `limit` rows it may see.
       const visible = (t: { stream: string; projectId?: string }) =>
         security.access.mayReadTask(who, t.stream, t.projectId);
-      sendJson(res, 200, {
-        tasks: await listTasks(ctx.engine, ctx.snapshots, {
-          status,
-          projectId,
-          limit,
-          ...(security.enabled && { visible }),
-        }),
-      });
+      const request = { query, offset, limit, ...(security.enabled && { visible }) };
+      await ctx.taskIndex.ready();
+      const etag = url.searchParams.get('etag');
+      const answer =
+        etag !== null && waitMs > 0
+          ? await waitForTaskList(ctx.taskIndex, request, etag, {
+              waitMs: Math.min(waitMs, ctx.limits.maxPollWaitMs),
+              intervalMs: ctx.taskListIntervalMs,
+              closed: res,
+            })
+          : taskListAnswer(ctx.taskIndex, request);
+      sendJson(res, 200, answer);
       return true;
     }
     if (parts[0] === 'tasks' && parts.length === 2 && parts[1]) {

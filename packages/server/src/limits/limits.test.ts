@@ -167,7 +167,7 @@ describe('slow consumers are disconnected with slow_consumer on every transport'
     const socket = (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
     await flood(
-      'task:slow-swarm',
+      'project:slow-swarm',
       () => Number((gw.stats() as { swarmTerminalConnections: number }).swarmTerminalConnections) === 0,
     );
     socket.resume();

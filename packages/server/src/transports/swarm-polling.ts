@@ -4,15 +4,19 @@ import type { AuthPrincipal } from '../auth/principal.js';
 import type { Security } from '../auth/security.js';
 import type { Limits } from '../config.js';
 import {
-  swarmMessages,
+  swarmProjectSnapshot,
   swarmSnapshot,
   swarmStreamFor,
+  swarmStreamMessages,
+  taskStreamsOf,
   type SwarmMessage,
 } from '../dialects/swarm-terminal.js';
 import { sendError, sendJson } from '../http/respond.js';
 import type { LogEngine } from '../log/engine.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotService } from '../snapshots.js';
+import type { TaskIndex } from '../task-list/task-index.js';
+import { liveProjectStates, statesOf } from './swarm-states.js';
 import { acceptAnyToken, type TokenVerifier } from './token.js';
 
 export interface SwarmPollingOptions {
@@ -23,6 +27,7 @@ export interface SwarmPollingOptions {
   streamTemplate: string;
   verifyToken?: TokenVerifier;
   security: Security;
+  taskIndex: TaskIndex;
 }
 
 /** Under the `/v1/public/agent-swarms/…` REST prefix seed 004's AgentSwarmService already calls. */
@@ -83,7 +88,7 @@ export class SwarmPolling {
     const limit = Math.max(1, Math.min(intParam(url, 'limit') ?? DEFAULT_LIMIT, limits.maxReadLimit));
     const epoch = url.searchParams.get('epoch');
     const head = await engine.head(stream);
-    const isTask = taskIdOf(stream) !== undefined;
+    const project = stream.startsWith('project:') ? stream.slice(8) : undefined;
     const reset =
       after === undefined ||
       (epoch !== null && epoch !== head.epoch) ||
@@ -94,7 +99,13 @@ export class SwarmPolling {
     let next: number;
     let status: string;
     let more = false;
-    if (reset) {
+    if (reset && project !== undefined) {
+      // A project: its live tasks as they are now, then everything after the stream's head.
+      const live = await liveProjectStates(this.options.taskIndex, snapshots, project);
+      next = head.head;
+      messages = swarmProjectSnapshot(live, projectId, next);
+      status = live.length > 0 ? 'running' : 'idle';
+    } else if (reset) {
       const snap = await snapshots.get(stream);
       messages = swarmSnapshot(snap.state, projectId);
       next = snap.seq;
@@ -107,11 +118,18 @@ export class SwarmPolling {
           0,
           security.readableRun(principal as AuthPrincipal, stream, read.events),
         );
-      const state = isTask ? (await snapshots.get(stream)).state : null;
-      messages = read.events.flatMap((e) => swarmMessages(e, state, projectId));
+      const streams = taskStreamsOf(read.events);
+      if (taskIdOf(stream) !== undefined) streams.add(stream);
+      const states = await statesOf(snapshots, streams);
+      messages = swarmStreamMessages(read.events, states, projectId);
       next = read.events.length > 0 ? read.events[read.events.length - 1]!.seq : after;
       more = next < read.head;
-      status = state?.status ?? 'pending';
+      status =
+        project !== undefined
+          ? (await liveProjectStates(this.options.taskIndex, snapshots, project, 1)).length > 0
+            ? 'running'
+            : 'idle'
+          : (states.get(stream)?.status ?? 'pending');
     }
     sendJson(res, 200, {
       projectId,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AgentwireError, taskIdOf, type AnyEnvelope } from '@agentwire/protocol';
+import { AgentwireError, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Security } from '../auth/security.js';
@@ -11,14 +11,18 @@ import { errorBody, isoTime } from '../dialects/helpers.js';
 import {
   connectionEstablished,
   swarmFrame,
-  swarmMessages,
+  swarmProjectSnapshot,
   swarmSnapshot,
   swarmStreamFor,
+  swarmStreamMessages,
+  taskStreamsOf,
 } from '../dialects/swarm-terminal.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotService } from '../snapshots.js';
+import type { TaskIndex } from '../task-list/task-index.js';
 import { DialectSink } from './dialect-sink.js';
+import { liveProjectStates, statesOf } from './swarm-states.js';
 import { acceptAnyToken, type TokenVerifier } from './token.js';
 
 export interface SwarmTerminalOptions {
@@ -27,10 +31,12 @@ export interface SwarmTerminalOptions {
   limits: Limits;
   logger: Logger;
   heartbeatMs: number;
-  /** Stream template for a project, e.g. `task:{projectId}`. */
+  /** Stream template for a project, e.g. `project:{projectId}` or `task:{projectId}`. */
   streamTemplate: string;
   verifyToken?: TokenVerifier;
   security: Security;
+  /** For a project stream, the project's live tasks a connecting terminal draws. */
+  taskIndex: TaskIndex;
 }
 
 /** `/ws/admin/agent-swarm/{projectId}`, the URL seed 004's AgentSwarmService builds. */
@@ -146,12 +152,30 @@ class SwarmConnection {
       after !== null && /^\d{1,15}$/.test(after)
         ? { seq: Number(after), ...(epoch ? { epoch } : {}) }
         : undefined;
+    // A project's terminal draws its live tasks first (read before the subscription is positioned,
+    // so whatever they did since arrives live). Sent only once the hub's access check has passed.
+    const project = this.stream.startsWith('project:') ? this.stream.slice(8) : undefined;
+    let live: TaskState[] = [];
+    if (project !== undefined) {
+      try {
+        live = await liveProjectStates(this.options.taskIndex, this.options.snapshots, project);
+      } catch (err) {
+        this.close(err instanceof AgentwireError ? err : new AgentwireError('internal'));
+        return;
+      }
+      if (this.closed) return;
+    }
     const sub = hub.open(this.stream, this.sink);
     this.unsubscribe = () => hub.unsubscribe(sub);
     try {
       await hub.start(sub, { snapshot: true, ...(since && { since }) }, (result) => {
         this.sink.control(() => {
-          const status = result.snapshot?.state?.status ?? (result.seq === 0 ? 'pending' : 'running');
+          const status =
+            project !== undefined
+              ? live.length > 0
+                ? 'running'
+                : 'idle'
+              : (result.snapshot?.state?.status ?? (result.seq === 0 ? 'pending' : 'running'));
           const info = {
             stream: this.stream,
             epoch: result.epoch,
@@ -160,8 +184,13 @@ class SwarmConnection {
             status,
           };
           this.sendJson(connectionEstablished(this.projectId, info, Date.now()));
-          if (result.snapshot)
-            this.sendJson(swarmFrame(swarmSnapshot(result.snapshot.state, this.projectId)));
+          if (result.snapshot) {
+            const replay =
+              project !== undefined
+                ? swarmProjectSnapshot(live, this.projectId, result.snapshot.seq)
+                : swarmSnapshot(result.snapshot.state, this.projectId);
+            this.sendJson(swarmFrame(replay));
+          }
         });
       });
     } catch (err) {
@@ -186,9 +215,8 @@ class SwarmConnection {
   }
 
   private async deliver(events: AnyEnvelope[]): Promise<void> {
-    const state =
-      taskIdOf(this.stream) === undefined ? null : (await this.options.snapshots.get(this.stream)).state;
-    this.sendJson(swarmFrame(events.flatMap((e) => swarmMessages(e, state, this.projectId))));
+    const states = await statesOf(this.options.snapshots, taskStreamsOf(events));
+    this.sendJson(swarmFrame(swarmStreamMessages(events, states, this.projectId)));
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {

@@ -9,6 +9,7 @@ import {
   type ClientOp,
   type ErrorOp,
   type ServerOp,
+  type TaskSummary,
 } from '@agentwire/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Security } from '../auth/security.js';
@@ -20,6 +21,7 @@ import type { Hub, Subscription } from '../hub/hub.js';
 import type { Sink } from '../hub/sink.js';
 import type { Logger } from '../logger.js';
 import { refuseUpgrade } from '../http/refuse-upgrade.js';
+import type { TaskWatch, TaskWatches, TaskWatchTarget } from '../task-list/task-watches.js';
 import { cachedTextFrame, rawSocket, writeCorked } from './ws-frame.js';
 
 export interface WsTransportOptions {
@@ -29,7 +31,12 @@ export interface WsTransportOptions {
   heartbeatMs: number;
   logger: Logger;
   security: Security;
+  /** Live windows on the task list (`watch_tasks`). */
+  taskWatches: TaskWatches;
 }
+
+/** Rows of a task-list window when `watch_tasks` names no `limit`. */
+const DEFAULT_TASK_WINDOW = 100;
 
 /** Frames a connection may send while its credential is being checked; more are refused. */
 const MAX_BACKLOG = 64;
@@ -100,6 +107,8 @@ class WsConnection implements Sink {
   /** Frames received before the connection is authenticated, handled in order once it is. */
   private backlog: { data: RawData; isBinary: boolean }[] | undefined = [];
   private authenticating = false;
+  private taskWatch: TaskWatch | undefined;
+  private readonly watchTarget: TaskWatchTarget;
 
   constructor(
     readonly ws: WebSocket,
@@ -111,6 +120,20 @@ class WsConnection implements Sink {
     const { security } = options;
     this.session = security.openSession({ end: (err) => this.end(err) });
     security.bind(this, this.session);
+    this.watchTarget = {
+      send: (op) => this.sendOp(op),
+      get bufferedBytes() {
+        return ws.bufferedAmount;
+      },
+      failed: (err, ref) => this.sendError(err, ref),
+      // Asked on every refresh, so a task that moves to another project leaves the window then.
+      ...(security.enabled && {
+        visible: (row: TaskSummary) => {
+          const p = this.session.principal;
+          return p !== undefined && security.access.mayReadTask(p, row.stream, row.projectId);
+        },
+      }),
+    };
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.alive = true));
     ws.on('error', (err) => options.logger.debug({ err, connection: this.id }, 'websocket error'));
@@ -198,6 +221,8 @@ class WsConnection implements Sink {
     this.authenticated();
     for (const sub of this.subs.values()) this.options.hub.unsubscribe(sub);
     this.subs.clear();
+    if (this.taskWatch) this.options.taskWatches.unwatch(this.taskWatch);
+    this.taskWatch = undefined;
     this.session.close();
     this.backlog = undefined;
   }
@@ -305,6 +330,25 @@ class WsConnection implements Sink {
         this.session.refresh(op.token).then(
           (principal) => this.sendAuthenticated(principal, op.ref),
           (err: unknown) => this.sendError(err, op.ref),
+        );
+        return;
+      case 'watch_tasks':
+        this.taskWatch = this.options.taskWatches.watch(
+          this.watchTarget,
+          {
+            query: op.query ?? {},
+            offset: op.offset ?? 0,
+            limit: op.limit ?? DEFAULT_TASK_WINDOW,
+            ...(op.ref !== undefined && { ref: op.ref }),
+          },
+          this.taskWatch,
+        );
+        return;
+      case 'unwatch_tasks':
+        if (this.taskWatch) this.options.taskWatches.unwatch(this.taskWatch);
+        this.taskWatch = undefined;
+        this.sendOp(
+          op.ref === undefined ? { op: 'tasks_unwatched' } : { op: 'tasks_unwatched', ref: op.ref },
         );
         return;
       case 'command': {
