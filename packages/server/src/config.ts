@@ -118,6 +118,17 @@ export interface GatewayOptions {
    * requests; `*` allows any. Default: the gateway's own origin and any localhost origin.
    */
   allowedOrigins?: string[];
+  /**
+   * The URL people and clients reach the gateway at (`https://agents.example.com`), when that is
+   * not the address it binds: its host is served and its origin is the gateway's own.
+   */
+  publicUrl?: string;
+  /**
+   * Host names requests may be addressed to besides IP literals, `localhost` and the bound host
+   * (`agents.example.com`, `.example.com` for every subdomain, `*` for any). Any other `Host` is
+   * refused with 403: the guard against DNS rebinding (docs/security.md).
+   */
+  allowedHosts?: string[];
 }
 
 export const DEFAULT_PORT = 7070;

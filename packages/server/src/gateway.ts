@@ -88,6 +88,7 @@ export interface GatewayCloseOptions {
 /** Starts a gateway: log engine, hub, HTTP API and WebSocket transport on one port. */
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const logger = createLogger(options.logLevel ?? 'info');
+  const publicUrl = options.publicUrl === undefined ? undefined : parsePublicUrl(options.publicUrl);
   const limits: Limits = { ...defaultLimits, ...options.limits };
   const config = options.engine ?? { kind: 'memory' };
   const engine =
@@ -102,6 +103,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const security = new Security({
     auth: options.auth,
     allowedOrigins: options.allowedOrigins,
+    allowedHosts: [...(options.allowedHosts ?? []), ...(options.host === undefined ? [] : [options.host])],
+    ...(publicUrl !== undefined && { publicUrl }),
     limits,
     ownership,
     logger,
@@ -291,6 +294,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       return;
     }
     if (!drain.admit(req, res, url.pathname)) return;
+    if (!security.origins.hosts.allows(req.headers.host)) {
+      sendError(res, foreignHost(req));
+      return;
+    }
     // Pages from origins not allowed get nothing; allowed ones get CORS headers (docs/security.md).
     if (!security.origins.allows(req)) {
       sendError(res, new AgentwireError('forbidden', 'This origin is not allowed.'));
@@ -314,6 +321,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', destroySocket);
     const path = (req.url ?? '').split('?')[0];
+    if (!security.origins.hosts.allows(req.headers.host)) {
+      refuseUpgrade(socket, foreignHost(req));
+      return;
+    }
     // Cross-site WebSocket hijacking: a page from another origin cannot open any of our sockets.
     if (!security.origins.allows(req)) {
       refuseUpgrade(socket, new AgentwireError('forbidden', 'This origin is not allowed.'));
@@ -425,6 +436,31 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     }
   }
   return gateway;
+}
+
+/** A request addressed to a name the gateway does not serve: a DNS rebinding, or a missing setting. */
+function foreignHost(req: IncomingMessage): AgentwireError {
+  const host = String(req.headers.host).slice(0, 100);
+  return new AgentwireError(
+    'forbidden',
+    `This gateway does not serve the host ${JSON.stringify(host)}; add it with --allowed-host or --public-url.`,
+    { host },
+  );
+}
+
+function parsePublicUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // refused below
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new AgentwireError(
+      'invalid_message',
+      `publicUrl must be an http(s) URL; got ${value.slice(0, 100)}.`,
+    );
+  return url.origin;
 }
 
 /** Refuses an upgrade with the registry's HTTP status and the typed error as the body. */
