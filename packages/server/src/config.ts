@@ -1,6 +1,7 @@
 import type { AmqpIngestOptions } from './amqp/options.js';
 import type { AuthOptions } from './auth/options.js';
 import type { LogEngine, RetentionPolicy } from './log/engine.js';
+import type { Logger } from './logger.js';
 import type { ProducerOptions } from './producers/options.js';
 import type { SocketIoOptions } from './transports/socketio.js';
 import type { TokenVerifier } from './transports/token.js';
@@ -92,6 +93,8 @@ export interface GatewayOptions {
   heartbeatMs?: number;
   /** pino level: fatal, error, warn, info, debug, trace or silent. Default info. */
   logLevel?: string;
+  /** A pino logger of your own to write to instead (then `logLevel` is its business). */
+  logger?: Logger;
   /** Extra static files served at / (the dashboard), if any. */
   staticDir?: string;
   /** Consume producers' events from RabbitMQ (seed 002's `agent.events` exchange by default). */

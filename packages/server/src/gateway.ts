@@ -7,19 +7,27 @@ import {
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { AgentwireError, PRODUCER_PATH, type AnyEventInput, type ProducerPort } from '@agentwire/protocol';
+import {
+  AgentwireError,
+  PRODUCER_PATH,
+  SYSTEM_STREAM,
+  type AnyEventInput,
+  type ProducerPort,
+} from '@agentwire/protocol';
 import { Ownership } from './auth/ownership.js';
 import { Security } from './auth/security.js';
 import { noProducerRouter, type CommandRouter } from './commands.js';
 import { DEFAULT_PORT, defaultLimits, type GatewayOptions, type Limits } from './config.js';
 import { handleApi } from './http/api.js';
-import { sendError } from './http/respond.js';
+import { retryAfterSeconds, sendError } from './http/respond.js';
 import { serveStatic } from './http/static.js';
 import { Hub, defaultHubRecent } from './hub/hub.js';
 import { Ingest, type PublishResult } from './ingest.js';
 import type { LogEngine } from './log/engine.js';
 import { openEngine } from './log/index.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
+import { DependencyWatch, type DependencyAlert } from './dependency-watch.js';
+import { Readiness } from './readiness.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectInProcess } from './producers/in-process.js';
 import { defaultProducerOptions } from './producers/options.js';
@@ -87,7 +95,7 @@ export interface GatewayCloseOptions {
 
 /** Starts a gateway: log engine, hub, HTTP API and WebSocket transport on one port. */
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = createLogger(options.logLevel ?? 'info');
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
   const publicUrl = options.publicUrl === undefined ? undefined : parsePublicUrl(options.publicUrl);
   const limits: Limits = { ...defaultLimits, ...options.limits };
   const config = options.engine ?? { kind: 'memory' };
@@ -123,6 +131,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const metrics = new DeliveryMetrics(engine, config.kind === 'sqlite' ? config.path : undefined);
   const started = Date.now();
   let ready = false;
+  let closingSince: number | undefined;
   let publishedEvents = 0;
   // HTTP and AMQP ingest parse each request for this call alone, so the log may own what they pass.
   const publishEvents = async (stream: string, events: readonly unknown[], owned: boolean | string[]) => {
@@ -273,12 +282,40 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   Object.assign(gateway, { producers, cluster });
   gateway.commands = router;
 
+  // Readiness follows every dependency this node needs (docs/http-api.md#readiness); a dependency
+  // that fails is logged with its cause and announced on the system stream where the log allows.
+  const readiness = new Readiness();
+  readiness.add('gateway', () =>
+    ready
+      ? { ok: true }
+      : closingSince === undefined
+        ? { ok: false, cause: 'starting', since: started }
+        : { ok: false, cause: 'shutting_down', since: closingSince },
+  );
+  const alert = (data: DependencyAlert): void => {
+    gateway
+      .publish(SYSTEM_STREAM, [{ type: 'system:alert', data }])
+      .catch((err: unknown) => logger.debug({ err }, 'system alert not stored'));
+  };
+  const health = engine.health;
+  if (health) {
+    const watch = new DependencyWatch('log', 'the log storage', logger, alert);
+    health.onFailure((fault) => watch.failure(fault.cause, fault.message, fault.failures));
+    health.onChange((fault) => (fault ? watch.down(fault.cause, fault.since, fault.lasting) : watch.up()));
+    readiness.add('log', () => {
+      const fault = health.fault;
+      if (!fault) return { ok: true };
+      return { ok: false, cause: fault.cause, since: fault.since, ...(fault.lasting && { lasting: true }) };
+    });
+  }
+
   const ctx = {
     engine,
     ingest: { publish: publishParsed } as Ingest,
     snapshots,
     limits,
-    isReady: () => ready,
+    readiness: () => readiness.report(),
+    logger,
     stats: gateway.stats,
     commands,
     security,
@@ -390,12 +427,25 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const amqp = options.amqp
     ? new AmqpIngest(options.amqp, publishParsed, logger, limits.maxEventsPerBatch)
     : undefined;
+  if (amqp) {
+    const watch = new DependencyWatch('amqp', 'the RabbitMQ ingest', logger, alert);
+    amqp.onAttachment = (attachment, err) => {
+      if (attachment.attached) return watch.up();
+      watch.failure(attachment.cause, err?.message ?? attachment.cause);
+      watch.down(attachment.cause, attachment.since);
+    };
+    readiness.add('amqp', () => {
+      const a = amqp.attachment;
+      return a.attached ? { ok: true } : { ok: false, cause: a.cause, since: a.since };
+    });
+  }
   ready = true;
 
   let closing: Promise<void> | undefined;
   gateway.close = (closeOptions = {}) =>
     (closing ??= (async () => {
       ready = false;
+      closingSince = Date.now();
       clearInterval(retentionTimer);
       const { drainDelayMs = 0, graceMs = 10_000 } = closeOptions;
       // Readiness fails first, while everything still works: a load balancer stops routing here.
@@ -468,8 +518,10 @@ function refuseUpgrade(socket: Duplex, err: unknown): void {
   const e = err instanceof AgentwireError ? err : new AgentwireError('internal');
   const body = JSON.stringify({ error: e.toJSON() });
   if (!socket.writable) return;
+  const retryAfter = retryAfterSeconds(e);
   socket.end(
     `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}\r\nConnection: close\r\n` +
+      (retryAfter === undefined ? '' : `Retry-After: ${retryAfter}\r\n`) +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

@@ -7,6 +7,8 @@ import type { CommandRouter } from '../commands.js';
 import type { Limits } from '../config.js';
 import type { Ingest } from '../ingest.js';
 import type { LogEngine } from '../log/engine.js';
+import type { Logger } from '../logger.js';
+import { Readiness, type ReadinessReport } from '../readiness.js';
 import type { SnapshotService } from '../snapshots.js';
 import { getTask, listTasks } from '../tasks.js';
 import { decodeStream } from '../transports/http-params.js';
@@ -18,7 +20,9 @@ export interface ApiContext {
   ingest: Ingest;
   snapshots: SnapshotService;
   limits: Limits;
-  isReady: () => boolean;
+  /** Every dependency this node needs, asked afresh on each `/readyz`. */
+  readiness: () => ReadinessReport;
+  logger: Logger;
   stats: () => Record<string, unknown>;
   /** The gateway's command router: a task with a `kind` is started by a worker for that kind. */
   commands?: CommandRouter;
@@ -68,8 +72,14 @@ export async function handleApi(
       return true;
     }
     if (path === '/readyz') {
-      if (ctx.isReady()) sendJson(res, 200, { status: 'ready' });
-      else sendError(res, new AgentwireError('unavailable'));
+      const report = ctx.readiness();
+      if (report.ready) {
+        sendJson(res, 200, { status: 'ready', checks: report.checks });
+        return true;
+      }
+      // The registry's error shape (clients read `error.code`), plus what is wrong, check by check.
+      const error = new AgentwireError('unavailable', `Not ready: ${Readiness.describe(report)}.`);
+      sendJson(res, error.status, { status: 'not_ready', checks: report.checks, error: error.toJSON() });
       return true;
     }
     if (!path.startsWith('/v1/')) return false;
@@ -170,6 +180,10 @@ export async function handleApi(
     }
     throw new AgentwireError('not_found', `No route ${method} ${path.slice(0, 200)}.`);
   } catch (err) {
+    // Storage failures are logged where they happen (with their cause, once per burst); anything
+    // else unexpected is logged here, since the caller only sees `internal`.
+    if (!(err instanceof AgentwireError) || err.code === 'internal')
+      ctx.logger.error({ err, method, path: path.slice(0, 200) }, 'request failed');
     sendError(res, err);
     return true;
   }

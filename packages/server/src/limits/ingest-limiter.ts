@@ -31,11 +31,12 @@ export class IngestLimiter {
     }
     this.buckets.set(producer, bucket);
     // A batch larger than the burst could never pass; let it spend the bucket dry instead.
-    if (!bucket.take(Math.min(events, this.burst), now)) {
+    const cost = Math.min(events, this.burst);
+    if (!bucket.take(cost, now)) {
       throw new AgentwireError(
         'rate_limited',
         `Producer ingest is limited to ${this.eventsPerSecond} events per second; retry after a backoff.`,
-        { limit: this.eventsPerSecond },
+        { limit: this.eventsPerSecond, retryAfterMs: bucket.waitMs(cost, now) },
       );
     }
   }
