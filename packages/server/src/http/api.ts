@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import { Readiness, type ReadinessReport } from '../readiness.js';
 import type { SnapshotService } from '../snapshots.js';
 import { getTask, listTasks } from '../tasks.js';
-import { decodeStream } from '../transports/http-params.js';
+import { countParam, decodeStream, seqParam } from '../transports/http-params.js';
 import { readJsonBody } from './body.js';
 import { sendError, sendJson } from './respond.js';
 
@@ -44,15 +44,6 @@ const CreateTask = Type.Object(
 );
 
 const PublishBody = Type.Object({ events: Type.Array(Type.Unknown()) }, { additionalProperties: false });
-
-/** Parses a non-negative integer query parameter, refusing anything else with a typed error. */
-function intParam(url: URL, name: string, fallback: number, max: number): number {
-  const raw = url.searchParams.get(name);
-  if (raw === null || raw === '') return fallback;
-  if (!/^\d{1,16}$/.test(raw))
-    throw new AgentwireError('invalid_message', `Query parameter ${name} must be a non-negative integer.`);
-  return Math.min(Number(raw), max);
-}
 
 /**
  * The v1 HTTP API (docs/http-api.md). Returns false when the path is not an API route, so the
@@ -108,9 +99,9 @@ export async function handleApi(
         }
         allow(method, 'GET');
         await security.access.assertRead(await principal(), stream);
-        const after = intParam(url, 'after', 0, Number.MAX_SAFE_INTEGER);
-        const limit = intParam(url, 'limit', ctx.limits.maxReadLimit, ctx.limits.maxReadLimit);
-        sendJson(res, 200, await ctx.engine.read(stream, after, Math.max(1, limit)));
+        const after = seqParam(url, 'after') ?? 0;
+        const limit = countParam(url, 'limit', ctx.limits.maxReadLimit, ctx.limits.maxReadLimit);
+        sendJson(res, 200, await ctx.engine.read(stream, after, limit));
         return true;
       }
     }
@@ -150,7 +141,7 @@ export async function handleApi(
       allow(method, 'GET');
       const status = url.searchParams.get('status') ?? undefined;
       const projectId = url.searchParams.get('project') ?? undefined;
-      const limit = Math.max(1, intParam(url, 'limit', 50, 500));
+      const limit = countParam(url, 'limit', 50, 500);
       const who = await principal();
       // Filtered inside the scan, so a restricted caller still gets up to `limit` rows it may see.
       const visible = (t: { stream: string; projectId?: string }) =>

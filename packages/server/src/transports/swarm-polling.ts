@@ -13,6 +13,7 @@ import { sendError, sendJson } from '../http/respond.js';
 import type { LogEngine } from '../log/engine.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotService } from '../snapshots.js';
+import { countParam, seqParam } from './http-params.js';
 import { acceptAnyToken, type TokenVerifier } from './token.js';
 
 export interface SwarmPollingOptions {
@@ -79,8 +80,8 @@ export class SwarmPolling {
       path: url.pathname,
     });
     if (security.enabled) await security.access.assertRead(principal as AuthPrincipal, stream);
-    const after = intParam(url, 'after');
-    const limit = Math.max(1, Math.min(intParam(url, 'limit') ?? DEFAULT_LIMIT, limits.maxReadLimit));
+    const after = seqParam(url, 'after');
+    const limit = countParam(url, 'limit', Math.min(DEFAULT_LIMIT, limits.maxReadLimit), limits.maxReadLimit);
     const epoch = url.searchParams.get('epoch');
     const head = await engine.head(stream);
     const isTask = taskIdOf(stream) !== undefined;
@@ -119,12 +120,4 @@ export class SwarmPolling {
       messages,
     });
   }
-}
-
-function intParam(url: URL, name: string): number | undefined {
-  const raw = url.searchParams.get(name);
-  if (raw === null || raw === '') return undefined;
-  if (!/^\d{1,15}$/.test(raw))
-    throw new AgentwireError('invalid_message', `Query parameter ${name} must be a non-negative integer.`);
-  return Number(raw);
 }
