@@ -30,7 +30,12 @@ export interface WsTransportOptions {
   security: Security;
 }
 
-/** Frames a connection may send while its credential is being checked; more are refused. */
+/**
+ * Frames a connection without a credential may send before its `auth` op; more are refused. Once
+ * a credential is being checked (a URL token, a header, the `auth` op) nothing is refused: the
+ * backlog holds a burst's worth (`messageBurst`, at least this many), then the socket is not read
+ * until the check ends, so the client is slowed by TCP rather than told to authenticate again.
+ */
 const MAX_BACKLOG = 64;
 
 /** The native WebSocket protocol (docs/protocol.md) on top of `ws`. */
@@ -86,6 +91,8 @@ class WsConnection implements Sink {
   /** Frames received before the connection is authenticated, handled in order once it is. */
   private backlog: { data: RawData; isBinary: boolean }[] | undefined = [];
   private authenticating = false;
+  /** Reading stopped while a credential is checked, the backlog being full. */
+  private paused = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -120,8 +127,19 @@ class WsConnection implements Sink {
         const backlog = this.backlog ?? [];
         this.backlog = undefined;
         for (const m of backlog) this.handle(m.data, m.isBinary);
+        if (this.paused) {
+          this.paused = false;
+          this.ws.resume();
+        }
       },
-      (err: unknown) => this.end(err, ref),
+      (err: unknown) => {
+        // Read again, so the closing handshake can complete.
+        if (this.paused) {
+          this.paused = false;
+          this.ws.resume();
+        }
+        this.end(err, ref);
+      },
     );
   }
 
@@ -219,7 +237,7 @@ class WsConnection implements Sink {
   private waitForAuth(data: RawData, isBinary: boolean): void {
     const backlog = this.backlog!;
     if (!this.authenticating && !isBinary) {
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
+      const text = frameText(data);
       let op: ClientOp | undefined;
       try {
         op = parseClientOp(text);
@@ -231,8 +249,20 @@ class WsConnection implements Sink {
         return;
       }
     }
+    if (this.authenticating) {
+      backlog.push({ data, isBinary });
+      // Frames ws has already read still arrive after pause(); they join the backlog too.
+      if (!this.paused && backlog.length >= Math.max(MAX_BACKLOG, this.options.limits.messageBurst)) {
+        this.paused = true;
+        this.ws.pause();
+      }
+      return;
+    }
     if (backlog.length >= MAX_BACKLOG) {
-      this.sendError(new AgentwireError('unauthorized', 'Authenticate first: send {"op":"auth","token":…}.'));
+      this.sendError(
+        new AgentwireError('unauthorized', 'Authenticate first: send {"op":"auth","token":…}.'),
+        refOf(frameText(data)),
+      );
       return;
     }
     backlog.push({ data, isBinary });
@@ -340,4 +370,8 @@ class WsConnection implements Sink {
 function refOf(text: string): string | undefined {
   const match = /"ref"\s*:\s*"([^"\\]{1,128})"/.exec(text.slice(0, 4096));
   return match?.[1];
+}
+
+function frameText(data: RawData): string {
+  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
 }
