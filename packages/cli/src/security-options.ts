@@ -46,6 +46,19 @@ export const securitySpecs: OptionSpecs = {
     description:
       'Origin whose pages may connect (https://app.example.com, or *), repeatable; default: own origin and localhost',
   },
+  'public-url': {
+    type: 'string',
+    env: 'AGENTWIRE_PUBLIC_URL',
+    description:
+      'URL the gateway is reached at (https://agents.example.com): its host is served and its origin allowed',
+  },
+  'allowed-host': {
+    type: 'string',
+    multiple: true,
+    env: 'AGENTWIRE_ALLOWED_HOSTS',
+    description:
+      'Host name requests may be addressed to (agents.example.com, .example.com, or *), repeatable; default: IP addresses, localhost and --host',
+  },
   'max-connections-per-user': {
     type: 'string',
     env: 'AGENTWIRE_MAX_CONNECTIONS_PER_USER',
@@ -85,7 +98,7 @@ export const securitySpecs: OptionSpecs = {
 };
 
 export interface SecuritySetup {
-  options: Pick<GatewayOptions, 'auth' | 'allowedOrigins'> & {
+  options: Pick<GatewayOptions, 'auth' | 'allowedOrigins' | 'allowedHosts' | 'publicUrl'> & {
     limits: NonNullable<GatewayOptions['limits']>;
   };
   /** Set when the gateway uses a secret the CLI holds: the dashboard link can carry a token. */
@@ -142,12 +155,21 @@ export function securityOptions(
     maxIngestEventsPerSecond: parseInteger(String(values['max-ingest-rate'] ?? '2000'), 'max-ingest-rate'),
   };
   const origins = list(values['allowed-origin']);
+  const hosts = list(values['allowed-host']);
+  const publicUrl = str('public-url');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]/.test(publicUrl))
+    throw new UsageError('--public-url must be an http:// or https:// URL.');
   const dashboardTtlSeconds = Math.max(
     60,
     Math.round(parseDuration(String(values['dashboard-token-ttl'] ?? '12h')) / 1000),
   );
   const setup: SecuritySetup = {
-    options: { limits, ...(origins.length > 0 && { allowedOrigins: origins }) },
+    options: {
+      limits,
+      ...(origins.length > 0 && { allowedOrigins: origins }),
+      ...(hosts.length > 0 && { allowedHosts: hosts }),
+      ...(publicUrl !== undefined && { publicUrl }),
+    },
     dashboardTtlSeconds,
     insecure: values.insecure === true,
   };

@@ -136,6 +136,7 @@ class GatewayClient implements Client {
         // Without one (an old browser, a worker), the selector starts on SSE or long-polling.
         WebSocket: options.WebSocket ?? DefaultWebSocket,
         streams: () => this.#subs.keys(),
+        getToken: options.getToken,
         demoted: () => this.#online(),
         upgrade: (transport, frames) => this.#upgrade(transport, frames),
       });

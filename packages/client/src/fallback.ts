@@ -41,6 +41,8 @@ export interface SelectorHost {
   WebSocket: WebSocketConstructor | undefined;
   /** The streams the client follows, for HTTP transports to prove themselves on. */
   streams(): Iterable<string>;
+  /** The client's `getToken`, for HTTP transports' first requests. */
+  readonly getToken?: (() => string | Promise<string>) | undefined;
   /** A lower transport is now preferred: if waiting to reconnect, connect with it now. */
   demoted(): void;
   /**
@@ -135,7 +137,12 @@ export class TransportSelector {
   }
 
   create(kind: TransportKind = this.kind): Transport {
-    const http = { ...(this.#fetch && { fetch: this.#fetch }), streams: () => this.#host.streams() };
+    const getToken = this.#host.getToken;
+    const http = {
+      ...(this.#fetch && { fetch: this.#fetch }),
+      ...(getToken && { token: getToken }),
+      streams: () => this.#host.streams(),
+    };
     switch (kind) {
       case 'websocket':
         return new WebSocketTransport(this.#wsUrl, this.#host.WebSocket!);

@@ -21,6 +21,11 @@ export interface HttpTransportOptions {
   streams?: () => Iterable<string>;
   /** How long the readiness check, the proof and each stream's first answer may take. */
   openTimeoutMs?: number;
+  /**
+   * The client's `getToken`: asked before the transport opens, so even its first requests carry
+   * `Authorization: Bearer` (never `?token=` in a URL); later `auth` ops replace it.
+   */
+  token?: () => string | Promise<string>;
 }
 
 /** Everything a per-stream reader (an SSE request, a poll loop) needs from its transport. */
@@ -74,6 +79,7 @@ export abstract class HttpStreamsTransport implements Transport {
   readonly #fetch: FetchLike | undefined;
   readonly #streams: (() => Iterable<string>) | undefined;
   readonly #openTimeoutMs: number;
+  readonly #getToken: (() => string | Promise<string>) | undefined;
   /** Aborts every request of this transport at once. */
   readonly #abort = new AbortController();
   readonly #readers = new Map<string, AbortController>();
@@ -92,6 +98,7 @@ export abstract class HttpStreamsTransport implements Transport {
     this.#fetch = options.fetch ?? (globalThis.fetch as FetchLike | undefined)?.bind(globalThis);
     this.#streams = options.streams;
     this.#openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
+    this.#getToken = options.token;
   }
 
   /** Follows one stream until `ctx.signal` aborts; throws a {@link TransportClosedError} to end the transport. */
@@ -110,6 +117,7 @@ export abstract class HttpStreamsTransport implements Transport {
       throw new TransportClosedError({ code: 1006, reason: 'fetch is not available', unavailable: true });
     }
     try {
+      if (this.#getToken) this.#token = await this.#getToken();
       await checkReady(this.#fetch, this.#base, this.#abort.signal, this.#openTimeoutMs, this.#headers());
       const stream = first(this.#streams?.());
       if (stream !== undefined) {

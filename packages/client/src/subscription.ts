@@ -88,6 +88,7 @@ const retryable = new Set<ErrorCode>([
   'slow_consumer',
   'rate_limited',
   'unavailable',
+  'storage_unavailable',
   'internal',
   'timeout',
   'shutting_down',

@@ -2,6 +2,8 @@
  * The viewer's token, when the gateway has auth on. The CLI prints the dashboard's URL with
  * `?token=`; the page takes it from there once, keeps it for the tab (sessionStorage, so it is gone
  * with the tab) and removes it from the address bar, where it would end up in history and screenshots.
+ * From then on it travels in headers and the WebSocket's `auth` op, never in a URL, where proxies
+ * and access logs would keep it.
  */
 const KEY = 'agentwire:token';
 
@@ -29,7 +31,11 @@ export function authHeaders(): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-/** The gateway URL the client connects to: the page's origin, with the token for the WebSocket handshake. */
-export function gatewayUrl(): string {
-  return token ? `${location.origin}/?token=${encodeURIComponent(token)}` : location.origin;
+/**
+ * The token for the client SDK's `getToken`: sent as the WebSocket's first frame, and as
+ * `Authorization: Bearer` on SSE, long-polling and commands.
+ */
+export function getToken(): (() => string) | undefined {
+  const current = token;
+  return current === undefined ? undefined : () => current;
 }

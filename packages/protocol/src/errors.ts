@@ -40,6 +40,12 @@ export const errorCodes = {
   timeout: { status: 504, close: 4504, message: 'Timed out.' },
   shutting_down: { status: 503, close: 1012, message: 'The gateway is restarting; reconnect elsewhere.' },
   unavailable: { status: 503, close: 1013, message: 'The gateway is not ready.' },
+  // Retryable: nothing of the refused request was stored, and event ids make a retry safe.
+  storage_unavailable: {
+    status: 503,
+    close: 1013,
+    message: 'The log cannot store or read events right now; retry after Retry-After.',
+  },
   internal: { status: 500, close: 1011, message: 'Internal error.' },
 } as const satisfies Record<string, { status: number; close: number; message: string }>;
 

@@ -526,4 +526,50 @@ describe('reduceTask: edges', () => {
     assert.equal((state.progress as Record<string, unknown>).polluted, undefined);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
+
+  it('treats ids that are names of Object.prototype (__proto__, constructor, toString) as any other id', () => {
+    for (const id of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const s = stream();
+      s.add('task:start', { taskId: 't1', title: 'odd ids' });
+      s.add('agent:spawned', { agentId: id, name: `agent ${id}` });
+      s.add('agent:progress', { agentId: id, activity: 'thinking' });
+      s.add('tool:executing', { callId: id, tool: 'search', agentId: id });
+      s.add('tool:complete', { callId: id, result: 1, durationMs: 5 });
+      s.add('message:start', { messageId: id, role: 'assistant' });
+      s.add('message:delta', { messageId: id, delta: 'hi' });
+      s.add('message:end', { messageId: id });
+      s.add('question:asked', { questionId: id, prompt: 'ok?' });
+      s.add('question:answered', { questionId: id, answer: 'yes' });
+      const state = fold(s.events);
+      assert.deepEqual(state.agentOrder, [id], id);
+      assert.deepEqual(state.toolOrder, [id], id);
+      assert.deepEqual(state.messageOrder, [id], id);
+      const own = <T>(record: Record<string, T>) => (Object.hasOwn(record, id) ? record[id] : undefined);
+      assert.equal(own(state.agents)?.name, `agent ${id}`, id);
+      assert.equal(own(state.agents)?.activity, 'calling search', id);
+      assert.equal(own(state.tools)?.status, 'completed', id);
+      assert.deepEqual(own(state.messages), {
+        messageId: id,
+        role: 'assistant',
+        text: 'hi',
+        done: true,
+      });
+      assert.equal(own(state.questions)?.status, 'answered', id);
+      assert.deepEqual(JSON.parse(JSON.stringify(state)), state, 'survives the snapshot round-trip');
+    }
+  });
+
+  it('ignores deltas, ends and answers for ids it never saw, creating nothing', () => {
+    for (const id of ['unknown', 'constructor', 'toString']) {
+      const s = stream();
+      s.add('task:start', { taskId: 't1', title: 'strays' });
+      s.add('message:delta', { messageId: id, delta: 'x' });
+      s.add('message:end', { messageId: id });
+      s.add('question:answered', { questionId: id, answer: 'yes' });
+      const state = fold(s.events);
+      assert.deepEqual(state.messages, {}, id);
+      assert.deepEqual(state.messageOrder, [], id);
+      assert.deepEqual(state.questions, {}, id);
+    }
+  });
 });

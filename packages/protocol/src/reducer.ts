@@ -146,6 +146,24 @@ function assign<T extends object>(target: T, fields: Partial<T>): T {
   return target;
 }
 
+/**
+ * The entry for an id, only if the record itself has it: ids are the producers' (`constructor`,
+ * `__proto__` and `toString` are fine ids), and a plain lookup would find Object.prototype's members.
+ */
+function own<T>(record: Record<string, T>, id: string): T | undefined {
+  return Object.hasOwn(record, id) ? record[id] : undefined;
+}
+
+/** Sets an entry as an own property: plain assignment of `__proto__` would swap the prototype. */
+function put<T>(record: Record<string, T>, id: string, value: T): void {
+  Object.defineProperty(record, id, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/** A copy of `record` with `id` set to `value`; computed keys in a literal are always own properties. */
+function withEntry<T>(record: Record<string, T>, id: string, value: T): Record<string, T> {
+  return { ...record, [id]: value };
+}
+
 /** A fresh object with the given fields, leaving out undefined ones (see `assign`). */
 function defined<T extends object>(fields: T): T {
   return assign({} as T, fields);
@@ -161,7 +179,7 @@ function closeOpen<T extends { status: string; endedAt?: number }>(
   for (const [key, item] of Object.entries(items)) {
     if (item.status === 'running' && (!only || only(item))) {
       out ??= { ...items };
-      out[key] = { ...item, status, endedAt: time };
+      put(out, key, { ...item, status, endedAt: time });
     }
   }
   return out ?? items;
@@ -238,10 +256,11 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
     }
     case 'agent:spawned': {
       const d = e.data;
-      if (!s.agents[d.agentId]) s.agentOrder = [...s.agentOrder, d.agentId];
-      s.agents = {
-        ...s.agents,
-        [d.agentId]: defined<AgentState>({
+      if (!own(s.agents, d.agentId)) s.agentOrder = [...s.agentOrder, d.agentId];
+      s.agents = withEntry(
+        s.agents,
+        d.agentId,
+        defined<AgentState>({
           id: d.agentId,
           name: d.name,
           role: d.role,
@@ -250,7 +269,7 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
           status: 'running',
           startedAt: e.time,
         }),
-      };
+      );
       if (s.status === 'pending') s.status = 'running';
       return s;
     }
@@ -272,10 +291,11 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
       return patchAgent(s, e.data.from, e.time, { activity: `handed off to ${e.data.to}` });
     case 'tool:executing': {
       const d = e.data;
-      if (!s.tools[d.callId]) s.toolOrder = [...s.toolOrder, d.callId];
-      s.tools = {
-        ...s.tools,
-        [d.callId]: defined<ToolCallState>({
+      if (!own(s.tools, d.callId)) s.toolOrder = [...s.toolOrder, d.callId];
+      s.tools = withEntry(
+        s.tools,
+        d.callId,
+        defined<ToolCallState>({
           callId: d.callId,
           tool: d.tool,
           agentId: d.agentId,
@@ -284,16 +304,15 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
           status: 'running',
           startedAt: e.time,
         }),
-      };
-      if (d.agentId && s.agents[d.agentId]) {
-        s.agents = { ...s.agents, [d.agentId]: { ...s.agents[d.agentId]!, activity: `calling ${d.tool}` } };
-      }
+      );
+      const agent = d.agentId === undefined ? undefined : own(s.agents, d.agentId);
+      if (agent) s.agents = withEntry(s.agents, agent.id, { ...agent, activity: `calling ${d.tool}` });
       return s;
     }
     case 'tool:complete':
     case 'tool:failed': {
       const d = e.data;
-      const prior = s.tools[d.callId];
+      const prior = own(s.tools, d.callId);
       const base: ToolCallState =
         prior ??
         defined<ToolCallState>({
@@ -315,43 +334,46 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
         next.status = 'failed';
         next.error = e.data.error;
       }
-      s.tools = { ...s.tools, [d.callId]: next };
+      s.tools = withEntry(s.tools, d.callId, next);
       return s;
     }
     case 'message:start': {
       const d = e.data;
-      if (!s.messages[d.messageId]) s.messageOrder = [...s.messageOrder, d.messageId];
-      s.messages = {
-        ...s.messages,
-        [d.messageId]: defined<MessageState>({
+      if (!own(s.messages, d.messageId)) s.messageOrder = [...s.messageOrder, d.messageId];
+      s.messages = withEntry(
+        s.messages,
+        d.messageId,
+        defined<MessageState>({
           messageId: d.messageId,
           role: d.role,
           agentId: d.agentId,
           text: '',
           done: false,
         }),
-      };
+      );
       return s;
     }
     case 'message:delta': {
-      const m = s.messages[e.data.messageId];
+      const m = own(s.messages, e.data.messageId);
       if (!m) return s;
-      s.messages = { ...s.messages, [m.messageId]: { ...m, text: m.text + e.data.delta } };
+      s.messages = withEntry(s.messages, m.messageId, { ...m, text: m.text + e.data.delta });
       return s;
     }
     case 'message:end': {
-      const m = s.messages[e.data.messageId];
+      const m = own(s.messages, e.data.messageId);
       if (!m) return s;
-      s.messages = { ...s.messages, [m.messageId]: { ...m, done: true } };
+      s.messages = withEntry(s.messages, m.messageId, { ...m, done: true });
       return s;
     }
     case 'chat:message': {
       const d = e.data;
-      if (!s.messages[d.messageId]) s.messageOrder = [...s.messageOrder, d.messageId];
-      s.messages = {
-        ...s.messages,
-        [d.messageId]: { messageId: d.messageId, role: 'user', text: d.text, done: true },
-      };
+      if (!own(s.messages, d.messageId)) s.messageOrder = [...s.messageOrder, d.messageId];
+      s.messages = withEntry(s.messages, d.messageId, {
+        messageId: d.messageId,
+        role: 'user',
+        text: d.text,
+        done: true,
+      });
       return s;
     }
     case 'memory:recalled':
@@ -370,9 +392,10 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
     }
     case 'question:asked': {
       const d = e.data;
-      s.questions = {
-        ...s.questions,
-        [d.questionId]: defined<QuestionState>({
+      s.questions = withEntry(
+        s.questions,
+        d.questionId,
+        defined<QuestionState>({
           questionId: d.questionId,
           prompt: d.prompt,
           agentId: d.agentId,
@@ -382,19 +405,20 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
           askedAt: e.time,
           status: 'open',
         }),
-      };
+      );
       return s;
     }
     case 'question:answered': {
-      const q = s.questions[e.data.questionId];
+      const q = own(s.questions, e.data.questionId);
       if (!q) return s;
-      s.questions = {
-        ...s.questions,
-        [q.questionId]: assign<QuestionState>(
+      s.questions = withEntry(
+        s.questions,
+        q.questionId,
+        assign<QuestionState>(
           { ...q },
           { status: e.data.timedOut ? 'timedout' : 'answered', answer: e.data.answer, by: e.data.by },
         ),
-      };
+      );
       return s;
     }
     case 'custom:event':
@@ -410,14 +434,10 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
 }
 
 function patchAgent(s: TaskState, agentId: string, time: number, patch: Partial<AgentState>): TaskState {
-  const prior = s.agents[agentId] ?? {
-    id: agentId,
-    name: agentId,
-    status: 'running' as const,
-    startedAt: time,
-  };
-  if (!s.agents[agentId]) s.agentOrder = [...s.agentOrder, agentId];
-  s.agents = { ...s.agents, [agentId]: { ...prior, ...patch } };
+  const known = own(s.agents, agentId);
+  const prior = known ?? { id: agentId, name: agentId, status: 'running' as const, startedAt: time };
+  if (!known) s.agentOrder = [...s.agentOrder, agentId];
+  s.agents = withEntry(s.agents, agentId, { ...prior, ...patch });
   return s;
 }
 

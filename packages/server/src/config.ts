@@ -1,6 +1,7 @@
 import type { AmqpIngestOptions } from './amqp/options.js';
 import type { AuthOptions } from './auth/options.js';
 import type { LogEngine, RetentionPolicy } from './log/engine.js';
+import type { Logger } from './logger.js';
 import type { ProducerOptions } from './producers/options.js';
 import type { SocketIoOptions } from './transports/socketio.js';
 import type { TokenVerifier } from './transports/token.js';
@@ -104,6 +105,8 @@ export interface GatewayOptions {
   heartbeatMs?: number;
   /** pino level: fatal, error, warn, info, debug, trace or silent. Default info. */
   logLevel?: string;
+  /** A pino logger of your own to write to instead (then `logLevel` is its business). */
+  logger?: Logger;
   /** Extra static files served at / (the dashboard), if any. */
   staticDir?: string;
   /** Consume producers' events from RabbitMQ (seed 002's `agent.events` exchange by default). */
@@ -151,6 +154,17 @@ export interface GatewayOptions {
    * (default 127.0.0.1). `false` turns metrics off.
    */
   metrics?: false | { port?: number; host?: string };
+  /**
+   * The URL people and clients reach the gateway at (`https://agents.example.com`), when that is
+   * not the address it binds: its host is served and its origin is the gateway's own.
+   */
+  publicUrl?: string;
+  /**
+   * Host names requests may be addressed to besides IP literals, `localhost` and the bound host
+   * (`agents.example.com`, `.example.com` for every subdomain, `*` for any). Any other `Host` is
+   * refused with 403: the guard against DNS rebinding (docs/security.md).
+   */
+  allowedHosts?: string[];
 }
 
 export const DEFAULT_PORT = 7070;

@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { AgentwireError, PRODUCER_PATH, type AnyEventInput, type ProducerPort } from '@agentwire/protocol';
+import {
+  AgentwireError,
+  PRODUCER_PATH,
+  SYSTEM_STREAM,
+  type AnyEventInput,
+  type ProducerPort,
+} from '@agentwire/protocol';
 import { Ownership } from './auth/ownership.js';
 import { Security } from './auth/security.js';
 import { noProducerRouter, type CommandRouter } from './commands.js';
@@ -17,6 +23,8 @@ import { openEngine } from './log/index.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { MetricsEndpoint } from './metrics/metrics-endpoint.js';
+import { DependencyWatch, type DependencyAlert } from './dependency-watch.js';
+import { Readiness } from './readiness.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectInProcess } from './producers/in-process.js';
 import { defaultProducerOptions } from './producers/options.js';
@@ -90,7 +98,8 @@ export interface GatewayCloseOptions {
 
 /** Starts a gateway: log engine, hub, HTTP API and WebSocket transport on one port. */
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = createLogger(options.logLevel ?? 'info');
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
+  const publicUrl = options.publicUrl === undefined ? undefined : parsePublicUrl(options.publicUrl);
   const limits: Limits = { ...defaultLimits, ...options.limits };
   const config = options.engine ?? { kind: 'memory' };
   const engine =
@@ -105,6 +114,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const security = new Security({
     auth: options.auth,
     allowedOrigins: options.allowedOrigins,
+    allowedHosts: [...(options.allowedHosts ?? []), ...(options.host === undefined ? [] : [options.host])],
+    ...(publicUrl !== undefined && { publicUrl }),
     limits,
     ownership,
     logger,
@@ -173,6 +184,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   });
   const started = Date.now();
   let ready = false;
+  let closingSince: number | undefined;
   let publishedEvents = 0;
   // HTTP and AMQP ingest parse each request for this call alone, so the log may own what they pass.
   const publishEvents = async (stream: string, events: readonly unknown[], owned: boolean | string[]) => {
@@ -337,12 +349,40 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   Object.assign(gateway, { producers, cluster });
   gateway.commands = router;
 
+  // Readiness follows every dependency this node needs (docs/http-api.md#readiness); a dependency
+  // that fails is logged with its cause and announced on the system stream where the log allows.
+  const readiness = new Readiness();
+  readiness.add('gateway', () =>
+    ready
+      ? { ok: true }
+      : closingSince === undefined
+        ? { ok: false, cause: 'starting', since: started }
+        : { ok: false, cause: 'shutting_down', since: closingSince },
+  );
+  const alert = (data: DependencyAlert): void => {
+    gateway
+      .publish(SYSTEM_STREAM, [{ type: 'system:alert', data }])
+      .catch((err: unknown) => logger.debug({ err }, 'system alert not stored'));
+  };
+  const health = engine.health;
+  if (health) {
+    const watch = new DependencyWatch('log', 'the log storage', logger, alert);
+    health.onFailure((fault) => watch.failure(fault.cause, fault.message, fault.failures));
+    health.onChange((fault) => (fault ? watch.down(fault.cause, fault.since, fault.lasting) : watch.up()));
+    readiness.add('log', () => {
+      const fault = health.fault;
+      if (!fault) return { ok: true };
+      return { ok: false, cause: fault.cause, since: fault.since, ...(fault.lasting && { lasting: true }) };
+    });
+  }
+
   const ctx = {
     engine,
     ingest: { publish: publishHttp } as Ingest,
     snapshots,
     limits,
-    isReady: () => ready,
+    readiness: () => readiness.report(),
+    logger,
     stats: gateway.stats,
     commands,
     security,
@@ -361,6 +401,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       return;
     }
     if (!drain.admit(req, res, url.pathname)) return;
+    if (!security.origins.hosts.allows(req.headers.host)) {
+      sendError(res, foreignHost(req));
+      return;
+    }
     // Pages from origins not allowed get nothing; allowed ones get CORS headers (docs/security.md).
     if (!security.origins.allows(req)) {
       sendError(res, new AgentwireError('forbidden', 'This origin is not allowed.'));
@@ -386,6 +430,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', destroySocket);
     const path = (req.url ?? '').split('?')[0];
+    if (!security.origins.hosts.allows(req.headers.host)) {
+      refuseUpgrade(socket, foreignHost(req));
+      return;
+    }
     // Cross-site WebSocket hijacking: a page from another origin cannot open any of our sockets.
     if (!security.origins.allows(req)) {
       refuseUpgrade(socket, new AgentwireError('forbidden', 'This origin is not allowed.'));
@@ -457,12 +505,25 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const amqp = options.amqp
     ? new AmqpIngest(options.amqp, publishAmqp, logger, limits.maxEventsPerBatch)
     : undefined;
+  if (amqp) {
+    const watch = new DependencyWatch('amqp', 'the RabbitMQ ingest', logger, alert);
+    amqp.onAttachment = (attachment, err) => {
+      if (attachment.attached) return watch.up();
+      watch.failure(attachment.cause, err?.message ?? attachment.cause);
+      watch.down(attachment.cause, attachment.since);
+    };
+    readiness.add('amqp', () => {
+      const a = amqp.attachment;
+      return a.attached ? { ok: true } : { ok: false, cause: a.cause, since: a.since };
+    });
+  }
   ready = true;
 
   let closing: Promise<void> | undefined;
   gateway.close = (closeOptions = {}) =>
     (closing ??= (async () => {
       ready = false;
+      closingSince = Date.now();
       clearInterval(retentionTimer);
       const { drainDelayMs = 0, graceMs = 10_000 } = closeOptions;
       // Readiness fails first, while everything still works: a load balancer stops routing here.
@@ -508,6 +569,31 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     }
   }
   return gateway;
+}
+
+/** A request addressed to a name the gateway does not serve: a DNS rebinding, or a missing setting. */
+function foreignHost(req: IncomingMessage): AgentwireError {
+  const host = String(req.headers.host).slice(0, 100);
+  return new AgentwireError(
+    'forbidden',
+    `This gateway does not serve the host ${JSON.stringify(host)}; add it with --allowed-host or --public-url.`,
+    { host },
+  );
+}
+
+function parsePublicUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // refused below
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new AgentwireError(
+      'invalid_message',
+      `publicUrl must be an http(s) URL; got ${value.slice(0, 100)}.`,
+    );
+  return url.origin;
 }
 
 // A plain function, not a closure: one made inside the upgrade handler would keep the handler's

@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
+import { AgentwireError } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
+import { TcpProxy } from '../producers/e2e/tcp-proxy.js';
 import { SqliteEngine } from '../log/sqlite.js';
 import { requireService } from '../testing/services.js';
 import { DEAD_LETTER_HEADERS } from './options.js';
@@ -341,6 +343,142 @@ describe('RabbitMQ ingest', { skip }, () => {
         await engine.close();
       }
       assert.equal((await channel.checkQueue(`${names.queue}.dead`)).messageCount, 0);
+    },
+  );
+});
+
+describe('RabbitMQ unreachable', { skip }, () => {
+  let connection: ChannelModel;
+  let channel: ConfirmChannel;
+  const used: Names[] = [];
+  before(async () => {
+    connection = await connect(url);
+    channel = await connection.createConfirmChannel();
+  });
+  after(async () => {
+    for (const n of used) {
+      for (const q of [n.queue, `${n.queue}.dead`, n.producerQueue])
+        await channel.deleteQueue(q).catch(() => {});
+      for (const e of [n.exchange, `${n.queue}.dlx`, n.commandExchange])
+        await channel.deleteExchange(e).catch(() => {});
+    }
+    await connection.close();
+  });
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- read field by field
+  const readyz = async (gw: Gateway): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${gw.url}/readyz`);
+    return { status: res.status, body: await res.json() };
+  };
+  const alerts = async (gw: Gateway, source: string) =>
+    (await gw.engine.read('system', 0, 100)).events
+      .filter((e) => e.type === 'system:alert')
+      .map((e) => e.data as { severity: string; message: string; source: string })
+      .filter((a) => a.source === source);
+
+  it('fails the start with a typed error when the broker is at a closed port', async () => {
+    const closed = await TcpProxy.start(url);
+    const port = closed.port;
+    await closed.close();
+    await assert.rejects(
+      createGateway({
+        port: 0,
+        logLevel: 'silent',
+        amqp: { url: `amqp://guest:secret@127.0.0.1:${port}`, ...freshNames() },
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof AgentwireError);
+        assert.equal(err.code, 'unavailable');
+        assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+        assert.doesNotMatch(err.message, /secret/);
+        return true;
+      },
+    );
+  });
+
+  it(
+    'is not ready while the consumer is detached (the broker gone from its port), and ready again once it is back',
+    { timeout: 40_000 },
+    async () => {
+      const names = freshNames();
+      used.push(names);
+      let proxy = await TcpProxy.start(url);
+      const port = proxy.port;
+      const gw = await createGateway({
+        port: 0,
+        logLevel: 'silent',
+        amqp: { url: `amqp://guest:guest@127.0.0.1:${port}`, ...names },
+      });
+      try {
+        assert.deepEqual((await readyz(gw)).body.checks.amqp, { ok: true });
+        await proxy.close();
+        let answer = await readyz(gw);
+        await until(async () => (answer = await readyz(gw)).status === 503, 'readiness to fail');
+        assert.equal(answer.body.checks.amqp.ok, false);
+        assert.equal(typeof answer.body.checks.amqp.cause, 'string');
+        assert.deepEqual(answer.body.checks.log, undefined, 'the memory log has nothing to fail');
+        assert.match(answer.body.error.message, /amqp/);
+        assert.equal((await fetch(`${gw.url}/healthz`)).status, 200);
+        // The log still works, so the watchers hear of it on the system stream.
+        await until(
+          async () => (await alerts(gw, 'agentwire:amqp')).some((a) => a.severity === 'critical'),
+          'a critical alert',
+        );
+
+        proxy = await TcpProxy.start(url, port);
+        await until(async () => (await readyz(gw)).status === 200, 'readiness to return', 30_000);
+        assert.ok((await alerts(gw, 'agentwire:amqp')).some((a) => a.severity === 'info'));
+        // And it consumes again.
+        channel.publish(names.exchange, 'task:back', Buffer.from(JSON.stringify(log('back'))), {
+          persistent: true,
+          messageId: 'back-1',
+        });
+        await channel.waitForConfirms();
+        await until(async () => (await gw.engine.head('task:back')).head === 1, 'the message stored');
+      } finally {
+        await gw.close();
+        await proxy.close();
+      }
+    },
+  );
+
+  it(
+    'requeues, never dead-letters, what the log cannot store while its storage fails, and stores it after',
+    { timeout: 40_000 },
+    async () => {
+      const names = freshNames();
+      used.push(names);
+      const path = join(root, 'locked', 'log.db');
+      const engine = new SqliteEngine({ path, busyTimeoutMs: 20 });
+      const gw = await createGateway({
+        port: 0,
+        logLevel: 'silent',
+        engine: { kind: 'custom', engine },
+        amqp: { url, ...names },
+      });
+      // Another process holding the write lock: every commit fails with SQLITE_BUSY meanwhile.
+      const blocker = new Database(path);
+      blocker.exec('BEGIN IMMEDIATE');
+      let locked = true;
+      try {
+        channel.publish(names.exchange, 'task:locked', Buffer.from(JSON.stringify(log('held'))), {
+          persistent: true,
+          messageId: 'locked-1',
+        });
+        await channel.waitForConfirms();
+        await until(() => engine.health.fault !== undefined, 'the storage failure');
+        assert.equal(engine.health.fault?.cause, 'SQLITE_BUSY');
+        assert.equal((await readyz(gw)).body.checks.log.cause, 'SQLITE_BUSY');
+        blocker.exec('ROLLBACK');
+        locked = false;
+        await until(async () => (await gw.engine.head('task:locked')).head === 1, 'the message stored');
+        assert.equal((await channel.checkQueue(`${names.queue}.dead`)).messageCount, 0);
+        await until(async () => (await readyz(gw)).status === 200, 'readiness to return');
+      } finally {
+        if (locked) blocker.exec('ROLLBACK');
+        blocker.close();
+        await gw.close();
+      }
     },
   );
 });

@@ -35,7 +35,16 @@ interface Delivery {
 }
 
 /** Codes that mean "the log could not take it now", not "this message is wrong". */
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['unavailable', 'internal', 'shutting_down', 'timeout']);
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
+  'unavailable',
+  'storage_unavailable',
+  'internal',
+  'shutting_down',
+  'timeout',
+]);
+
+/** Whether the consumer is attached to its queue, and if not, why and since when. */
+export type AmqpAttachment = { attached: true } | { attached: false; cause: string; since: number };
 const PAUSE_AFTER_FAILURE_MS = 1000;
 
 /**
@@ -57,6 +66,9 @@ export class AmqpIngest {
   private pumping: Promise<void> | undefined;
   private pausedUntil = 0;
   private stopped = false;
+  private detached: { cause: string; since: number } | undefined = { cause: 'connecting', since: Date.now() };
+  /** Hears each change of `attachment` (the gateway's readiness, log and alerts). */
+  onAttachment: ((attachment: AmqpAttachment, err?: Error) => void) | undefined;
   private readonly counters: AmqpIngestStats = { received: 0, stored: 0, deadLettered: 0, requeued: 0 };
 
   constructor(
@@ -71,10 +83,7 @@ export class AmqpIngest {
   /** Connects, declares the topology and starts consuming; rejects if the broker cannot be reached. */
   async start(): Promise<void> {
     this.connection = await connectBroker(this.options.url, (model) => this.setup(model));
-    this.connection.on('disconnect', (err: Error) => {
-      this.current = undefined;
-      this.logger.warn({ err: err.message }, 'amqp ingest disconnected');
-    });
+    this.connection.on('disconnect', (err: Error) => this.detach(causeOf(err, 'disconnected'), err));
     this.connection.on('error', (err: Error) =>
       this.logger.warn({ err: err.message }, 'amqp ingest connection error'),
     );
@@ -97,7 +106,18 @@ export class AmqpIngest {
 
   /** Whether a consumer is attached to the queue right now (false while reconnecting). */
   get attached(): boolean {
-    return this.current !== undefined && !this.stopped;
+    return this.attachment.attached && !this.stopped;
+  }
+
+  get attachment(): AmqpAttachment {
+    return this.detached ? { attached: false, ...this.detached } : { attached: true };
+  }
+
+  private detach(cause: string, err?: Error): void {
+    if (this.stopped || this.detached) return;
+    this.detached = { cause, since: Date.now() };
+    this.current = undefined;
+    this.onAttachment?.(this.attachment, err);
   }
 
   /** Runs on every (re)connection: the topology is declared idempotently, then consumption starts. */
@@ -106,6 +126,10 @@ export class AmqpIngest {
     const channel = await model.createChannel();
     const dead = await model.createConfirmChannel();
     channel.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'amqp ingest channel error'));
+    // A channel the broker closed is not reopened until the connection is: the consumer is detached.
+    channel.on('close', () => {
+      if (this.current?.channel === channel) this.detach('channel_closed');
+    });
     dead.on('error', (err: Error) =>
       this.logger.warn({ err: err.message }, 'amqp dead-letter channel error'),
     );
@@ -135,6 +159,10 @@ export class AmqpIngest {
     );
     this.current = { channel, dead, consumerTag };
     this.logger.info({ exchange: o.exchange, queue: o.queue }, 'amqp ingest consuming');
+    if (this.detached) {
+      this.detached = undefined;
+      this.onAttachment?.(this.attachment);
+    }
   }
 
   /** Processes the buffer one group at a time; messages arriving meanwhile form the next group. */
@@ -274,4 +302,10 @@ export class AmqpIngest {
       }
     }
   }
+}
+
+/** A short cause for readiness: the socket error's code (`ECONNREFUSED`), else `fallback`. */
+function causeOf(err: Error | undefined, fallback: string): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code !== '' ? code.slice(0, 64) : fallback;
 }

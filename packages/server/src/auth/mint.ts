@@ -10,6 +10,8 @@ export interface MintClaims {
   scope?: string[];
   issuer?: string;
   audience?: string;
+  /** With role admin: not counted against the per-user connection limit (the dashboard link). */
+  uncapped?: boolean;
 }
 
 /**
@@ -22,6 +24,7 @@ export async function mintToken(secret: string, claims: MintClaims, ttlSeconds: 
   if (claims.streams !== undefined) payload.streams = claims.streams;
   if (claims.projects !== undefined) payload.projects = claims.projects;
   if (claims.scope !== undefined) payload.scope = claims.scope.join(' ');
+  if (claims.uncapped === true) payload.uncapped = true;
   let jwt = new SignJWT(payload)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub)

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HostPolicy } from './hosts.js';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -9,12 +10,22 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
  * origins, are what authenticate them.
  *
  * Default: the gateway's own origin (the page it serves) and any localhost origin. `*` allows any.
+ * "Own origin" is an `Origin` naming the very host the request was addressed to, and only for a
+ * host the gateway serves ({@link HostPolicy}): under DNS rebinding a foreign page's `Origin`
+ * equals its `Host` too.
  */
 export class OriginPolicy {
   private readonly any: boolean;
   private readonly allowed: Set<string> | undefined;
+  private readonly own: Set<string>;
 
-  constructor(allowedOrigins: readonly string[] | undefined) {
+  /** `ownOrigins`: where the gateway's own pages live besides the request's host (its public URL). */
+  constructor(
+    allowedOrigins: readonly string[] | undefined,
+    readonly hosts: HostPolicy,
+    ownOrigins: readonly string[] = [],
+  ) {
+    this.own = new Set(ownOrigins.map((o) => normalize(o)).filter((o) => o !== undefined));
     this.any = allowedOrigins?.includes('*') ?? false;
     this.allowed =
       allowedOrigins === undefined ? undefined : new Set(allowedOrigins.map((o) => normalize(o) ?? o));
@@ -26,10 +37,11 @@ export class OriginPolicy {
     if (this.any) return true;
     const normalized = normalize(origin);
     if (normalized === undefined) return false;
-    if (this.allowed?.has(normalized)) return true;
+    if (this.allowed?.has(normalized) || this.own.has(normalized)) return true;
     const url = new URL(normalized);
-    // The gateway's own pages: same host and port as the request was addressed to.
-    if (req.headers.host !== undefined && url.host === req.headers.host.toLowerCase()) return true;
+    // The gateway's own pages: same host and port as the request was addressed to, a served host.
+    const host = req.headers.host;
+    if (host !== undefined && url.host === host.toLowerCase() && this.hosts.allows(host)) return true;
     return this.allowed === undefined && LOOPBACK.has(url.hostname);
   }
 

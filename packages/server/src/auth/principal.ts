@@ -35,6 +35,11 @@ export interface AuthPrincipal extends Principal {
   readonly publish: boolean;
   /** When the credential stops being valid, in ms since the epoch. */
   readonly expiresAt?: number;
+  /**
+   * Not counted against the per-user connection limit: an admin token carrying `uncapped: true`,
+   * as the dashboard link the CLI prints does, so every tab a person opens from it connects.
+   */
+  readonly uncapped?: boolean;
 }
 
 /** Everyone, when the gateway runs without auth (tests, `--insecure`). */

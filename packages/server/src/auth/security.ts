@@ -12,6 +12,7 @@ import type { ProducerCredential } from '../producers/credential.js';
 import type { TokenContext } from '../transports/token.js';
 import { AccessPolicy } from './access.js';
 import type { AuthOptions } from './options.js';
+import { HostPolicy } from './hosts.js';
 import { OriginPolicy } from './origins.js';
 import type { Ownership } from './ownership.js';
 import { atLeast, OPEN_PRINCIPAL, type AuthPrincipal } from './principal.js';
@@ -23,6 +24,10 @@ import { CredentialVerifier } from './verify.js';
 export interface SecurityOptions {
   auth: AuthOptions | undefined;
   allowedOrigins: readonly string[] | undefined;
+  /** Host names served besides IP literals and localhost (docs/security.md); `*` serves any. */
+  allowedHosts?: readonly string[];
+  /** The gateway's public URL: its host is served and its origin is the gateway's own. */
+  publicUrl?: string;
   limits: Limits;
   ownership: Ownership;
   logger: Logger;
@@ -52,7 +57,13 @@ export class Security {
   constructor(private readonly options: SecurityOptions) {
     this.enabled = options.auth !== undefined;
     this.verifier = options.auth ? new CredentialVerifier(options.auth) : undefined;
-    this.origins = new OriginPolicy(options.allowedOrigins);
+    const hosts = new HostPolicy(options.allowedHosts);
+    if (options.publicUrl !== undefined) hosts.add(new URL(options.publicUrl).host);
+    this.origins = new OriginPolicy(
+      options.allowedOrigins,
+      hosts,
+      options.publicUrl === undefined ? [] : [options.publicUrl],
+    );
     this.access = new AccessPolicy(options.ownership);
     this.connections = new ConnectionLimiter(() => options.limits.maxConnectionsPerUser, this.refusals);
     this.unauthenticated = new PendingAuthLimiter(() => ({

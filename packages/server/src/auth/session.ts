@@ -54,9 +54,7 @@ export class Session {
   adopt(principal: AuthPrincipal): AuthPrincipal {
     if (this.closed) throw new AgentwireError('unauthorized', 'The connection has ended.');
     if (this.current) return this.replace(principal);
-    if (principal.subject !== undefined && principal.kind !== 'open') {
-      this.release = this.security.connections.acquire(principal.subject);
-    }
+    this.holdSlot(principal);
     this.current = principal;
     this.scheduleExpiry();
     return principal;
@@ -86,9 +84,21 @@ export class Session {
     if (next.subject !== this.current?.subject || next.kind !== this.current?.kind) {
       throw new AgentwireError('forbidden', 'A refreshed credential must be for the same subject.');
     }
+    this.holdSlot(next);
     this.current = next;
     this.scheduleExpiry();
     return next;
+  }
+
+  /** Takes a slot in the per-user limit, or gives it back, as the credential now in force says. */
+  private holdSlot(principal: AuthPrincipal): void {
+    const counted = principal.subject !== undefined && principal.kind !== 'open' && !principal.uncapped;
+    if (counted && !this.release) {
+      this.release = this.security.connections.acquire(principal.subject!);
+    } else if (!counted && this.release) {
+      this.release();
+      this.release = undefined;
+    }
   }
 
   private scheduleExpiry(): void {

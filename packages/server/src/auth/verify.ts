@@ -135,6 +135,7 @@ export class CredentialVerifier {
       role,
       scope,
       publish: scopes.includes('publish'),
+      ...(role === 'admin' && payload.uncapped === true && { uncapped: true }),
       // The connection ends when verification would start refusing the token, tolerance included.
       ...(typeof payload.exp === 'number' && {
         expiresAt: (payload.exp + (this.options.clockToleranceSeconds ?? 5)) * 1000,

@@ -1,4 +1,5 @@
 import type { AgentwireError, AnyEnvelope, Command, Since, TaskState } from '@agentwire/protocol';
+import type { Role } from '../auth/principal.js';
 import type { SubscribeResult } from '../hub/hub.js';
 
 /**
@@ -77,8 +78,11 @@ export interface SocketIoDialect {
   readonly name: DialectName;
   /** Client event name → handler. Anything else is answered with `unknown_op`. */
   readonly inbound: Readonly<Record<string, InboundHandler>>;
-  /** Rooms a client may join (`join` intents) and the feeds each needs. */
-  readonly rooms?: Readonly<Record<string, { feeds: readonly Feed[] }>>;
+  /**
+   * Rooms a client may join (`join` intents), the feeds each needs, and the role it takes to join
+   * (on a gateway with auth): a room that tells who else is connected is not for every viewer.
+   */
+  readonly rooms?: Readonly<Record<string, { feeds: readonly Feed[]; role?: Role }>>;
   /**
    * Whether `event` reads task state. The state handed over is the task's at or after the event
    * (never before it), so a dialect must use it only for facts that do not change once set: names,

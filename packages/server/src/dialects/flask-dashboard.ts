@@ -26,7 +26,8 @@ import {
  * - `monitoring`: agent and tool activity across all tasks (`agent_started`, `agent_completed`,
  *   `tool_executed`, `agent_handoff`) plus the `system` stream (`health_update`,
  *   `performance_update`, `alert_created`).
- * - `admin`: the `system` stream, and `user_joined` / `user_left` for every room.
+ * - `admin`: the `system` stream, and `user_joined` / `user_left` (with user ids) for every room;
+ *   only an admin may join it.
  * Room feeds are live only: a dashboard shows what happens from now on (see docs/dialects.md).
  */
 
@@ -90,7 +91,7 @@ export const flaskDashboardDialect: SocketIoDialect = {
   rooms: {
     chat: { feeds: [TASKS] },
     monitoring: { feeds: [TASKS, SYSTEM] },
-    admin: { feeds: [SYSTEM] },
+    admin: { feeds: [SYSTEM], role: 'admin' },
   },
   inbound: {
     join_room: (payload) => [{ kind: 'join', room: roomOf(payload, 'join_room') }],

@@ -276,7 +276,7 @@ describe('swarm-terminal dialect (seed 004), a project id mapped to one task (--
 
     const bad = await fetch(`${base}?after=-1`);
     assert.equal(bad.status, 400);
-    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'invalid_message');
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'invalid_since');
     assert.equal((await fetch(`${base}`, { method: 'POST' })).status, 405);
     const preflight = await fetch(base, { method: 'OPTIONS' });
     assert.equal(preflight.status, 204);

@@ -134,7 +134,7 @@ describe('HTTP API', () => {
       ],
       ['invalid stream', () => post('/v1/streams/no%20spaces/events', { events: [] }), 'invalid_stream'],
       ['bad percent-encoding', () => fetch(`${gw.url}/v1/streams/%E0%A4%A/events`), 'invalid_stream'],
-      ['bad query', () => fetch(`${gw.url}${events('task:h1')}?after=-1`), 'invalid_message'],
+      ['bad query', () => fetch(`${gw.url}${events('task:h1')}?after=-1`), 'invalid_since'],
       ['unknown task', () => fetch(`${gw.url}/v1/tasks/ghost`), 'not_found'],
       ['unknown route', () => fetch(`${gw.url}/v1/nothing`), 'not_found'],
       ['wrong method', () => fetch(`${gw.url}/v1/tasks/made`, { method: 'DELETE' }), 'method_not_allowed'],

@@ -7,11 +7,13 @@ import type { CommandRouter } from '../commands.js';
 import type { Limits } from '../config.js';
 import type { Ingest } from '../ingest.js';
 import type { LogEngine } from '../log/engine.js';
+import type { Logger } from '../logger.js';
+import { Readiness, type ReadinessReport } from '../readiness.js';
 import type { SnapshotService } from '../snapshots.js';
 import { getTask } from '../tasks.js';
 import type { TaskIndex } from '../task-list/task-index.js';
 import { parseTaskListQuery, taskListAnswer, waitForTaskList } from '../task-list/http-task-list.js';
-import { decodeStream } from '../transports/http-params.js';
+import { countParam, decodeStream, seqParam } from '../transports/http-params.js';
 import { readJsonBody } from './body.js';
 import { sendError, sendJson } from './respond.js';
 
@@ -20,7 +22,9 @@ export interface ApiContext {
   ingest: Ingest;
   snapshots: SnapshotService;
   limits: Limits;
-  isReady: () => boolean;
+  /** Every dependency this node needs, asked afresh on each `/readyz`. */
+  readiness: () => ReadinessReport;
+  logger: Logger;
   stats: () => Record<string, unknown>;
   /** The gateway's command router: a task with a `kind` is started by a worker for that kind. */
   commands?: CommandRouter;
@@ -47,15 +51,6 @@ const CreateTask = Type.Object(
 
 const PublishBody = Type.Object({ events: Type.Array(Type.Unknown()) }, { additionalProperties: false });
 
-/** Parses a non-negative integer query parameter, refusing anything else with a typed error. */
-function intParam(url: URL, name: string, fallback: number, max: number): number {
-  const raw = url.searchParams.get(name);
-  if (raw === null || raw === '') return fallback;
-  if (!/^\d{1,16}$/.test(raw))
-    throw new AgentwireError('invalid_message', `Query parameter ${name} must be a non-negative integer.`);
-  return Math.min(Number(raw), max);
-}
-
 /**
  * The v1 HTTP API (docs/http-api.md). Returns false when the path is not an API route, so the
  * caller can serve static files or 404.
@@ -74,8 +69,14 @@ export async function handleApi(
       return true;
     }
     if (path === '/readyz') {
-      if (ctx.isReady()) sendJson(res, 200, { status: 'ready' });
-      else sendError(res, new AgentwireError('unavailable'));
+      const report = ctx.readiness();
+      if (report.ready) {
+        sendJson(res, 200, { status: 'ready', checks: report.checks });
+        return true;
+      }
+      // The registry's error shape (clients read `error.code`), plus what is wrong, check by check.
+      const error = new AgentwireError('unavailable', `Not ready: ${Readiness.describe(report)}.`);
+      sendJson(res, error.status, { status: 'not_ready', checks: report.checks, error: error.toJSON() });
       return true;
     }
     if (!path.startsWith('/v1/')) return false;
@@ -105,9 +106,9 @@ export async function handleApi(
         allow(method, 'GET');
         const reader = await principal();
         await security.access.assertRead(reader, stream);
-        const after = intParam(url, 'after', 0, Number.MAX_SAFE_INTEGER);
-        const limit = intParam(url, 'limit', ctx.limits.maxReadLimit, ctx.limits.maxReadLimit);
-        const read = await ctx.engine.read(stream, after, Math.max(1, limit));
+        const after = seqParam(url, 'after') ?? 0;
+        const limit = countParam(url, 'limit', ctx.limits.maxReadLimit, ctx.limits.maxReadLimit);
+        const read = await ctx.engine.read(stream, after, limit);
         // A move out of the reader's projects committed during the read ends what it gets there.
         const visible = security.readableRun(reader, stream, read.events);
         sendJson(
@@ -153,8 +154,8 @@ export async function handleApi(
       }
       allow(method, 'GET');
       const query = parseTaskListQuery(url);
-      const offset = intParam(url, 'offset', 0, 10_000_000);
-      const limit = Math.max(1, intParam(url, 'limit', 50, MAX_TASK_WINDOW));
+      const offset = Math.min(seqParam(url, 'offset') ?? 0, 10_000_000);
+      const limit = countParam(url, 'limit', 50, MAX_TASK_WINDOW);
       const waitMs = Math.round(Number(url.searchParams.get('wait') ?? 0) * 1000);
       if (!(waitMs >= 0)) throw new AgentwireError('invalid_message', 'wait must be a number of seconds.');
       const who = await principal();
@@ -190,6 +191,10 @@ export async function handleApi(
     }
     throw new AgentwireError('not_found', `No route ${method} ${path.slice(0, 200)}.`);
   } catch (err) {
+    // Storage failures are logged where they happen (with their cause, once per burst); anything
+    // else unexpected is logged here, since the caller only sees `internal`.
+    if (!(err instanceof AgentwireError) || err.code === 'internal')
+      ctx.logger.error({ err, method, path: path.slice(0, 200) }, 'request failed');
     sendError(res, err);
     return true;
   }

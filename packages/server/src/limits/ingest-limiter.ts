@@ -33,12 +33,13 @@ export class IngestLimiter {
     }
     this.buckets.set(producer, bucket);
     // A batch larger than the burst could never pass; let it spend the bucket dry instead.
-    if (!bucket.take(Math.min(events, this.burst), now)) {
+    const cost = Math.min(events, this.burst);
+    if (!bucket.take(cost, now)) {
       this.tally?.note('rate_limited');
       throw new AgentwireError(
         'rate_limited',
         `Producer ingest is limited to ${this.eventsPerSecond} events per second; retry after a backoff.`,
-        { limit: this.eventsPerSecond },
+        { limit: this.eventsPerSecond, retryAfterMs: bucket.waitMs(cost, now) },
       );
     }
   }

@@ -23,6 +23,13 @@ export class TokenBucket {
     return true;
   }
 
+  /** How long until `count` tokens are there, in ms (0 when they are now); never more than a full refill. */
+  waitMs(count = 1, now = Date.now()): number {
+    this.refill(now);
+    const missing = Math.min(count, this.burst) - this.tokens;
+    return missing <= 0 ? 0 : Math.ceil((missing / this.ratePerSecond) * 1000);
+  }
+
   private refill(now: number): void {
     const elapsed = Math.max(0, now - this.last) / 1000;
     this.last = now;

@@ -1,4 +1,5 @@
 import type { AnyEnvelope } from '@agentwire/protocol';
+import type { StorageHealth } from './storage-health.js';
 
 /** One event as the engine receives it: ingest has validated it and assigned its id and time. */
 export interface AppendInput {
@@ -86,14 +87,18 @@ export type AppendListener = (stream: string, events: AnyEnvelope[]) => void;
  * - a stream's epoch changes only when its history is lost (a fresh memory engine, a new database),
  *   never by trimming; a stream that was never written reports the epoch its first event will get;
  * - data is stored as JSON: what comes back is the JSON round-trip of what went in;
- * - after `close()`, every method rejects with `AgentwireError('unavailable')`.
+ * - after `close()`, every method rejects with `AgentwireError('unavailable')`;
+ * - a storage failure (a full disk, a lost connection) rejects with `storage_unavailable` and is
+ *   reported to `health`, which readiness follows.
  */
 export interface LogEngine {
   readonly kind: string;
+  /** Engines whose storage can fail (all but memory) report its failures and recovery here. */
+  readonly health?: StorageHealth;
   /**
    * Rejects with `invalid_payload` when some data has no JSON form (nothing of that call is
-   * stored), with `internal` when storage fails (nothing of the failed commit is stored and no seq
-   * is consumed).
+   * stored), with `storage_unavailable` when storage fails (nothing of the failed commit is stored
+   * and no seq is consumed).
    */
   append(stream: string, inputs: AppendInput[]): Promise<AppendBatchResult>;
   /**

@@ -25,6 +25,8 @@ export interface RedisKeys {
    * byte length is part of it so that (stream, id) pairs can never collide whatever they contain.
    */
   tombstones(stream: string): string;
+  /** STRING with a short expiry: a node's health probe writes it while the log is failing. */
+  probe(node: string): string;
 }
 
 export const DEFAULT_REDIS_PREFIX = 'agentwire:';
@@ -39,5 +41,6 @@ export function redisKeys(prefix: string): RedisKeys {
     ids: (stream) => `${prefix}i:${stream}`,
     checkpoint: (stream) => `${prefix}c:${stream}`,
     tombstones: (stream) => `${prefix}t:${Buffer.byteLength(stream)}:${stream}:`,
+    probe: (node) => `${prefix}probe:${node}`,
   };
 }

@@ -26,6 +26,7 @@ import { messageOf, redactUrl } from '../error-text.js';
 import { AppendNotifier } from './notifier.js';
 import { DEFAULT_REDIS_PREFIX, redisKeys, type RedisKeys } from './redis-keys.js';
 import { APPEND, READ, runScript, TRIM } from './redis-scripts.js';
+import { StorageHealth } from './storage-health.js';
 
 export interface RedisEngineOptions {
   /** `redis://[:password@]host:port[/db]` or `rediss://` for TLS. */
@@ -42,8 +43,13 @@ export interface RedisEngineOptions {
   maxBatchEvents?: number;
   /** Where errors thrown by append listeners go; defaults to a process warning. */
   onListenerError?: (err: unknown) => void;
-  /** Connection errors (Redis down, reconnecting). Operations fail with `unavailable` meanwhile. */
+  /**
+   * Errors of the subscriber connection (announcements from other nodes). The log connection's
+   * errors go to `health`, and operations fail with `storage_unavailable` meanwhile.
+   */
   onConnectionError?: (err: Error) => void;
+  /** While Redis fails, how often it is probed with a small write, in ms. Default 1000. */
+  probeIntervalMs?: number;
 }
 
 export interface RedisEngineStats {
@@ -125,6 +131,8 @@ const ANNOUNCEMENT_WAIT_MS = 2000;
 export class RedisEngine implements LogEngine {
   readonly kind = 'redis';
   readonly prefix: string;
+  /** Whether Redis takes writes now: connection losses and refused writes are reported here. */
+  readonly health: StorageHealth;
   private readonly keys: RedisKeys;
   private readonly candidateEpoch = newEpoch();
   private readonly dedupeWindowMs: number;
@@ -134,6 +142,8 @@ export class RedisEngine implements LogEngine {
   private readonly delivered = new Map<string, number>();
   private readonly busy = new Set<Promise<unknown>>();
   private listenerCount = 0;
+  /** Why the log connection is down, while it is: the cause of commands failing meanwhile. */
+  private connectionError: Error | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly counters: RedisEngineStats = {
@@ -157,6 +167,14 @@ export class RedisEngine implements LogEngine {
     this.dedupeWindowMs = Math.max(0, Math.floor(options.dedupeWindowMs ?? 0)) || 0;
     this.maxBatchEvents = options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS;
     this.notifier = new AppendNotifier(options.onListenerError);
+    this.health = new StorageHealth(async () => {
+      await this.client.set(this.keys.probe(nodeId), String(Date.now()), 'PX', 60_000);
+    }, options.probeIntervalMs);
+    client.on('error', (err: Error) => {
+      this.connectionError = err;
+      this.health.fail(err, 'Redis connection error');
+    });
+    client.on('ready', () => (this.connectionError = undefined));
   }
 
   /** Connects (failing with `unavailable` if Redis cannot be reached) and joins the cluster. */
@@ -172,11 +190,13 @@ export class RedisEngine implements LogEngine {
     // Named, so an operator can tell the nodes apart in CLIENT LIST.
     const client = new Redis(options.url, { ...redisOptions, connectionName: `agentwire:${nodeId}:log` });
     const subscriber = new Redis(options.url, { ...redisOptions, connectionName: `agentwire:${nodeId}:sub` });
+    // Until the engine exists; it then reports the log connection's errors to its health.
     client.on('error', onError);
     subscriber.on('error', onError);
     try {
       await Promise.all([client.connect(), subscriber.connect()]);
       const engine = new RedisEngine(nodeId, client, subscriber, options);
+      client.off('error', onError);
       await engine.start();
       return engine;
     } catch (err) {
@@ -337,6 +357,7 @@ export class RedisEngine implements LogEngine {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
+    this.health.close();
     this.closing = (async () => {
       // Announcements are ignored from now on, so commits still waiting for theirs are delivered
       // from their replies; loop until every commit has replied and every delivery has run.
@@ -413,7 +434,7 @@ export class RedisEngine implements LogEngine {
     const replied = runScript(this.client, APPEND, keys, args).then(
       (reply) => this.outcomes(stream, batch, reply),
       (err: unknown) => {
-        throw storageError(err, `The Redis log could not commit ${batch.length} appends to ${stream}`);
+        throw this.storageError(err, `The Redis log could not commit ${batch.length} appends to ${stream}`);
       },
     );
     const commit: Commit = { batch, replied, claimed: false, fallback: undefined };
@@ -421,6 +442,7 @@ export class RedisEngine implements LogEngine {
     const settled = replied
       .then(
         (outcomes) => {
+          this.health.succeeded();
           this.counters.commits++;
           this.counters.appends += batch.length;
           let stored = 0;
@@ -715,8 +737,25 @@ export class RedisEngine implements LogEngine {
   private run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(closedError(this.kind));
     return fn().catch((err: unknown) => {
-      throw storageError(err, 'Redis log error');
+      throw this.storageError(err, 'Redis log error');
     });
+  }
+
+  /**
+   * Not reaching Redis, or Redis refusing writes for a reason of its own (out of memory, a
+   * read-only replica, a failed snapshot, still loading), is a storage failure: reported to
+   * `health` and refused with `storage_unavailable`, which tells a producer to retry later, safely,
+   * since appends are idempotent by event id. Any other refusal of a command is a bug: `internal`.
+   */
+  private storageError(err: unknown, context: string): AgentwireError {
+    if (err instanceof AgentwireError) return err;
+    const reply = err instanceof Error && err.name === 'ReplyError';
+    if (!reply && this.connectionError && this.client.status !== 'ready') {
+      // A command given up on (MaxRetriesPerRequestError) while disconnected: the cause is the connection's.
+      return this.health.fail(this.connectionError, `${context}: ${messageOf(err)}`);
+    }
+    if (!reply || STORAGE_REPLIES.test(messageOf(err))) return this.health.fail(err, context);
+    return new AgentwireError('internal', `${context}: ${messageOf(err)}`);
   }
 }
 
@@ -750,12 +789,5 @@ async function execPipeline(pipeline: ReturnType<Redis['pipeline']>): Promise<un
   });
 }
 
-/**
- * Redis refusing a command (a reply error) is `internal`; not reaching Redis at all is `unavailable`,
- * which tells a producer to retry later, safely, since appends are idempotent by event id.
- */
-function storageError(err: unknown, context: string): AgentwireError {
-  if (err instanceof AgentwireError) return err;
-  const reply = err instanceof Error && err.name === 'ReplyError';
-  return new AgentwireError(reply ? 'internal' : 'unavailable', `${context}: ${messageOf(err)}`);
-}
+/** Reply errors that mean "this Redis cannot take writes now", by their leading code. */
+const STORAGE_REPLIES = /^(OOM|READONLY|MISCONF|LOADING|MASTERDOWN|NOREPLICAS|BUSY|CLUSTERDOWN|TRYAGAIN)\b/;

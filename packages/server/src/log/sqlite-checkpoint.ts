@@ -1,7 +1,18 @@
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { messageOf } from '../error-text.js';
-import type { CheckpointerReply } from './sqlite-checkpointer.js';
+import type { CheckpointerReply, IntegrityReply } from './sqlite-checkpointer.js';
+
+/** A damaged database, as the integrity check reports it: SQLite's code and its first findings. */
+export class IntegrityProblem extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'IntegrityProblem';
+  }
+}
 
 /**
  * Checkpoints the writer's WAL from a worker thread. The worker copies the bulk; the writer then
@@ -19,6 +30,7 @@ export class Checkpointer {
   private rounds = 0;
   private started = 0;
   private lastError: string | undefined;
+  private onIntegrity: ((problem: IntegrityProblem) => void) | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -31,11 +43,20 @@ export class Checkpointer {
     });
     // A failed worker leaves the writer's own autocheckpoint (the WAL bound) in charge.
     this.worker.on('error', (err) => (this.lastError = err.message));
-    this.worker.on('message', (reply: CheckpointerReply) => this.finish(reply));
+    this.worker.on('message', (reply: CheckpointerReply | IntegrityReply) => {
+      if ('integrity' in reply) this.integrityChecked(reply);
+      else this.finish(reply);
+    });
     this.worker.on('exit', () => (this.exited = true));
     this.worker.unref();
     this.timer = setInterval(() => this.start(), intervalMs);
     this.timer.unref();
+  }
+
+  /** Checks the whole file once on the worker's thread; `found` hears of damage, if any. */
+  checkIntegrity(found: (problem: IntegrityProblem) => void): void {
+    this.onIntegrity = found;
+    this.worker.postMessage('integrity');
   }
 
   stats(): { rounds: number; started: number; lastError: string | undefined } {
@@ -52,6 +73,11 @@ export class Checkpointer {
       this.worker.postMessage('close');
     });
     return this.closing;
+  }
+
+  private integrityChecked(reply: IntegrityReply): void {
+    if (reply.problems.length === 0 || this.closing) return;
+    this.onIntegrity?.(new IntegrityProblem(reply.code ?? 'SQLITE_CORRUPT', reply.problems.join('; ')));
   }
 
   private start(): void {

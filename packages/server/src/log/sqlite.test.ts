@@ -282,7 +282,7 @@ describe('sqlite engine specifics', () => {
     });
   });
 
-  it('fails a whole batch on a SQLite error without consuming seqs, then recovers', async () => {
+  it('fails a whole batch on a SQLite error with storage_unavailable, consuming no seqs, then recovers', async () => {
     const path = freshPath();
     const engine = new SqliteEngine({ path, busyTimeoutMs: 20 });
     await using(engine, async () => {
@@ -297,7 +297,7 @@ describe('sqlite engine specifics', () => {
         for (const p of failing) {
           await assert.rejects(p, (err: unknown) => {
             assert.ok(err instanceof AgentwireError);
-            assert.equal(err.code, 'internal');
+            assert.equal(err.code, 'storage_unavailable');
             assert.match(err.message, /locked|busy/i);
             return true;
           });
@@ -314,6 +314,7 @@ describe('sqlite engine specifics', () => {
       assert.equal((await engine.head('task:2')).head, 0);
       assert.equal(engine.stats().failedTransactions, 1);
       assert.deepEqual(heard, [2]);
+      assert.equal(engine.health.fault, undefined, 'a commit that went through ends the fault');
     });
   });
 

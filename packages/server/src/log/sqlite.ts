@@ -27,6 +27,7 @@ import { messageOf } from '../error-text.js';
 import { AppendNotifier } from './notifier.js';
 import { Checkpointer } from './sqlite-checkpoint.js';
 import { migrate } from './sqlite-schema.js';
+import { StorageHealth } from './storage-health.js';
 
 export interface SqliteEngineOptions {
   /** Database file; parent folders are created. `:memory:` gives a private, non-durable database. */
@@ -58,6 +59,14 @@ export interface SqliteEngineOptions {
   walAutocheckpointPages?: number;
   /** Where errors thrown by append listeners go; defaults to a process warning. */
   onListenerError?: (err: unknown) => void;
+  /**
+   * With background checkpoints: check the whole file once after opening (`PRAGMA quick_check`, on
+   * the checkpointer's thread), so a database damaged mid-file turns readiness off at start rather
+   * than at the first request that reads the damaged page. Default true.
+   */
+  integrityCheck?: boolean;
+  /** While the storage fails, how often it is probed with a small write, in ms. Default 1000. */
+  probeIntervalMs?: number;
 }
 
 export interface SqliteEngineStats {
@@ -116,6 +125,8 @@ export class SqliteEngine implements LogEngine {
   readonly path: string;
   /** The database epoch: created with the database, given to each new stream. */
   readonly epoch: string;
+  /** Whether the database can be written now; every storage failure is reported here. */
+  readonly health: StorageHealth;
   private readonly db: Database.Database;
   private readonly notifier: AppendNotifier;
   private readonly maxBatchEvents: number;
@@ -145,6 +156,7 @@ export class SqliteEngine implements LogEngine {
     setFirst: Database.Statement<[number, number]>;
     putCheckpoint: Database.Statement<[string, number, string]>;
     getCheckpoint: Database.Statement<[string], { seq: number; state: string }>;
+    probe: Database.Statement<[string]>;
   };
   private readonly commitBatch: (batch: PendingAppend[]) => AppendBatchResult[];
   private readonly trimStream: (stream: string, throughSeq: number) => number;
@@ -153,6 +165,7 @@ export class SqliteEngine implements LogEngine {
     this.path = options.path;
     this.maxBatchEvents = options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS;
     this.notifier = new AppendNotifier(options.onListenerError);
+    this.health = new StorageHealth(() => this.probe(), options.probeIntervalMs);
     let db: Database.Database | undefined;
     const interval = positive('checkpointIntervalMs', options.checkpointIntervalMs ?? 1000, 1000, true);
     try {
@@ -172,6 +185,11 @@ export class SqliteEngine implements LogEngine {
         this.checkpointer = new Checkpointer(db, options.path, interval, options.busyTimeoutMs ?? 5000);
       }
       this.epoch = migrate(db);
+      if (this.checkpointer && options.integrityCheck !== false) {
+        this.checkpointer.checkIntegrity((problem) =>
+          this.health.fail(problem, `The integrity check of ${options.path} failed`),
+        );
+      }
     } catch (err) {
       db?.close();
       if (err instanceof AgentwireError) throw err;
@@ -214,6 +232,9 @@ export class SqliteEngine implements LogEngine {
          ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, state = excluded.state`,
       ),
       getCheckpoint: db.prepare('SELECT seq, state FROM checkpoints WHERE stream = ?'),
+      probe: db.prepare(
+        `INSERT INTO meta (key, value) VALUES ('probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ),
     };
 
     const commit = db.transaction((batch: PendingAppend[]) => this.writeBatch(batch));
@@ -326,6 +347,7 @@ export class SqliteEngine implements LogEngine {
     if (this.closed) return Promise.resolve();
     // Closed first: an append made by a listener during the last flush is refused, not stranded.
     this.closed = true;
+    this.health.close();
     this.flush();
     const closeDb = (): void => {
       try {
@@ -372,19 +394,14 @@ export class SqliteEngine implements LogEngine {
       outcomes = this.commitBatch(batch);
     } catch (err) {
       this.counters.failedTransactions++;
-      const error =
-        err instanceof AgentwireError
-          ? err
-          : new AgentwireError(
-              'internal',
-              `The log could not commit ${batch.length} appends: ${messageOf(err)}`,
-            );
+      const error = this.failure(err, `The log could not commit ${batch.length} appends`);
       // Through the notifier, so rejections keep their place after earlier commits' deliveries.
       for (const p of batch) this.notifier.publish(p.stream, [], () => p.reject(error));
       return;
     }
     this.counters.transactions++;
     this.counters.appends += batch.length;
+    this.health.succeeded();
     if (this.checkpointer) this.checkpointer.dirty = true;
     batch.forEach((p, i) => {
       const outcome = outcomes[i];
@@ -451,10 +468,38 @@ export class SqliteEngine implements LogEngine {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      if (err instanceof AgentwireError) return Promise.reject(err);
-      return Promise.reject(new AgentwireError('internal', `Log database error: ${messageOf(err)}`));
+      return Promise.reject(this.failure(err, 'Log database error'));
     }
   }
+
+  /**
+   * SQLite's own errors (a full disk, an I/O error, a damaged page, a read-only file) are storage
+   * failures: reported to `health` and refused with `storage_unavailable`. Anything else is a bug.
+   */
+  private failure(err: unknown, context: string): AgentwireError {
+    if (err instanceof AgentwireError) return err;
+    if (isStorageError(err)) return this.health.fail(err, context);
+    return new AgentwireError('internal', `${context}: ${messageOf(err)}`);
+  }
+
+  /** The health probe: a one-row write in its own transaction, as an append would make. */
+  private probe(): void {
+    if (this.closed) return;
+    const write = this.db.transaction(() => this.sql.probe.run(String(Date.now())));
+    write.immediate();
+  }
+}
+
+/**
+ * SQLite's codes for the storage itself failing (primary codes; extended ones such as
+ * `SQLITE_IOERR_WRITE` share their prefix). Constraint, mismatch and SQL errors are bugs instead.
+ */
+const STORAGE_CODES =
+  /^SQLITE_(FULL|IOERR|CORRUPT|NOTADB|READONLY|BUSY|LOCKED|CANTOPEN|PERM|NOMEM|PROTOCOL|NOLFS)(_|$)/;
+
+function isStorageError(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && STORAGE_CODES.test(code);
 }
 
 function positive(name: string, value: number | undefined, fallback: number, zero = false): number {

@@ -28,14 +28,27 @@ export function assertGet(method: string | undefined): void {
   if ((method ?? 'GET') !== 'GET') throw new AgentwireError('method_not_allowed', 'Use GET.');
 }
 
-/** A seq from a query parameter or header; `what` names it in the error. */
+/**
+ * A seq from a query parameter or header; `what` names it in the error. The same bound as the
+ * protocol's `since` (2^53 - 1) on every route, so no position is accepted here and refused there.
+ */
 function seqValue(raw: string, what: string): number {
-  if (!/^\d{1,16}$/.test(raw)) {
-    throw new AgentwireError('invalid_since', `${what} must be a non-negative integer seq.`, {
-      value: raw.slice(0, 32),
-    });
+  const value = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value)) {
+    throw new AgentwireError(
+      'invalid_since',
+      `${what} must be an integer seq from 0 to ${Number.MAX_SAFE_INTEGER}.`,
+      { value: raw.slice(0, 32) },
+    );
   }
-  return Number(raw);
+  return value;
+}
+
+/** An optional seq query parameter (`after`), undefined when absent. */
+export function seqParam(url: URL, name: string): number | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '') return undefined;
+  return seqValue(raw, `Query parameter ${name}`);
 }
 
 /**
@@ -57,7 +70,10 @@ export function flagParam(url: URL, name: string): boolean {
   throw new AgentwireError('invalid_message', `Query parameter ${name} must be 1 or 0.`);
 }
 
-/** A positive integer query parameter clamped to `max`, or `fallback` when absent. */
+/**
+ * A positive integer query parameter (`limit`) clamped to `max`, or `fallback` when absent. 0 is
+ * refused, never read as "1" or "all", on every route.
+ */
 export function countParam(url: URL, name: string, fallback: number, max: number): number {
   const raw = url.searchParams.get(name);
   if (raw === null || raw === '') return fallback;

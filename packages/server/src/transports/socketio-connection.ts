@@ -1,5 +1,6 @@
 import { AgentwireError, taskIdOf, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
 import type { Socket } from 'socket.io';
+import { atLeast } from '../auth/principal.js';
 import type { Security } from '../auth/security.js';
 import type { Session } from '../auth/session.js';
 import type { CommandRouter } from '../commands.js';
@@ -171,6 +172,7 @@ export class SocketIoConnection {
         return { kind: 'command', result };
       }
       case 'join': {
+        this.assertMayJoin(intent.room);
         const known = this.dialectRoom(intent.room);
         const already = this.socket.rooms.has(intent.room);
         await this.socket.join(intent.room);
@@ -238,6 +240,13 @@ export class SocketIoConnection {
           },
         );
     });
+  }
+
+  private assertMayJoin(room: string): void {
+    const needed = this.dialectRoom(room) ? this.dialect.rooms![room]!.role : undefined;
+    if (needed === undefined || !this.deps.security.enabled) return;
+    if (!atLeast(this.session.principal?.role, needed))
+      throw new AgentwireError('forbidden', `The ${room} room needs the ${needed} role.`, { room });
   }
 
   private dialectRoom(room: string): boolean {

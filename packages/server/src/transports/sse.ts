@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError, type SubscribedOp } from '@agentwire/protocol';
 import type { Security } from '../auth/security.js';
 import type { Limits } from '../config.js';
+import { retryAfterSeconds } from '../http/respond.js';
 import type { Hub, SubscribeRequest, SubscribeResult, Subscription } from '../hub/hub.js';
 import type { Sink } from '../hub/sink.js';
 import type { Logger } from '../logger.js';
@@ -132,10 +133,12 @@ function errorMessage(err: unknown, stream?: string): string {
 function refuse(res: ServerResponse, err: unknown): void {
   const e = err instanceof AgentwireError ? err : new AgentwireError('internal');
   const body = errorMessage(e);
+  const retryAfter = retryAfterSeconds(e);
   res.writeHead(e.status, {
     ...STREAM_HEADERS,
     'content-length': Buffer.byteLength(body),
     ...(e.code === 'method_not_allowed' && { allow: 'GET' }),
+    ...(retryAfter !== undefined && { 'retry-after': String(retryAfter) }),
   });
   res.end(body);
 }

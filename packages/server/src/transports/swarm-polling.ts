@@ -17,6 +17,7 @@ import type { Logger } from '../logger.js';
 import type { SnapshotService } from '../snapshots.js';
 import type { TaskIndex } from '../task-list/task-index.js';
 import { liveProjectStates, statesOf } from './swarm-states.js';
+import { countParam, seqParam } from './http-params.js';
 import { acceptAnyToken, type TokenVerifier } from './token.js';
 
 export interface SwarmPollingOptions {
@@ -84,8 +85,8 @@ export class SwarmPolling {
       path: url.pathname,
     });
     if (security.enabled) await security.access.assertRead(principal as AuthPrincipal, stream);
-    const after = intParam(url, 'after');
-    const limit = Math.max(1, Math.min(intParam(url, 'limit') ?? DEFAULT_LIMIT, limits.maxReadLimit));
+    const after = seqParam(url, 'after');
+    const limit = countParam(url, 'limit', Math.min(DEFAULT_LIMIT, limits.maxReadLimit), limits.maxReadLimit);
     const epoch = url.searchParams.get('epoch');
     const head = await engine.head(stream);
     const project = stream.startsWith('project:') ? stream.slice(8) : undefined;
@@ -143,12 +144,4 @@ export class SwarmPolling {
       messages,
     });
   }
-}
-
-function intParam(url: URL, name: string): number | undefined {
-  const raw = url.searchParams.get(name);
-  if (raw === null || raw === '') return undefined;
-  if (!/^\d{1,15}$/.test(raw))
-    throw new AgentwireError('invalid_message', `Query parameter ${name} must be a non-negative integer.`);
-  return Number(raw);
 }

@@ -38,7 +38,12 @@ export interface WsTransportOptions {
 /** Rows of a task-list window when `watch_tasks` names no `limit`. */
 const DEFAULT_TASK_WINDOW = 100;
 
-/** Frames a connection may send while its credential is being checked; more are refused. */
+/**
+ * Frames a connection without a credential may send before its `auth` op; more are refused. Once
+ * a credential is being checked (a URL token, a header, the `auth` op) nothing is refused: the
+ * backlog holds a burst's worth (`messageBurst`, at least this many), then the socket is not read
+ * until the check ends, so the client is slowed by TCP rather than told to authenticate again.
+ */
 const MAX_BACKLOG = 64;
 
 /** The native WebSocket protocol (docs/protocol.md) on top of `ws`. */
@@ -109,6 +114,8 @@ class WsConnection implements Sink {
   private authenticating = false;
   private taskWatch: TaskWatch | undefined;
   private readonly watchTarget: TaskWatchTarget;
+  /** Reading stopped while a credential is checked, the backlog being full. */
+  private paused = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -160,8 +167,19 @@ class WsConnection implements Sink {
         const backlog = this.backlog ?? [];
         this.backlog = undefined;
         for (const m of backlog) this.handle(m.data, m.isBinary);
+        if (this.paused) {
+          this.paused = false;
+          this.ws.resume();
+        }
       },
-      (err: unknown) => this.end(err, ref),
+      (err: unknown) => {
+        // Read again, so the closing handshake can complete.
+        if (this.paused) {
+          this.paused = false;
+          this.ws.resume();
+        }
+        this.end(err, ref);
+      },
     );
   }
 
@@ -268,7 +286,7 @@ class WsConnection implements Sink {
   private waitForAuth(data: RawData, isBinary: boolean): void {
     const backlog = this.backlog!;
     if (!this.authenticating && !isBinary) {
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
+      const text = frameText(data);
       let op: ClientOp | undefined;
       try {
         op = parseClientOp(text);
@@ -280,8 +298,20 @@ class WsConnection implements Sink {
         return;
       }
     }
+    if (this.authenticating) {
+      backlog.push({ data, isBinary });
+      // Frames ws has already read still arrive after pause(); they join the backlog too.
+      if (!this.paused && backlog.length >= Math.max(MAX_BACKLOG, this.options.limits.messageBurst)) {
+        this.paused = true;
+        this.ws.pause();
+      }
+      return;
+    }
     if (backlog.length >= MAX_BACKLOG) {
-      this.sendError(new AgentwireError('unauthorized', 'Authenticate first: send {"op":"auth","token":…}.'));
+      this.sendError(
+        new AgentwireError('unauthorized', 'Authenticate first: send {"op":"auth","token":…}.'),
+        refOf(frameText(data)),
+      );
       return;
     }
     backlog.push({ data, isBinary });
@@ -408,4 +438,8 @@ class WsConnection implements Sink {
 function refOf(text: string): string | undefined {
   const match = /"ref"\s*:\s*"([^"\\]{1,128})"/.exec(text.slice(0, 4096));
   return match?.[1];
+}
+
+function frameText(data: RawData): string {
+  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
 }

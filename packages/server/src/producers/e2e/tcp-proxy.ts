@@ -19,11 +19,19 @@ export class TcpProxy {
     server.on('connection', (client) => this.accept(client));
   }
 
-  static async start(targetUrl: string): Promise<TcpProxy> {
+  /** `port`: listen there (a proxy started again where a closed one was); default a free one. */
+  static async start(targetUrl: string, port = 0): Promise<TcpProxy> {
     const u = new URL(targetUrl);
     const proxy = new TcpProxy(createServer(), { host: u.hostname, port: Number(u.port) });
-    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      proxy.server.once('error', reject);
+      proxy.server.listen(port, '127.0.0.1', resolve);
+    });
     return proxy;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
   }
 
   get url(): string {
