@@ -14,17 +14,22 @@ import { A, B, cast, getJson, log, secureGateway, spawned } from './test-kit.js'
  */
 describe('project isolation on every transport', () => {
   let gw: Gateway;
+  // The shared surfaces follow one task; seed 004's terminal does that under its task mapping (its
+  // project mapping is tested below).
+  let taskMapped: Gateway;
   let t: Awaited<ReturnType<typeof cast>>;
   before(async () => {
     gw = await secureGateway();
+    taskMapped = await secureGateway({ swarmTerminal: { stream: 'task:{projectId}' } });
     t = await cast();
   });
-  after(() => gw.close());
+  after(() => Promise.all([gw.close(), taskMapped.close()]));
 
   // Every watcher surface in testing/surfaces.ts, so a new transport or dialect is covered here.
   let n = 0;
   for (const surface of watcherSurfaces) {
     it(`${surface.name}: follows A's task, never B's`, async () => {
+      const gw = taskMapped;
       const i = ++n;
       const a = await surface.watch.open(gw.url, t.viewerA, A.task);
       const b =

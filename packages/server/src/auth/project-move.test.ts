@@ -56,7 +56,11 @@ describe('a task moved to another project leaves its old project’s watchers', 
   };
 
   before(async () => {
-    gw = await secureGateway(noAmqp ? {} : { amqp: { url: amqpUrl, ...names } });
+    // Seed 004's terminal follows one task under its task mapping, as the shared surfaces expect.
+    const swarmTerminal = { stream: 'task:{projectId}' };
+    gw = await secureGateway(
+      noAmqp ? { swarmTerminal } : { swarmTerminal, amqp: { url: amqpUrl, ...names } },
+    );
     viewerA = (await cast()).viewerA;
     if (!noAmqp) {
       broker = await connect(amqpUrl);

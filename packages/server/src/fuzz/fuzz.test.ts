@@ -32,7 +32,11 @@ it(
   `survives ${BUDGET_MS} ms of hostile input on every transport (seed ${SEED})`,
   { timeout: BUDGET_MS + 60_000 },
   async (t) => {
-    const gw = await secureGateway({ limits: { maxBodyBytes: 1024 * 1024 } });
+    // Seed 004's terminal follows one task under its task mapping, as the shared surfaces expect.
+    const gw = await secureGateway({
+      limits: { maxBodyBytes: 1024 * 1024 },
+      swarmTerminal: { stream: 'task:{projectId}' },
+    });
     const cred = await cast();
     const expired = await new SignJWT({ role: 'admin' })
       .setProtectedHeader({ alg: 'HS256' })
