@@ -18,6 +18,7 @@ import { Ownership } from './auth/ownership.js';
 import { Security } from './auth/security.js';
 import { noProducerRouter, type CommandRouter } from './commands.js';
 import { DEFAULT_PORT, defaultLimits, type GatewayOptions, type Limits } from './config.js';
+import { ConfigError } from './config-error.js';
 import { handleApi } from './http/api.js';
 import { retryAfterSeconds, sendError } from './http/respond.js';
 import { serveStatic } from './http/static.js';
