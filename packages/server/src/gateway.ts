@@ -507,10 +507,7 @@ function parsePublicUrl(value: string): string {
     // refused below
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-    throw new AgentwireError(
-      'invalid_message',
-      `publicUrl must be an http(s) URL; got ${value.slice(0, 100)}.`,
-    );
+    throw new ConfigError(`publicUrl must be an http(s) URL; got ${value.slice(0, 100)}.`);
   return url.origin;
 }
 
