@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import {
   AgentwireError,
   PRODUCER_PATH,
@@ -112,7 +113,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const security = new Security({
     auth: options.auth,
     allowedOrigins: options.allowedOrigins,
-    allowedHosts: [...(options.allowedHosts ?? []), ...(options.host === undefined ? [] : [options.host])],
+    // Names nobody but the machine's own configuration controls are served without being listed.
+    allowedHosts: [
+      ...(options.allowedHosts ?? []),
+      ...(options.host === undefined ? [] : [options.host]),
+      hostname(),
+    ],
     ...(publicUrl !== undefined && { publicUrl }),
     limits,
     ownership,
