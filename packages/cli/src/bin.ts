@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { AgentwireError } from '@agentwire/protocol';
+import { ConfigError } from '@agentwire/server';
 import { bridge, bridgeHelp } from './commands/bridge.js';
 import { demo, demoHelp } from './commands/demo.js';
 import { publish, publishHelp } from './commands/publish.js';
@@ -41,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
+  if (err instanceof UsageError || err instanceof ConfigError) {
     process.stderr.write(`agentwire: ${err.message}\n`);
     process.exit(2);
   }
@@ -52,6 +53,11 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'EADDRINUSE') {
     process.stderr.write(`agentwire: the port is already in use (${e.message}). Pick another with --port.\n`);
+    process.exit(1);
+  }
+  // The system refused something (a file, a folder, an address): its own words say what.
+  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
+    process.stderr.write(`agentwire: ${e.message}\n`);
     process.exit(1);
   }
   process.stderr.write(`agentwire: ${e.stack ?? String(err)}\n`);

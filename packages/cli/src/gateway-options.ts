@@ -1,6 +1,7 @@
 import { resolve, join } from 'node:path';
 import { parseSocketIoPath, type GatewayOptions } from '@agentwire/server';
 import { installedDashboardDir } from './dashboard-dir.js';
+import { prepareDataDir } from './data-dir.js';
 import { parseDuration, parseInteger, UsageError, type OptionSpecs } from './options.js';
 import { securityOptions, securitySpecs, type SecuritySetup } from './security-options.js';
 
@@ -148,7 +149,8 @@ const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function gatewayOptions(
   values: Record<string, string | boolean | undefined>,
-): GatewayOptions & { dataDir?: string; security?: SecuritySetup } {
+  argv: readonly string[] = [],
+): GatewayOptions & { dataDir?: string; security?: SecuritySetup; warnings: string[] } {
   const str = (name: string) => String(values[name]);
   const port = parseInteger(str('port'), 'port');
   if (port > 65535) throw new UsageError('--port must be at most 65535.');
@@ -160,7 +162,8 @@ export function gatewayOptions(
     throw new UsageError('--durability must be normal or full.');
   const retentionEvents = parseInteger(str('retention-events'), 'retention-events');
   const retentionAge = str('retention-age') === '0' ? 0 : parseDuration(str('retention-age'));
-  const options: GatewayOptions & { dataDir?: string; security?: SecuritySetup } = {
+  const options: GatewayOptions & { dataDir?: string; security?: SecuritySetup; warnings: string[] } = {
+    warnings: [],
     port,
     host: str('host'),
     logLevel,
@@ -201,6 +204,7 @@ export function gatewayOptions(
   }
   if (engineKind === 'sqlite') {
     const dataDir = resolve(str('data'));
+    options.warnings.push(...prepareDataDir(dataDir));
     options.dataDir = dataDir;
     options.engine = { kind: 'sqlite', path: join(dataDir, 'log.db'), synchronous: durability };
   } else if (engineKind === 'memory') {
@@ -226,10 +230,11 @@ export function gatewayOptions(
     };
   }
   // Secure by default (docs/security.md): auth unless --insecure, its secret in the data folder.
-  const security = securityOptions(values, resolve(str('data')));
+  const security = securityOptions(values, resolve(str('data')), argv);
   Object.assign(options, security.options, {
     limits: { ...options.limits, ...security.options.limits },
     security,
   });
+  for (const w of security.warnings) if (!options.warnings.includes(w)) options.warnings.push(w);
   return options;
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { prepareDataDir } from './data-dir.js';
 import { resolve } from 'node:path';
 import {
   loadOrCreateSecret,
@@ -37,7 +38,12 @@ export const securitySpecs: OptionSpecs = {
     multiple: true,
     env: 'AGENTWIRE_API_KEYS',
     description:
-      'Producer API key name:key or name:sha256:<hex>, repeatable (env: comma-separated); publishes anywhere',
+      'Producer API key name:key or name:sha256:<hex>, repeatable (env: comma-separated); publishes anywhere. A key on the command line shows in ps: prefer --api-key-file or the env',
+  },
+  'api-key-file': {
+    type: 'string',
+    env: 'AGENTWIRE_API_KEY_FILE',
+    description: 'File of producer API keys, one name:key or name:sha256:<hex> a line (# comments)',
   },
   'allowed-origin': {
     type: 'string',
@@ -107,6 +113,8 @@ export interface SecuritySetup {
   secretCreated?: boolean;
   dashboardTtlSeconds: number;
   insecure: boolean;
+  /** What the operator should hear once the gateway runs (a key visible in `ps`, a loose folder). */
+  warnings: string[];
 }
 
 function list(value: string | boolean | undefined): string[] {
@@ -118,20 +126,47 @@ function list(value: string | boolean | undefined): string[] {
     : [];
 }
 
-export function parseApiKey(spec: string): ApiKeyConfig {
+/** The gateway's own floor (auth/api-keys.ts), checked here to say which flag is wrong. */
+const MIN_API_KEY_LENGTH = 24;
+
+export function parseApiKey(spec: string, source = '--api-key'): ApiKeyConfig {
   const [name, ...rest] = spec.split(':');
   const value = rest.join(':');
-  if (!name || !value)
-    throw new UsageError(
-      `--api-key ${JSON.stringify(spec.slice(0, 20))}…: use name:key or name:sha256:<hex>.`,
-    );
-  if (value.startsWith('sha256:')) return { name, sha256: value.slice(7) };
+  // Never echo the key itself: the name is enough to find it.
+  if (!name || !value) throw new UsageError(`${source}: an entry is not name:key or name:sha256:<hex>.`);
+  if (value.startsWith('sha256:')) {
+    if (!/^[0-9a-f]{64}$/i.test(value.slice(7)))
+      throw new UsageError(`${source}: the sha256 of API key ${name} must be 64 hex digits.`);
+    return { name, sha256: value.slice(7) };
+  }
+  if (value.length < MIN_API_KEY_LENGTH)
+    throw new UsageError(`${source}: API key ${name} is shorter than ${MIN_API_KEY_LENGTH} characters.`);
   return { name, key: value };
 }
 
+/** `--api-key-file`: one key a line, blank lines and `#` comments skipped. */
+function readApiKeyFile(path: string): ApiKeyConfig[] {
+  let text: string;
+  try {
+    text = readFileSync(resolve(path), 'utf8');
+  } catch (err) {
+    throw new UsageError(`--api-key-file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}.`);
+  }
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line, i) => parseApiKey(line, `--api-key-file ${path} line ${i + 1}`));
+}
+
+/**
+ * `argv`: the command line as typed, to tell a key given there (visible to every local user in
+ * `ps`) from one in the environment or a file.
+ */
 export function securityOptions(
   values: Record<string, string | boolean | undefined>,
   dataDir: string,
+  argv: readonly string[] = [],
 ): SecuritySetup {
   const str = (name: string) =>
     typeof values[name] === 'string' && values[name] !== '' ? String(values[name]) : undefined;
@@ -172,10 +207,18 @@ export function securityOptions(
     },
     dashboardTtlSeconds,
     insecure: values.insecure === true,
+    warnings: [],
   };
   if (setup.insecure) return setup;
 
-  const apiKeys = list(values['api-key']).map(parseApiKey);
+  const apiKeys = list(values['api-key']).map((spec) => parseApiKey(spec));
+  const keyFile = str('api-key-file');
+  if (keyFile !== undefined) apiKeys.push(...readApiKeyFile(keyFile));
+  const onCommandLine = argv.some((a) => a === '--api-key' || a.startsWith('--api-key='));
+  if (onCommandLine && apiKeys.some((k) => k.key !== undefined))
+    setup.warnings.push(
+      '--api-key on the command line is visible to every local user (ps, /proc): use --api-key-file, AGENTWIRE_API_KEYS or name:sha256:<hex>',
+    );
   const jwksArg = str('jwks');
   let jwks: NonNullable<GatewayOptions['auth']>['jwks'];
   if (jwksArg !== undefined) {
@@ -193,6 +236,7 @@ export function securityOptions(
     throw new UsageError('--auth-secret must be at least 32 characters.');
   // Secure by default: a secret of our own, unless tokens come from an identity provider only.
   if (secret === undefined && jwks === undefined) {
+    setup.warnings.push(...prepareDataDir(dataDir));
     const loaded = loadOrCreateSecret(dataDir);
     secret = loaded.secret;
     setup.secretFile = loaded.path;
@@ -231,6 +275,8 @@ export async function announceSecurity(gateway: Gateway, setup: SecuritySetup): 
     {
       sub: 'dashboard-admin',
       role: 'admin',
+      // Every tab opened from the link connects: one person's tabs are not a flood.
+      uncapped: true,
       ...(typeof auth?.issuer === 'string' && { issuer: auth.issuer }),
       ...(typeof auth?.audience === 'string' && { audience: auth.audience }),
     },

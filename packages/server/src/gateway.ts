@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import {
   AgentwireError,
   PRODUCER_PATH,
@@ -12,6 +13,7 @@ import { Ownership } from './auth/ownership.js';
 import { Security } from './auth/security.js';
 import { noProducerRouter, type CommandRouter } from './commands.js';
 import { DEFAULT_PORT, defaultLimits, type GatewayOptions, type Limits } from './config.js';
+import { ConfigError } from './config-error.js';
 import { handleApi } from './http/api.js';
 import { refuseUpgrade } from './http/refuse-upgrade.js';
 import { sendError } from './http/respond.js';
@@ -114,7 +116,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const security = new Security({
     auth: options.auth,
     allowedOrigins: options.allowedOrigins,
-    allowedHosts: [...(options.allowedHosts ?? []), ...(options.host === undefined ? [] : [options.host])],
+    // Names nobody but the machine's own configuration controls are served without being listed.
+    allowedHosts: [
+      ...(options.allowedHosts ?? []),
+      ...(options.host === undefined ? [] : [options.host]),
+      hostname(),
+    ],
     ...(publicUrl !== undefined && { publicUrl }),
     limits,
     ownership,
@@ -589,10 +596,7 @@ function parsePublicUrl(value: string): string {
     // refused below
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-    throw new AgentwireError(
-      'invalid_message',
-      `publicUrl must be an http(s) URL; got ${value.slice(0, 100)}.`,
-    );
+    throw new ConfigError(`publicUrl must be an http(s) URL; got ${value.slice(0, 100)}.`);
   return url.origin;
 }
 

@@ -1,4 +1,5 @@
 export type { CommandRouter, CommandSender } from './commands.js';
+export { ConfigError } from './config-error.js';
 export {
   defaultLimits,
   DEFAULT_PORT,

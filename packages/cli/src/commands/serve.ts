@@ -21,9 +21,10 @@ export async function startFromArgs(
     process.stdout.write(help);
     return undefined;
   }
-  const options = gatewayOptions(values);
+  const { warnings, ...options } = gatewayOptions(values, argv);
   const shutdown = shutdownOptions(values);
   const gateway = await createGateway(options);
+  for (const warning of warnings) gateway.logger.warn(warning);
   if (options.security) await announceSecurity(gateway, options.security);
   if (options.staticDir) dashboards.add(gateway);
   // The data folder holds the secret even with the memory engine, so the hint names it either way.

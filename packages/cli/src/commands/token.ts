@@ -5,8 +5,14 @@ import { helpText, parseDuration, parseOptions, UsageError, type OptionSpecs } f
 
 const specs: OptionSpecs = {
   data: dataSpec,
-  role: { type: 'string', default: 'viewer', description: 'viewer, operator or admin' },
-  publish: { type: 'boolean', description: 'A producer token (publish scope) instead of a watcher token' },
+  role: {
+    type: 'string',
+    description: 'viewer, operator or admin (default viewer; with --publish none: it publishes only)',
+  },
+  publish: {
+    type: 'boolean',
+    description: 'A producer token (publish scope); it also watches only with --role',
+  },
   project: { type: 'string', multiple: true, description: 'Project pattern the token may touch, repeatable' },
   stream: {
     type: 'string',
@@ -38,19 +44,22 @@ export async function token(argv: string[]): Promise<void> {
       `No secret in ${dataDir}/auth-secret: start the gateway there first, or pass --data.`,
     );
   }
-  const role = String(values.role);
-  if (!roles.includes(role as never)) throw new UsageError(`--role must be one of ${roles.join(', ')}.`);
+  const publish = values.publish === true;
+  const role = typeof values.role === 'string' ? values.role : publish ? undefined : 'viewer';
+  if (role !== undefined && !roles.includes(role as never))
+    throw new UsageError(`--role must be one of ${roles.join(', ')}.`);
   const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : undefined);
   const projects = list(values.project);
   const streams = list(values.stream);
   const claims: MintClaims = {
     sub: String(values.sub),
-    role: role as MintClaims['role'] & string,
-    ...(values.publish === true && { scope: ['publish'] }),
+    ...(role !== undefined && { role: role as MintClaims['role'] & string }),
+    ...(publish && { scope: ['publish'] }),
     ...(projects && { projects }),
     ...(streams && { streams }),
   };
-  // A watcher token without patterns would see nothing; an unscoped local token means "everything".
+  // A token without patterns would reach nothing; an unscoped local token means "everywhere" (to
+  // publish, for a producer token without a role: reading takes a role).
   if (role !== 'admin' && !projects && !streams) claims.streams = ['*'];
   process.stdout.write(`${await mintToken(secret, claims, parseDuration(String(values.ttl)) / 1000)}\n`);
 }

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { ConfigError } from '../config-error.js';
 import type { ApiKeyConfig } from './options.js';
 import type { AuthPrincipal } from './principal.js';
 import { restrictedScope } from './scope.js';
@@ -19,16 +20,16 @@ export class ApiKeys {
   constructor(keys: readonly ApiKeyConfig[]) {
     this.entries = keys.map((k) => {
       if (!/^[A-Za-z0-9._-]{1,64}$/.test(k.name))
-        throw new Error(`API key name ${JSON.stringify(k.name)} must be 1-64 of A-Z a-z 0-9 . _ -.`);
+        throw new ConfigError(`API key name ${JSON.stringify(k.name)} must be 1-64 of A-Z a-z 0-9 . _ -.`);
       let digest: Buffer;
       if (k.key !== undefined) {
         if (k.key.length < MIN_KEY_LENGTH)
-          throw new Error(`API key ${k.name} is shorter than ${MIN_KEY_LENGTH} characters.`);
+          throw new ConfigError(`API key ${k.name} is shorter than ${MIN_KEY_LENGTH} characters.`);
         digest = sha256(k.key);
       } else if (k.sha256 !== undefined && /^[0-9a-f]{64}$/i.test(k.sha256)) {
         digest = Buffer.from(k.sha256, 'hex');
       } else {
-        throw new Error(`API key ${k.name} needs a key or a sha256 digest (64 hex digits).`);
+        throw new ConfigError(`API key ${k.name} needs a key or a sha256 digest (64 hex digits).`);
       }
       const restricted = k.streams !== undefined || k.projects !== undefined;
       const principal: AuthPrincipal = {

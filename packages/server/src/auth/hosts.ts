@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
  * the `Origin` says.
  *
  * Served without configuration: IP literals (a rebinding needs a name the attacker controls),
- * `localhost` and `*.localhost`, and the name the gateway is bound to. Everything else must be
+ * `localhost` and `*.localhost`, the name the gateway is bound to and the machine's host name. Everything else must be
  * listed: the host of `publicUrl`, and `allowedHosts` entries (`agents.example.com`, or
  * `.example.com` for it and every subdomain; `*` turns the check off).
  */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../config-error.js';
 
 export const SECRET_FILE = 'auth-secret';
 
@@ -14,7 +15,7 @@ export function loadOrCreateSecret(dataDir: string): { secret: string; path: str
   try {
     const secret = readFileSync(path, 'utf8').trim();
     if (secret.length < 32)
-      throw new Error(`${path} holds fewer than 32 characters; delete it to have a new one generated.`);
+      throw new ConfigError(`${path} holds fewer than 32 characters; delete it to have a new one generated.`);
     // Tighten a file someone loosened; the secret is as sensitive as a private key.
     if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
     return { secret, path, created: false };

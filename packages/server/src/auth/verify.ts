@@ -8,6 +8,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
+import { ConfigError } from '../config-error.js';
 import { ApiKeys } from './api-keys.js';
 import { defaultClaimNames, type AuthOptions, type ClaimNames } from './options.js';
 import { listClaim } from './patterns.js';
@@ -34,14 +35,19 @@ export class CredentialVerifier {
   constructor(private readonly options: AuthOptions) {
     if (options.secret !== undefined) {
       if (options.secret.length < MIN_SECRET_LENGTH) {
-        throw new Error(`auth.secret must be at least ${MIN_SECRET_LENGTH} characters.`);
+        throw new ConfigError(`auth.secret must be at least ${MIN_SECRET_LENGTH} characters.`);
       }
       this.secret = new TextEncoder().encode(options.secret);
     }
     if (typeof options.jwks === 'string') {
-      const url = new URL(options.jwks);
+      let url: URL;
+      try {
+        url = new URL(options.jwks);
+      } catch {
+        throw new ConfigError('auth.jwks must be a URL or a key set.');
+      }
       if (url.protocol !== 'https:' && !isLoopback(url.hostname)) {
-        throw new Error('auth.jwks must be an https URL (or http on localhost).');
+        throw new ConfigError('auth.jwks must be an https URL (or http on localhost).');
       }
       this.jwks = createRemoteJWKSet(url, { timeoutDuration: 5_000, cooldownDuration: 30_000 });
     } else if (options.jwks !== undefined) {
@@ -49,7 +55,7 @@ export class CredentialVerifier {
     }
     this.apiKeys = new ApiKeys(options.apiKeys ?? []);
     if (!this.secret && !this.jwks && this.apiKeys.size === 0) {
-      throw new Error('auth needs a secret, a JWKS or at least one API key.');
+      throw new ConfigError('auth needs a secret, a JWKS or at least one API key.');
     }
     this.claims = { ...defaultClaimNames, ...options.claims };
     const algorithms = options.algorithms;
@@ -106,8 +112,12 @@ export class CredentialVerifier {
     if (typeof sub !== 'string' || sub === '' || sub.length > 256) {
       throw new AgentwireError('unauthorized', 'The token needs a sub of 1-256 characters.');
     }
+    const scopes = listClaim(payload[this.claims.scope] ?? payload.scp, this.claims.scope) ?? [];
+    const publish = scopes.includes('publish');
     const rawRole = payload[this.claims.role];
-    let role: Role = 'viewer';
+    // A producer token watches only when it names a role, like an API key: publishing must not
+    // bring the right to read every stream it may write to.
+    let role: Role | undefined = publish ? undefined : 'viewer';
     if (rawRole !== undefined) {
       if (!roles.includes(rawRole as Role)) {
         throw new AgentwireError(
@@ -119,7 +129,6 @@ export class CredentialVerifier {
     }
     const streams = listClaim(payload[this.claims.streams], this.claims.streams);
     const projects = listClaim(payload[this.claims.projects], this.claims.projects);
-    const scopes = listClaim(payload[this.claims.scope] ?? payload.scp, this.claims.scope) ?? [];
     // No stream or project claim: an admin reaches everything, anyone else nothing (least privilege).
     const scope =
       streams === undefined && projects === undefined
@@ -134,7 +143,7 @@ export class CredentialVerifier {
       claims: payload as Record<string, unknown>,
       role,
       scope,
-      publish: scopes.includes('publish'),
+      publish,
       ...(role === 'admin' && payload.uncapped === true && { uncapped: true }),
       // The connection ends when verification would start refusing the token, tolerance included.
       ...(typeof payload.exp === 'number' && {

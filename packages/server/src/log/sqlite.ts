@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
@@ -169,8 +169,7 @@ export class SqliteEngine implements LogEngine {
     let db: Database.Database | undefined;
     const interval = positive('checkpointIntervalMs', options.checkpointIntervalMs ?? 1000, 1000, true);
     try {
-      if (options.path !== ':memory:' && options.path !== '')
-        mkdirSync(dirname(options.path), { recursive: true });
+      if (options.path !== ':memory:' && options.path !== '') createPrivately(options.path);
       db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -487,6 +486,20 @@ export class SqliteEngine implements LogEngine {
     if (this.closed) return;
     const write = this.db.transaction(() => this.sql.probe.run(String(Date.now())));
     write.immediate();
+  }
+}
+
+/**
+ * Every event ever published lives in this file, so it is created readable by its owner only, in
+ * a folder created the same way; SQLite gives its `-wal` and `-shm` files the database's mode.
+ * Existing files and folders keep theirs (the CLI warns about loose ones).
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
 
