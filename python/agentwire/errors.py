@@ -39,10 +39,14 @@ ERROR_CODES: Dict[str, CodeInfo] = {
     "invalid_answer": CodeInfo(422, 4422, "The answer does not match the question."),
     "no_worker": CodeInfo(503, 4503, "No worker is available for this task kind."),
     "no_producer": CodeInfo(503, 4503, "No producer owns this task."),
+    "producer_id_taken": CodeInfo(409, 4411, "The producer id belongs to another credential."),
     "command_failed": CodeInfo(500, 4500, "The command failed."),
     "timeout": CodeInfo(504, 4504, "Timed out."),
     "shutting_down": CodeInfo(503, 1012, "The gateway is restarting; reconnect elsewhere."),
     "unavailable": CodeInfo(503, 1013, "The gateway is not ready."),
+    "storage_unavailable": CodeInfo(
+        503, 1013, "The log cannot store or read events right now; retry after Retry-After."
+    ),
     "internal": CodeInfo(500, 1011, "Internal error."),
 }
 
