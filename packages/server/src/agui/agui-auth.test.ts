@@ -4,8 +4,8 @@ import { after, before, describe, it, mock } from 'node:test';
 import { HttpAgent, type BaseEvent } from '@ag-ui/client';
 import { connect, type Producer } from '@agentwire/agent';
 import type { Gateway } from '../gateway.js';
-import { A, B, cast, secureGateway } from '../auth/test-kit.js';
-import { waitFor } from './test-kit.js';
+import { A, B, cast, secureGateway } from '../testing/auth-kit.js';
+import { waitFor } from '../testing/agui-kit.js';
 
 /** The AG-UI surface behind the gateway's auth: the same rules as every other transport. */
 describe('AG-UI with auth', () => {
