@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { taskIdOf } from '@agentwire/protocol';
 import { A, B, cast, PRODUCER_KEY, SECRET, token } from '../auth/test-kit.js';
 import { createGateway, type Gateway } from '../gateway.js';
-import { commandOverWs, RawProducer } from '../producers/test-helpers.js';
+import { commandOverWs, RawProducer } from '../testing/producers.js';
 import { wipeRedisPrefix } from '../testing/redis.js';
 import { requireService } from '../testing/services.js';
 import { waitUntil } from '../testing/wait.js';

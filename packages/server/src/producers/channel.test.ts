@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { taskIdOf, taskStream, type AnyEnvelope, type EventData } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
 import { WsProbe } from '../testing/ws-probe.js';
-import { commandOverWs, RawProducer } from './test-helpers.js';
+import { commandOverWs, RawProducer } from '../testing/producers.js';
 
 /**
  * The gateway's side of the producer channel, driven by hand-written frames: routing, acks,

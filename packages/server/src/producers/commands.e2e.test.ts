@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, WebSocketChannel, type ChatMessage } from '@agentwire/agent';
 import { taskIdOf, taskStream, type AnyEnvelope, type Command } from '@agentwire/protocol';
-import { SioProbe } from '../../dialects/fixtures/sio-probe.js';
-import { createGateway, type Gateway } from '../../gateway.js';
-import { WsProbe } from '../../testing/ws-probe.js';
-import { commandOverHttp, commandOverWs, type Reply } from '../test-helpers.js';
-import { ChildProducer, now } from './child.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { SioProbe } from '../dialects/fixtures/sio-probe.js';
+import { createGateway, type Gateway } from '../gateway.js';
+import { WsProbe } from '../testing/ws-probe.js';
+import { commandOverHttp, commandOverWs, type Reply } from '../testing/producers.js';
+import { ChildProducer, now } from '../testing/child-producer.js';
+import { TcpProxy } from '../testing/tcp-proxy.js';
 
 /**
  * Watchers act back on producers running in other processes: the agent SDK over HTTP plus its
