@@ -8,7 +8,6 @@ export {
   type Limits,
 } from './config.js';
 export { createGateway, type Gateway, type GatewayCloseOptions } from './gateway.js';
-export type { PublishResult } from './ingest.js';
 export type {
   AppendBatchResult,
   AppendInput,
@@ -20,7 +19,6 @@ export type {
   StreamInfo,
 } from './log/engine.js';
 export { openEngine } from './log/index.js';
-export type { TaskSummary } from './tasks.js';
 export { dialectNames, isDialectName, type DialectName } from './dialects/dialect.js';
 export {
   DEFAULT_SOCKETIO_PATHS,
