@@ -10,7 +10,7 @@ import { createGateway, mintToken, type Gateway } from '@agentwire/server';
 import WebSocket from 'ws';
 import { AgentwireError, createClient, type Client, type ClientStatus } from './index.js';
 import type { WebSocketConstructor } from './socket.js';
-import { until } from './scripted-server.js';
+import { until } from './testing/scripted-server.js';
 
 const SECRET = 'client-test-secret-client-test-secret-0123';
 const cleanups: (() => Promise<unknown>)[] = [];

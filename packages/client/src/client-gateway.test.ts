@@ -18,7 +18,7 @@ import {
 } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
 import { AgentwireError, createClient, type Client, type ResetInfo } from './index.js';
-import { sleep, until } from './scripted-server.js';
+import { sleep, until } from './testing/scripted-server.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { reduceTaskEvents, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
 import { createClient, type ResetInfo } from './index.js';
-import { envelope as ev, ScriptedServer, subscribed, until } from './scripted-server.js';
+import { envelope as ev, ScriptedServer, subscribed, until } from './testing/scripted-server.js';
 
 /** A fresh server per test keeps connection numbering local. */
 const cleanups = new Set<() => Promise<void>>();
