@@ -18,6 +18,8 @@ export interface Scale {
   searchSteps: number;
   /** Pause before a memory reading, for connections and buffers to settle. */
   settleMs: number;
+  /** The `tokens` scenario: tasks streaming at once (`--tasks=` overrides), how long, late joins per second. */
+  tokens: { tasks: number; durationMs: number; joinsPerS: number };
 }
 
 export const scales: Record<Scale['name'], Scale> = {
@@ -32,6 +34,7 @@ export const scales: Record<Scale['name'], Scale> = {
     fixedMs: 5000,
     searchSteps: 8,
     settleMs: 500,
+    tokens: { tasks: 200, durationMs: 10_000, joinsPerS: 20 },
   },
   quick: {
     name: 'quick',
@@ -44,6 +47,7 @@ export const scales: Record<Scale['name'], Scale> = {
     fixedMs: 2000,
     searchSteps: 5,
     settleMs: 500,
+    tokens: { tasks: 200, durationMs: 6_000, joinsPerS: 20 },
   },
   smoke: {
     name: 'smoke',
@@ -56,6 +60,7 @@ export const scales: Record<Scale['name'], Scale> = {
     fixedMs: 150,
     searchSteps: 1,
     settleMs: 20,
+    tokens: { tasks: 4, durationMs: 1_500, joinsPerS: 4 },
   },
 };
 
