@@ -205,6 +205,7 @@ async function tokensOn(ctx: Context, kind: ServerKind, spec: TokensSpec): Promi
     }
     const wallS = (hrNow() - t0) / 1e9;
     const cpuS = server.cpuSeconds() - cpu0;
+    const scheduled = Math.floor((rate * spec.durationMs) / 1000);
     const joinBytes = (await Promise.all(joins)).filter((b) => Number.isFinite(b));
 
     // The slow readers now read freely: is the text they end with exactly what was streamed?
@@ -222,7 +223,7 @@ async function tokensOn(ctx: Context, kind: ServerKind, spec: TokensSpec): Promi
     const closed = [...snap.closes].map(([code, n]) => `${n}×${code === -1 ? 'eof' : code}`).join(' ');
     const delivered = snap.delivered;
     ctx.log(
-      `  ${kind} tokens: ${Math.round(delivered / wallS)} deliveries/s of ${Math.round(target / wallS)}; late join median ${median} B; slow readers exact ${exact}/${slow.length}, held max ${Math.round(maxHeld / 1024)} KiB`,
+      `  ${kind} tokens: ${Math.round(delivered / wallS)} deliveries/s; ${published} of ${scheduled} tokens published on schedule; late join median ${median} B; slow readers exact ${exact}/${slow.length}, held max ${Math.round(maxHeld / 1024)} KiB`,
     );
     return {
       scenario: 'tokens',
@@ -235,6 +236,8 @@ async function tokensOn(ctx: Context, kind: ServerKind, spec: TokensSpec): Promi
       rssMB: server.rssBytes() / 2 ** 20,
       primary: 'p99',
       note: [
+        published < 0.99 * scheduled &&
+          `${((100 * published) / scheduled).toFixed(0)}% published on schedule`,
         delivered < 0.99 * target && `${((100 * delivered) / target).toFixed(0)}% delivered`,
         `late join ${Math.round(median).toLocaleString('en-US')} B (${joinBytes.length})`,
         `slow: ${exact}/${slow.length} exact${evicted ? `, ${evicted} evicted` : ''}, held ≤ ${Math.round(maxHeld / 1024)} KiB`,
