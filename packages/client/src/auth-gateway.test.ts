@@ -76,7 +76,8 @@ test('a refusal is a typed error event: forbidden for a stream out of scope, una
 });
 
 test('a slow consumer is closed with 4008 and resumes from its last seq with nothing lost', async () => {
-  const gw = await gateway({ limits: { maxBufferedBytes: 32 * 1024 } });
+  // Without merging, which would hold a short stall in the gateway instead of evicting.
+  const gw = await gateway({ limits: { maxBufferedBytes: 32 * 1024 }, coalesce: false });
   const sockets: WebSocket[] = [];
   // The real `ws`, remembered so the test can stop reading at the TCP level.
   const Tracked = class extends WebSocket {
