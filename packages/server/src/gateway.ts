@@ -128,10 +128,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     ownership,
     logger,
   });
-  const hub = new Hub(engine, snapshots, limits.maxBufferedBytes, {
-    ...defaultHubRecent,
-    ...options.recentEvents,
-  });
+  const hub = new Hub(
+    engine,
+    snapshots,
+    limits.maxBufferedBytes,
+    { ...defaultHubRecent, ...options.recentEvents },
+    typeof options.coalesce === 'object' ? options.coalesce : { enabled: options.coalesce !== false },
+  );
   if (security.enabled) {
     // Every subscription on every transport and dialect passes this one check (docs/security.md).
     hub.guard = security.guardRead;

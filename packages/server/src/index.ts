@@ -7,6 +7,7 @@ export {
   type GatewayOptions,
   type Limits,
 } from './config.js';
+export { defaultCoalesce, type CoalesceOptions } from './hub/coalesce.js';
 export { createGateway, type Gateway, type GatewayCloseOptions } from './gateway.js';
 export type {
   AppendBatchResult,
