@@ -77,6 +77,14 @@ export class Ingest {
         data: event.data,
         time: now,
       };
+      // A copy: an in-process caller may still hold and change the object it passed.
+      const { trace } = event;
+      if (trace) {
+        input.trace =
+          trace.tracestate === undefined
+            ? { traceparent: trace.traceparent }
+            : { traceparent: trace.traceparent, tracestate: trace.tracestate };
+      }
       if (Array.isArray(owned)) {
         const json = owned[index];
         if (typeof json !== 'string') {

@@ -2,6 +2,8 @@ import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
 import { Redis } from 'ioredis';
 import {
   appendedEnvelope,
+  decodeTrace,
+  encodeTrace,
   closedError,
   encodeData,
   encodeInputs,
@@ -422,7 +424,9 @@ export class RedisEngine implements LogEngine {
     ];
     for (const p of batch) {
       args.push(p.inputs.length);
-      p.inputs.forEach((input, i) => args.push(input.id, input.type, input.time, p.encoded[i] ?? 'null'));
+      p.inputs.forEach((input, i) =>
+        args.push(input.id, input.type, input.time, p.encoded[i] ?? 'null', encodeTrace(input.trace) ?? ''),
+      );
     }
     const keys = [
       this.keys.meta(stream),
@@ -769,6 +773,7 @@ function toEnvelope(stream: string, epoch: string, entry: StreamEntry): AnyEnvel
     field(fields, 't') ?? '',
     Number(field(fields, 'm')),
     field(fields, 'd') ?? 'null',
+    decodeTrace(field(fields, 'c')),
   );
 }
 
