@@ -6,8 +6,10 @@ import {
   timeOrderedId,
   type AnyEventInput,
 } from '@agentwire/protocol';
+import { context } from '@opentelemetry/api';
 import { encodeData } from './log/codec.js';
 import type { AppendBatchResult, AppendInput, LogEngine } from './log/engine.js';
+import { IngestTrace } from './tracing.js';
 
 export interface PublishResult {
   stream: string;
@@ -102,9 +104,22 @@ export class Ingest {
       }
       return input;
     });
-    const batch = await this.engine.append(stream, inputs);
-    if (this.afterCommit) await this.afterCommit(stream, batch);
-    return { stream, epoch: batch.epoch, results: batch.results };
+    const traced = IngestTrace.start(stream, inputs, this.engine.kind);
+    if (!traced) {
+      const batch = await this.engine.append(stream, inputs);
+      if (this.afterCommit) await this.afterCommit(stream, batch);
+      return { stream, epoch: batch.epoch, results: batch.results };
+    }
+    try {
+      const batch = await context.with(traced.appendContext, () => this.engine.append(stream, inputs));
+      traced.appended(batch);
+      if (this.afterCommit) await this.afterCommit(stream, batch);
+      traced.end();
+      return { stream, epoch: batch.epoch, results: batch.results };
+    } catch (err) {
+      traced.failed(err);
+      throw err;
+    }
   }
 }
 
