@@ -6,6 +6,7 @@ import {
   isStreamName,
   parseEventInput,
   parseJson,
+  taskStream,
   type AnyEventInput,
 } from '@agentwire/protocol';
 import { seed002Rules, seedTypeMatches, isSeedType, type SeedView } from './seed-002.js';
@@ -91,7 +92,7 @@ export function decodeDelivery(delivery: AmqpDelivery, maxBytes: number): Decode
   const stream =
     requestId === undefined
       ? streamOf(message.stream, delivery.routingKey)
-      : assertStreamName(`task:${requestId}`);
+      : assertStreamName(taskStream(requestId));
   const trace = traceOf(delivery.headers);
   const event = parseEventInput({
     id: idOf(delivery),
