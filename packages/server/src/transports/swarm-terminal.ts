@@ -139,7 +139,7 @@ class SwarmConnection {
     const { hub, verifyToken = acceptAnyToken } = this.options;
     try {
       const principal = await verifyToken(token, { transport: 'websocket', dialect: 'swarm-terminal', path });
-      this.session.adopt(principal as AuthPrincipal);
+      await this.session.adopt(principal as AuthPrincipal);
     } catch (err) {
       this.close(err instanceof AgentwireError ? err : new AgentwireError('unauthorized'));
       return;
