@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { UsageError } from './options.js';
 import { startTracing, tracingRequest } from './otel.js';
-import { waitFor } from './test-support.js';
+import { waitFor } from './testing/index.js';
 
 const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'agentwire-otel-'));

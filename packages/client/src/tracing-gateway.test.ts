@@ -21,7 +21,7 @@ import { connect } from '@agentwire/agent';
 import type { AnyEnvelope } from '@agentwire/protocol';
 import { createGateway } from '@agentwire/server';
 import { contextOf, createClient, withDeliverySpan } from './index.js';
-import { until } from './scripted-server.js';
+import { until } from './testing/scripted-server.js';
 
 const exporter = new InMemorySpanExporter();
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });

@@ -42,6 +42,12 @@ export interface Envelope<T extends EventType = EventType> {
   data: EventData<T>;
   /** The producer's trace context, when it published from inside a traced operation. */
   trace?: TraceContext;
+  /**
+   * Set on a `message:delta` that stands for the consecutive deltas `fromSeq`..`seq` of one
+   * message, merged for a subscriber that asked for it (`coalesce` on subscribe) while it was
+   * behind or catching up. Its `delta` is their concatenation; `id` and `time` are the last one's.
+   */
+  fromSeq?: number;
 }
 
 /** Any envelope, discriminated on `type`, so `switch (e.type)` narrows `e.data`. */
@@ -57,6 +63,7 @@ export const EnvelopeSchema = Type.Object(
     time: Type.Number(),
     data: Type.Unknown(),
     trace: Type.Optional(TraceContextSchema),
+    fromSeq: Type.Optional(Seq),
   },
   { $id: 'Envelope' },
 );

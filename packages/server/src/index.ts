@@ -7,8 +7,8 @@ export {
   type GatewayOptions,
   type Limits,
 } from './config.js';
+export { defaultCoalesce, type CoalesceOptions } from './hub/coalesce.js';
 export { createGateway, type Gateway, type GatewayCloseOptions } from './gateway.js';
-export type { PublishResult } from './ingest.js';
 export type {
   AppendBatchResult,
   AppendInput,
@@ -20,7 +20,6 @@ export type {
   StreamInfo,
 } from './log/engine.js';
 export { openEngine } from './log/index.js';
-export type { TaskSummary } from './tasks.js';
 export { dialectNames, isDialectName, type DialectName } from './dialects/dialect.js';
 export {
   DEFAULT_SOCKETIO_PATHS,

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { getJson, log, PRODUCER_KEY, SECRET, token } from '../auth/test-kit.js';
+import { getJson, log, PRODUCER_KEY, SECRET, token } from '../testing/auth-kit.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { wipeRedisPrefix } from '../testing/redis.js';
 import { requireService } from '../testing/services.js';
@@ -14,7 +14,7 @@ import { WsProbe } from '../testing/ws-probe.js';
 
 const url = process.env.AGENTWIRE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const skip = await requireService('Redis', url);
-const child = fileURLToPath(new URL('./limits-child.js', import.meta.url));
+const child = fileURLToPath(new URL('../testing/children/limits-child.js', import.meta.url));
 const MAX = 3;
 
 /** Tries `attempt` every 200 ms until it succeeds: for state that changes with time, not an event. */
