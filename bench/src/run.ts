@@ -8,6 +8,7 @@ import { scales, type Context, type Row, type Scale } from './scenarios/context.
 import { runFanout } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runIngest } from './scenarios/ingest.js';
+import { runNodeKill } from './scenarios/node-kill.js';
 import { runStorm } from './scenarios/storm.js';
 import { runTokens } from './scenarios/tokens.js';
 
@@ -20,6 +21,7 @@ export const SCENARIOS = [
   'ingest',
   'storm',
   'tokens',
+  'node-kill',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export const ALL_SERVERS: ServerKind[] = ['agentwire', 'ws', 'socketio', 'nchan'];
@@ -121,6 +123,14 @@ export async function runBench(options: BenchOptions): Promise<Row[]> {
               tasks: options.tokensTasks ?? scale.tokens.tasks,
               durationMs: scale.tokens.durationMs,
               joinsPerS: scale.tokens.joinsPerS,
+            })),
+          );
+          break;
+        case 'node-kill':
+          rows.push(
+            ...(await runNodeKill(ctx, name, {
+              ...scale.nodeKill,
+              redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
             })),
           );
           break;
