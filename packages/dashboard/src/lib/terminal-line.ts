@@ -7,6 +7,8 @@ export type Level = (typeof LEVELS)[number];
 /** One line of the live terminal: an event, flattened for filtering, search, display and export. */
 export interface TerminalLine {
   seq: number;
+  /** The first seq the line stands for: below `seq` for token deltas the gateway merged. */
+  firstSeq: number;
   time: number;
   type: AnyEnvelope['type'];
   /** The event type's family (`tool` for `tool:executing`), what the type filter offers. */
@@ -160,6 +162,7 @@ export function toTerminalLine(e: AnyEnvelope): TerminalLine {
   const family = origin.type.split(':')[0] ?? origin.type;
   return {
     seq: e.seq,
+    firstSeq: e.fromSeq ?? e.seq,
     time: origin.time,
     type: origin.type,
     family,

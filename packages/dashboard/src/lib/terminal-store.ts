@@ -149,7 +149,7 @@ export class TerminalStore {
       .then(async () => {
         // Read now, not at attach: between the two the subscription may have applied more events,
         // and those went to #live already (the listener was attached first).
-        const seam = this.#early[0] ? this.#early[0].seq - 1 : (sub.position?.seq ?? 0);
+        const seam = this.#early[0] ? this.#early[0].firstSeq - 1 : (sub.position?.seq ?? 0);
         const from = Math.max(0, seam - this.#opts.initial);
         const { events, first } = await readRange(this.#opts.fetchHistory, this.#stream, from, seam);
         if (generation !== this.#generation) return;
