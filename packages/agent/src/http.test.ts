@@ -4,6 +4,7 @@ import { AgentwireError } from '@agentwire/protocol';
 import { connect } from './connect.js';
 import type { FailedEvent } from './outbox.js';
 import { RecordingServer } from './testing/recording-server.js';
+import { waitUntil } from './testing/wait.js';
 
 const fastRetry = { baseDelayMs: 5, maxDelayMs: 20 };
 let server: RecordingServer;
@@ -205,7 +206,7 @@ test('an unreachable gateway never causes an unhandled rejection; onError hears 
     // Fire and forget, the way producers log.
     void aw.startTask({ title: 'Nobody home' });
     await aw.flush();
-    await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => lost.length > 0, 'the lost event to be reported');
     assert.deepEqual(lost, ['task:start']);
     assert.deepEqual(unhandled, []);
     await aw.close();

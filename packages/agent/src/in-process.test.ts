@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { AgentwireError, reduceTaskEvents, taskStream } from '@agentwire/protocol';
 import { connect } from './connect.js';
 import { MemoryPublisher } from './testing/memory-publisher.js';
+import { waitUntil } from './testing/wait.js';
 
 const fastRetry = { baseDelayMs: 1, maxDelayMs: 5 };
 
@@ -139,12 +140,14 @@ test('cancel() publishes task:cancelled and aborts the signal tools receive', as
   const aw = connect({ publisher: store });
   const task = await aw.startTask({ title: 'Long job' });
   const agent = await task.spawnAgent({ name: 'worker' });
+  let started = false;
   const running = agent.tool('crawl', {}, (signal) => {
+    started = true;
     return new Promise((_resolve, reject) => {
       signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
     });
   });
-  await new Promise((r) => setTimeout(r, 5));
+  await waitUntil(() => started, 'the tool to run');
   assert.equal(task.signal.aborted, false);
   await task.cancel({ reason: 'user asked', by: 'alice' });
   assert.equal(task.signal.aborted, true);

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { taskIdOf, type AnyEnvelope } from '@agentwire/protocol';
 import { connect } from '@agentwire/agent';
 import { createClient } from '@agentwire/client';
+import { waitFor } from './testing/index.js';
 
 const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
 const quickstart = fileURLToPath(new URL('../../../examples/dist/quickstart.js', import.meta.url));
@@ -92,9 +93,7 @@ describe('end to end through the real processes', () => {
     await task.complete({ summary: 'done' });
     await aw.close();
 
-    const deadline = Date.now() + 5000;
-    while (sub.state?.status !== 'completed' && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => sub.state?.status === 'completed', 'the task to complete', 5000);
     assert.deepEqual(
       received.map((e) => e.seq),
       Array.from({ length: received.length }, (_, i) => i + 1),
@@ -209,13 +208,16 @@ describe('agentwire demo', () => {
       'warn',
     ]);
     try {
-      const deadline = Date.now() + 15_000;
       let tasks: { agents: number; tools: number }[] = [];
-      while (Date.now() < deadline) {
-        tasks = ((await (await fetch(`${demo.url}/v1/tasks`)).json()) as { tasks: typeof tasks }).tasks;
-        if (tasks.some((t) => t.agents >= 2 && t.tools >= 1)) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await waitFor(
+        async () => {
+          tasks = ((await (await fetch(`${demo.url}/v1/tasks`)).json()) as { tasks: typeof tasks }).tasks;
+          return tasks.some((t) => t.agents >= 2 && t.tools >= 1);
+        },
+        'a task with two agents and a tool',
+        15_000,
+        200,
+      );
       assert.ok(
         tasks.some((t) => t.agents >= 2 && t.tools >= 1),
         JSON.stringify(tasks),

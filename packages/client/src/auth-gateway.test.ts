@@ -10,7 +10,7 @@ import { createGateway, mintToken, type Gateway } from '@agentwire/server';
 import WebSocket from 'ws';
 import { AgentwireError, createClient, type Client, type ClientStatus } from './index.js';
 import type { WebSocketConstructor } from './socket.js';
-import { until } from './testing/scripted-server.js';
+import { until, letTimePass } from './testing/scripted-server.js';
 
 const SECRET = 'client-test-secret-client-test-secret-0123';
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -51,7 +51,7 @@ test('getToken: the token goes in the first frame and is refreshed before expiry
   await gw.publish('task:refresh', [log(1)]);
   await until(() => received.length === 1 && calls >= 2, 'the first event and a refresh');
   // Past the first token's expiry: the connection is still the same one.
-  await new Promise((r) => setTimeout(r, 2200));
+  await letTimePass(2200);
   await gw.publish('task:refresh', [log(2), log(3)]);
   await until(() => received.length === 3, 'the events after the old expiry');
   assert.deepEqual(

@@ -18,7 +18,7 @@ import {
 } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
 import { AgentwireError, createClient, type Client, type ResetInfo } from './index.js';
-import { sleep, until } from './testing/scripted-server.js';
+import { sleep, until, letTimePass } from './testing/scripted-server.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -249,6 +249,6 @@ test('heartbeat against the gateway: pongs keep a quiet connection alive', async
   const statuses: string[] = [];
   c.on('status', (s) => statuses.push(s));
   await until(() => c.status === 'websocket', 'open');
-  await sleep(150);
+  await letTimePass(150);
   assert.deepEqual(statuses, ['websocket']);
 });

@@ -6,10 +6,10 @@ import { createClient, type ClientOptions, type ClientStatus, type WebSocketCons
 import {
   envelope as ev,
   ScriptedServer,
-  sleep,
   subscribed,
   until,
   type ScriptOptions,
+  letTimePass,
 } from './testing/scripted-server.js';
 
 const cleanups = new Set<() => Promise<void>>();
@@ -39,7 +39,7 @@ test('status goes connecting → websocket → closed, and close() ends the sock
   assert.deepEqual(await conn.closed, { code: 1000, reason: 'client closed' });
   assert.deepEqual(statuses, ['connecting', 'websocket', 'closed']);
   assert.throws(() => client.subscribe('task:1'), { code: 'unavailable' });
-  await sleep(30);
+  await letTimePass(30);
   assert.equal(server.connections.length, 1, 'no reconnect after close()');
   await done();
 });
@@ -187,7 +187,7 @@ test('auth close codes are surfaced and not retried; reconnect() tries again on 
     [['token_expired', 'token expired at 12:00']],
     'the error frame and its close are one error',
   );
-  await sleep(50);
+  await letTimePass(50);
   assert.equal(server.connections.length, 1, 'no blind reconnect');
 
   const c1 = server.connection(1);
@@ -258,7 +258,7 @@ test('heartbeat: pings every heartbeatMs, and silence for 2.5× that means recon
 test('heartbeat: a connection that answers pings stays up; the hello interval is adopted', async () => {
   const { server, client, done } = await setup({ heartbeatMs: 25 });
   const conn = await server.connection(0);
-  await sleep(250); // 10 heartbeats, 4 dead-line periods
+  await letTimePass(250); // 10 heartbeats, 4 dead-line periods
   assert.equal(server.connections.length, 1);
   assert.equal(client.status, 'websocket');
   assert.ok(conn.pings >= 2, `adopted hello's 25 ms, not the default 15 s: ${conn.pings} pings`);
@@ -271,7 +271,7 @@ test('heartbeat: a frozen event loop is not mistaken for a dead gateway', async 
   await until(() => client.status === 'websocket', 'open');
   const frozenUntil = Date.now() + 200; // well past the 75 ms silence budget, pongs waiting unread
   while (Date.now() < frozenUntil);
-  await sleep(60);
+  await letTimePass(60);
   assert.equal(server.connections.length, 1);
   assert.equal(client.status, 'websocket');
   assert.deepEqual(errors, []);
@@ -320,7 +320,7 @@ test('reconnect: false stays closed after a drop; commands in flight are rejecte
   conn.terminate();
   await assert.rejects(pending, { code: 'unavailable' });
   await until(() => client.status === 'closed', 'closed');
-  await sleep(30);
+  await letTimePass(30);
   assert.equal(server.connections.length, 1);
   await done();
 });

@@ -17,7 +17,7 @@ import {
   type ClientStatus,
   type Subscription,
 } from './index.js';
-import { sleep, until } from './testing/scripted-server.js';
+import { sleep, until, letTimePass } from './testing/scripted-server.js';
 import { SseTransport } from './sse-transport.js';
 import { TransportClosedError } from './transport.js';
 import { httpBaseUrl } from './url.js';
@@ -443,7 +443,7 @@ for (const kind of ['websocket', 'sse', 'polling'] as const) {
 
     await gw.close();
     await until(() => c.status === 'offline', 'offline');
-    await sleep(100); // several failed attempts while nothing listens
+    await letTimePass(100); // several failed attempts while nothing listens
     assert.equal(c.status === 'offline' || c.status === 'connecting', true, c.status);
     // A memory gateway restarts with a new history: the subscription is told and follows it.
     gw = await gateway(port);
@@ -516,7 +516,7 @@ test('options: transports are validated; a forbidden WebSocket is never tried', 
   const proxy = await Proxy.start(() => gw.port);
   const { c, statuses } = client(proxy.url, { transports: ['sse', 'polling'] });
   await until(() => c.status === 'sse', 'sse');
-  await sleep(300); // several probe intervals: there is nothing better to probe
+  await letTimePass(300); // several probe intervals: there is nothing better to probe
   assert.equal(proxy.passed.websocket + proxy.stopped.websocket, 0);
   assert.deepEqual(statuses, ['connecting', 'sse']);
 });

@@ -25,6 +25,7 @@ import { ToolNode } from '@langchain/langgraph/prebuilt';
 import { z } from 'zod';
 import { nodeNames, runGraph } from './index.js';
 import { Watcher } from './testing/watcher.js';
+import { waitUntil } from './testing/wait.js';
 
 let gw: Gateway;
 let aw: Producer;
@@ -490,13 +491,10 @@ describe('runGraph', () => {
     aw.handle('arithmetic', (task, input: { messages: { role: string; content: string }[] }) =>
       runGraph(task, toolGraph(), input),
     );
-    for (
-      const deadline = Date.now() + 10_000;
-      !gw.producers.workers().some((w) => w.kinds.includes('arithmetic'));
-    ) {
-      assert.ok(Date.now() < deadline, 'the worker registered');
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitUntil(
+      () => gw.producers.workers().some((w) => w.kinds.includes('arithmetic')),
+      'the worker to register',
+    );
     const taskId = randomUUID();
     const watcher = await Watcher.open(client, taskStream(taskId));
     watchers.push(watcher);

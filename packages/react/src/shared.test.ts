@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { createClient } from '@agentwire/client';
 import { createGateway } from '@agentwire/server';
 import { acquire } from './shared.js';
+import { waitUntil } from './testing/wait.js';
 
 const gw = await createGateway({ engine: { kind: 'memory' }, port: 0, logLevel: 'silent' });
 const client = createClient({ url: gw.url, reconnect: { minDelayMs: 5, maxDelayMs: 50 } });
@@ -14,8 +15,6 @@ after(async () => {
   await client.close();
   await gw.close();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('two users of a stream share one subscription and its state', async () => {
   await gw.publish('task:shared-1', [{ type: 'task:start', data: { taskId: 'shared-1', title: 'Shared' } }]);
@@ -37,8 +36,7 @@ test('the last release closes the subscription after a linger; an acquire within
   const again = acquire(client, 'task:shared-2');
   assert.equal(again.sub, first.sub, 'reacquired while lingering');
   again.release();
-  await sleep(1_300);
-  assert.equal(again.sub.closed, true);
+  await waitUntil(() => again.sub.closed, 'the linger to close the subscription');
   const fresh = acquire(client, 'task:shared-2');
   assert.notEqual(fresh.sub, again.sub);
   await fresh.sub.ready;

@@ -4,7 +4,7 @@ import { connect } from '@agentwire/agent';
 import type { AnyEnvelope } from '@agentwire/protocol';
 import { createGateway } from '@agentwire/server';
 import { startDemoWorkload } from './index.js';
-import { waitFor } from '../testing/index.js';
+import { letTimePass, waitFor } from '../testing/index.js';
 
 /**
  * The demo listens: a watcher's answer steers the agent that asked (instead of the timeout's
@@ -63,7 +63,12 @@ test("watchers' answers reach the demo's agents and their cancels stop its tasks
       { type: 'cancel', stream: victim!, reason: 'seen enough' },
       { subject: 'tester' },
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(
+      async () => (await gw.engine.read(victim!, 0, 10_000)).events.some((e) => e.type === 'task:cancelled'),
+      'the cancel to be recorded',
+    );
+    // Its agents stop: nothing follows the cancel.
+    await letTimePass(300);
     const events = (await gw.engine.read(victim!, 0, 10_000)).events;
     assert.equal(
       events.at(-1)!.type,

@@ -1,13 +1,29 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { io, type Socket } from 'socket.io-client';
 
-/** Resolves once `predicate` holds, checked every 10 ms; rejects after `timeoutMs` naming `what`. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+/**
+ * Resolves once `predicate` holds, checked every `intervalMs`; rejects after `timeoutMs` naming
+ * `what`. The bound only turns a hang into a failure.
+ */
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+  intervalMs = 10,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * Lets `ms` pass on the real clock. Only for proving that something does NOT happen (a cancelled
+ * task's agents publish nothing more): no event announces an absence, so the test gives it a window.
+ */
+export function letTimePass(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A child process whose stdout and stderr are collected, in its own process group. */

@@ -170,7 +170,15 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A pause that paces a fault-injection loop (cut the connection every few ms while a producer runs). */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Lets `ms` pass on the real clock. Only for proving that something does NOT happen (no reconnect
+ * after close, no drop while heartbeats flow, no probe when nothing is better): no event announces
+ * an absence, so the test gives it a window to show up. Anything awaited positively uses until.
+ */
+export const letTimePass = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Resolves when `check` returns a value other than undefined/false, polling every few ms. */
 export async function until<T>(
@@ -183,6 +191,6 @@ export async function until<T>(
     const value = check();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
