@@ -1,4 +1,9 @@
-import type { AnyEnvelope, HistoryPage, StreamHead as WireStreamHead } from '@agentwire/protocol';
+import type {
+  AnyEnvelope,
+  HistoryPage,
+  PublishResult,
+  StreamHead as WireStreamHead,
+} from '@agentwire/protocol';
 import type { StorageHealth } from './storage-health.js';
 
 /** One event as the engine receives it: ingest has validated it and assigned its id and time. */
@@ -15,18 +20,11 @@ export interface AppendInput {
   json?: string;
 }
 
-export interface AppendResult {
-  id: string;
-  seq: number;
-  /** True when an event with this id was already in the stream; `seq` is then the original one. */
-  duplicate: boolean;
-}
+/** One event's outcome, as the publish answer carries it: `duplicate` when its id was already stored (`seq` is then the original one). */
+export type AppendResult = PublishResult['results'][number];
 
-export interface AppendBatchResult {
-  stream: string;
-  epoch: string;
-  results: AppendResult[];
-  /** The newly stored events (duplicates excluded), in seq order. */
+/** The publish answer, plus the newly stored events (duplicates excluded), in seq order. */
+export interface AppendBatchResult extends PublishResult {
   appended: AnyEnvelope[];
 }
 
