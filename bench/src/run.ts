@@ -8,7 +8,9 @@ import { scales, type Context, type Row, type Scale } from './scenarios/context.
 import { runFanout } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runIngest } from './scenarios/ingest.js';
+import { runNodeKill } from './scenarios/node-kill.js';
 import { runStorm } from './scenarios/storm.js';
+import { runTokens } from './scenarios/tokens.js';
 
 export const SCENARIOS = [
   'broadcast-1k',
@@ -18,6 +20,8 @@ export const SCENARIOS = [
   'idle-50k',
   'ingest',
   'storm',
+  'tokens',
+  'node-kill',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export const ALL_SERVERS: ServerKind[] = ['agentwire', 'ws', 'socketio', 'nchan'];
@@ -30,6 +34,8 @@ export interface BenchOptions {
   serverCore?: number;
   workers?: number;
   cpuProfDir?: string;
+  /** Tasks in the `tokens` scenario (default: the scale's). */
+  tokensTasks?: number;
   log?: (message: string) => void;
 }
 
@@ -110,6 +116,23 @@ export async function runBench(options: BenchOptions): Promise<Row[]> {
           break;
         case 'storm':
           rows.push(...(await runStorm(ctx, name, scale.storm, MISSED)));
+          break;
+        case 'tokens':
+          rows.push(
+            ...(await runTokens(ctx, {
+              tasks: options.tokensTasks ?? scale.tokens.tasks,
+              durationMs: scale.tokens.durationMs,
+              joinsPerS: scale.tokens.joinsPerS,
+            })),
+          );
+          break;
+        case 'node-kill':
+          rows.push(
+            ...(await runNodeKill(ctx, name, {
+              ...scale.nodeKill,
+              redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+            })),
+          );
           break;
       }
     }

@@ -6,6 +6,7 @@ import { quiet, type Outbox } from './outbox.js';
 import { prepareEvent, type PreparedEvent } from './prepare.js';
 import type { Ack } from './stream-queue.js';
 import { TaskHandle } from './task.js';
+import { activeTraceContext } from './tracing.js';
 import { Worker, type TaskHandler, type WorkerOptions } from './worker.js';
 
 export type StartTaskOptions = Omit<EventData<'task:start'>, 'taskId'> & { taskId?: string };
@@ -93,7 +94,7 @@ export class Producer {
       assertStreamName(stream);
       prepared = events.map((e, i) => {
         try {
-          return prepareEvent(e.type, e.data, e.id ?? newId());
+          return prepareEvent(e.type, e.data, e.id ?? newId(), e.trace ?? activeTraceContext());
         } catch (err) {
           if (err instanceof Error) err.message = `events[${i}]: ${err.message}`;
           throw err;

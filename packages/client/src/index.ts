@@ -29,3 +29,5 @@ export type {
   TaskState,
   TaskSummary,
 } from '@agentwire/protocol';
+export { contextOf, spanContextOf, startDeliverySpan, traceContextOf, withDeliverySpan } from './tracing.js';
+export type { TraceContext } from '@agentwire/protocol';

@@ -3,6 +3,7 @@ import type {
   HistoryPage,
   PublishResult,
   StreamHead as WireStreamHead,
+  TraceContext,
 } from '@agentwire/protocol';
 import type { StorageHealth } from './storage-health.js';
 
@@ -12,6 +13,8 @@ export interface AppendInput {
   type: string;
   data: unknown;
   time: number;
+  /** The producer's trace context, stored and returned with the event. */
+  trace?: TraceContext;
   /**
    * `data` already encoded by ingest. When present, `data` belongs to the log (a JSON value nobody
    * else holds, equal to `JSON.parse(json)`), so the engine neither encodes it again nor copies it

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { AgentwireError } from '@agentwire/protocol';
 import type { AppendBatchResult, AppendInput, LogEngine } from './engine.js';
 import { runEngineSuite } from '../testing/engine-suite.js';
-import { waitUntil } from '../testing/wait.js';
+import { letTimePass, waitUntil } from '../testing/wait.js';
 import { SCHEMA_VERSION } from './sqlite-schema.js';
 import { SqliteEngine } from './sqlite.js';
 
@@ -232,6 +232,49 @@ describe('sqlite engine specifics', () => {
     }
   });
 
+  it('adds the trace column to a version-3 database, whose rows read as untraced', async () => {
+    const path = freshPath();
+    writeOldDatabase(
+      path,
+      3,
+      `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE streams (sid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, epoch TEXT NOT NULL,
+        head INTEGER NOT NULL, first INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+      CREATE INDEX streams_updated ON streams (updated_at, name);
+      CREATE TABLE events (sid INTEGER NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
+        time INTEGER NOT NULL, data TEXT NOT NULL);
+      CREATE UNIQUE INDEX events_seq ON events (sid, seq);
+      CREATE UNIQUE INDEX events_id ON events (id, sid);
+      CREATE TABLE checkpoints (stream TEXT PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL);
+      INSERT INTO meta VALUES ('epoch', 'epoch-v3');
+      INSERT INTO streams VALUES (1, 'task:a', 'epoch-v3', 1, 1, 100, 100);
+      INSERT INTO events VALUES (1, 1, 'a1', 'log:entry', 10, '{"n":1}');
+    `,
+    );
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const engine = new SqliteEngine({ path });
+    await using(engine, async () => {
+      await engine.append('task:a', [{ ...ev('a2'), trace: { traceparent } }]);
+      const read = await engine.read('task:a', 0, 10);
+      assert.deepEqual(
+        read.events.map((e) => [e.id, e.trace]),
+        [
+          ['a1', undefined],
+          ['a2', { traceparent }],
+        ],
+      );
+      assert.equal('trace' in (read.events[0] as object), false);
+    });
+    const db = new Database(path);
+    try {
+      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    } finally {
+      db.close();
+    }
+  });
+
   it('waits out a reader holding old frames at the timer pace instead of retrying in a loop', async () => {
     const path = freshPath();
     const engine = new SqliteEngine({ path, checkpointIntervalMs: 20 });
@@ -242,7 +285,8 @@ describe('sqlite engine specifics', () => {
       reader.exec('BEGIN');
       reader.prepare('SELECT count(*) FROM events').get();
       for (let i = 1; i <= 200; i++) await engine.append('task:held', [ev(`h${i}`)]);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // A window for a retry loop to show itself: a spinning one would start hundreds of passes.
+      await letTimePass(300);
       const stats = engine.checkpointStats();
       // Timer-paced: about one round per 20 ms tick. Retrying at once ran thousands.
       assert.ok((stats?.started ?? 0) >= 1 && (stats?.started ?? 0) <= 40, `started: ${stats?.started}`);
