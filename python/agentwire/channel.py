@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import ssl
 import threading
 import time
@@ -12,6 +11,7 @@ from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import AgentwireError
+from .retry import backoff_delay
 from .websocket import ConnectionClosed, WebSocket
 
 log = logging.getLogger("agentwire")
@@ -170,9 +170,9 @@ class ProducerChannel:
                 return
             # The next node, if there are several: this one dropped us, is shutting down, or is gone.
             node = (node + 1) % len(self._urls)
-            cap = min(self._max_delay, self._min_delay * 2 ** min(attempt, 20))
+            delay = backoff_delay(attempt, self._min_delay, self._max_delay)
             attempt += 1
-            self._stop.wait(max(self._min_delay, random.random() * cap))
+            self._stop.wait(delay)
 
     def _serve(self, ws: WebSocket) -> None:
         """Says hello, then reads ops until the connection ends (ConnectionClosed) or the channel closes."""

@@ -28,6 +28,22 @@ def is_retryable(err: BaseException) -> bool:
     return isinstance(err, AgentwireError) and (err.status == 429 or err.status >= 500)
 
 
+def backoff_delay(
+    attempt: int,
+    min_delay: float,
+    max_delay: float,
+    rand: Callable[[], float] = random.random,
+    factor: float = 2.0,
+    jitter: float = 1.0,
+) -> float:
+    """Seconds to wait before retry ``attempt`` (0-based): ``min_delay * factor ** attempt``,
+    capped at ``max_delay``, jittered. ``jitter`` 1 is full jitter (uniform in [0, ceiling]). The
+    same function as @agentwire/protocol's ``backoffDelay`` (which counts in whole milliseconds)."""
+    grown = min_delay * factor ** min(max(0, attempt), 64)
+    ceiling = min(max(min_delay, max_delay), grown)
+    return ceiling * (1.0 - min(1.0, max(0.0, jitter)) * rand())
+
+
 def retry_delay(
     failed_attempts: int,
     err: BaseException,
@@ -43,5 +59,4 @@ def retry_delay(
         if hinted > policy.max_retry_after:
             return None
         return hinted + rand() * min(hinted * 0.1, 1.0)
-    cap = min(policy.max_delay, policy.base_delay * 2.0 ** (failed_attempts - 1))
-    return cap / 2 + rand() * cap / 2
+    return backoff_delay(failed_attempts - 1, policy.base_delay, policy.max_delay, rand)

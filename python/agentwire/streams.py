@@ -20,7 +20,8 @@ def is_stream_name(value: object) -> bool:
 
 
 def task_stream(task_id: str) -> str:
-    """The stream of task ``task_id``, unchecked: check it with ``is_stream_name`` when the id comes from outside."""
+    """The stream of task ``task_id``, unchecked: check it with ``is_stream_name`` when the id comes
+    from outside."""
     return TASK_STREAM_PREFIX + task_id
 
 

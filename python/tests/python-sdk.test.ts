@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  backoffDelay,
   errorCodes,
   isStreamName,
   MAX_STREAM_NAME_LENGTH,
@@ -108,6 +109,26 @@ describe('Python SDK (python/): the real python3 against a secure gateway', () =
       ],
       parsed: samples.map((x) => [isStreamName(x), taskIdOf(x) ?? null, projectIdOf(x) ?? null]),
       built: ids.map((i) => [taskStream(i), projectStream(i)]),
+    });
+  });
+
+  it('backs off as @agentwire/protocol does', { skip: found.skip }, async () => {
+    const cases = [0, 1, 2, 3, 8, 70].flatMap((attempt) => [0, 0.25, 0.9].map((r) => [attempt, r] as const));
+    const script = [
+      'import json, sys',
+      'from agentwire.retry import backoff_delay',
+      'print(json.dumps([backoff_delay(a, 0.1, 5.0, lambda: r) * 1000 for a, r in json.loads(sys.argv[1])]))',
+    ].join('\n');
+    const result = await run(python, ['-c', script, JSON.stringify(cases)]);
+    assert.equal(result.code, 0, result.err);
+    const options = { minDelayMs: 100, maxDelayMs: 5_000, factor: 2, jitter: 1 };
+    const fromPython = JSON.parse(result.out) as number[];
+    cases.forEach(([attempt, r], i) => {
+      // The TypeScript one rounds to whole milliseconds.
+      assert.ok(
+        Math.abs(fromPython[i]! - backoffDelay(attempt, options, () => r)) <= 0.5,
+        `attempt ${attempt}, random ${r}: ${fromPython[i]} ms`,
+      );
     });
   });
 

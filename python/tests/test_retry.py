@@ -6,7 +6,7 @@ import socket
 import unittest
 
 import agentwire
-from agentwire.retry import RetryPolicy, retry_delay
+from agentwire.retry import RetryPolicy, backoff_delay, retry_delay
 from support import TOKEN, URL, LossyProxy, Watcher, require_gateway
 
 
@@ -61,8 +61,14 @@ class RetryTest(unittest.TestCase):
     def test_backoff(self) -> None:
         policy = RetryPolicy(attempts=4, base_delay=0.1, max_delay=0.3)
         unavailable = agentwire.AgentwireError("unavailable")
-        self.assertEqual(retry_delay(1, unavailable, policy, lambda: 1.0), 0.1)
-        self.assertEqual(retry_delay(3, unavailable, policy, lambda: 1.0), 0.3)
+        # Full jitter: uniform in [0, ceiling], the ceiling doubling from base_delay up to max_delay.
+        self.assertEqual(retry_delay(1, unavailable, policy, lambda: 0.0), 0.1)
+        self.assertAlmostEqual(retry_delay(2, unavailable, policy, lambda: 0.5), 0.1)
+        self.assertEqual(retry_delay(3, unavailable, policy, lambda: 0.0), 0.3)
+        self.assertEqual(retry_delay(3, unavailable, policy, lambda: 1.0), 0.0)
+        self.assertEqual(backoff_delay(0, 0.1, 5.0, lambda: 0.0), 0.1)
+        self.assertEqual(backoff_delay(10, 0.1, 5.0, lambda: 0.0), 5.0)
+        self.assertEqual(backoff_delay(0, 0.1, 0.01, lambda: 0.0), 0.1)
         self.assertIsNone(retry_delay(4, unavailable, policy))
         self.assertIsNone(retry_delay(1, agentwire.AgentwireError("invalid_payload"), policy))
         hinted = agentwire.AgentwireError("rate_limited", retry_after=2.0)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect as tcp, type Socket } from 'node:net';
 import { it } from 'node:test';
-import { errorCodes, isErrorCode } from '@agentwire/protocol';
+import { errorCodes, isErrorCode, projectStream } from '@agentwire/protocol';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { A, B, cast, log, spawned, PRODUCER_KEY, SECRET, secureGateway, token } from './testing/auth-kit.js';
@@ -89,7 +89,7 @@ it(
     const producer = (async () => {
       for (let i = 0; running(); i++) {
         await gw.publish(B.task, [log(`${B_MARK} ${i}`)]);
-        await gw.publish(`project:${B.project}`, [log(`${B_MARK} project ${i}`)]);
+        await gw.publish(projectStream(B.project), [log(`${B_MARK} project ${i}`)]);
         await new Promise((r) => setTimeout(r, 10));
       }
     })();

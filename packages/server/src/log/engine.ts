@@ -1,6 +1,7 @@
 import type {
   AnyEnvelope,
   HistoryPage,
+  PublishResult,
   StreamHead as WireStreamHead,
   TraceContext,
 } from '@agentwire/protocol';
@@ -22,18 +23,11 @@ export interface AppendInput {
   json?: string;
 }
 
-export interface AppendResult {
-  id: string;
-  seq: number;
-  /** True when an event with this id was already in the stream; `seq` is then the original one. */
-  duplicate: boolean;
-}
+/** One event's outcome, as the publish answer carries it: `duplicate` when its id was already stored (`seq` is then the original one). */
+export type AppendResult = PublishResult['results'][number];
 
-export interface AppendBatchResult {
-  stream: string;
-  epoch: string;
-  results: AppendResult[];
-  /** The newly stored events (duplicates excluded), in seq order. */
+/** The publish answer, plus the newly stored events (duplicates excluded), in seq order. */
+export interface AppendBatchResult extends PublishResult {
   appended: AnyEnvelope[];
 }
 
