@@ -9,10 +9,11 @@ import {
   type AnyEventInput,
   type ProducerPort,
 } from '@agentwire/protocol';
-import { Ownership } from './auth/ownership.js';
+import { TaskProjects } from './auth/task-projects.js';
 import { Security } from './auth/security.js';
 import { noProducerRouter, type CommandRouter } from './commands.js';
-import { DEFAULT_PORT, defaultLimits, type GatewayOptions, type Limits } from './config.js';
+import { DEFAULT_PORT, type GatewayOptions } from './gateway-options.js';
+import { defaultLimits, type Limits } from './limits/limits.js';
 import { ConfigError } from './config-error.js';
 import { handleApi } from './http/api.js';
 import { refuseUpgrade } from './http/refuse-upgrade.js';
@@ -44,7 +45,8 @@ import { HttpCommands } from './transports/http-commands.js';
 import { PollingTransport } from './transports/polling.js';
 import { SseTransport } from './transports/sse.js';
 import { WsTransport } from './transports/ws.js';
-import { DEFAULT_SOCKETIO_PATHS, SocketIoTransport } from './transports/socketio.js';
+import { SocketIoTransport } from './transports/socketio.js';
+import { DEFAULT_SOCKETIO_PATHS } from './transports/socketio-paths.js';
 import { SwarmPolling } from './transports/swarm-polling.js';
 import { SwarmTerminalTransport } from './transports/swarm-terminal.js';
 import { DEFAULT_SWARM_STREAM } from './dialects/swarm-terminal.js';
@@ -104,15 +106,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const publicUrl = options.publicUrl === undefined ? undefined : parsePublicUrl(options.publicUrl);
   const limits: Limits = { ...defaultLimits, ...options.limits };
   const config = options.engine ?? { kind: 'memory' };
-  const engine =
-    config.kind === 'custom'
-      ? config.engine
-      : await openEngine(config, {
-          onConnectionError: (err) => logger.warn({ err: err.message }, 'log storage connection error'),
-        });
+  const engine = await openEngine(config, {
+    onConnectionError: (err) => logger.warn({ err: err.message }, 'log storage connection error'),
+  });
   const snapshots = new SnapshotService(engine);
   // Before the hub, so a task's project is known by the time its events are fanned out.
-  const ownership = new Ownership(engine, snapshots);
+  const taskProjects = new TaskProjects(engine, snapshots);
   const security = new Security({
     auth: options.auth,
     allowedOrigins: options.allowedOrigins,
@@ -124,7 +123,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     ],
     ...(publicUrl !== undefined && { publicUrl }),
     limits,
-    ownership,
+    taskProjects,
     logger,
   });
   const hub = new Hub(engine, snapshots, limits.maxBufferedBytes, {
@@ -140,7 +139,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   }
   // Each task's events also go to its project's stream, before the producer is answered.
   const projectFeed =
-    options.projectStreams === false ? undefined : new ProjectFeed(engine, ownership, logger);
+    options.projectStreams === false ? undefined : new ProjectFeed(engine, taskProjects, logger);
   const ingest = new Ingest(
     engine,
     limits.maxEventsPerBatch,
@@ -558,7 +557,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       await metricsEndpoint?.close();
       prometheus.close();
       hub.close();
-      ownership.close();
+      taskProjects.close();
       await cluster?.close();
       server.closeAllConnections();
       server.close(); // the HTTP server's own timers; listening stopped above

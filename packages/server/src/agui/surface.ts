@@ -14,7 +14,7 @@ import {
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Security } from '../auth/security.js';
 import type { CommandRouter, CommandSender } from '../commands.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import { readJsonBody } from '../http/body.js';
 import { sendError, sendJson } from '../http/respond.js';
 import { runOptions } from './options.js';

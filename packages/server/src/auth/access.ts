@@ -1,5 +1,5 @@
 import { AgentwireError, SYSTEM_STREAM, taskIdOf, type Command } from '@agentwire/protocol';
-import type { Ownership } from './ownership.js';
+import type { TaskProjects } from './task-projects.js';
 import { atLeast, type AuthPrincipal } from './principal.js';
 
 const forbidden = (what: string) => new AgentwireError('forbidden', `Not allowed: ${what}.`);
@@ -23,7 +23,7 @@ function projectOf(stream: string): string | undefined {
  * another project's tasks.
  */
 export class AccessPolicy {
-  constructor(private readonly ownership: Ownership) {}
+  constructor(private readonly taskProjects: TaskProjects) {}
 
   async mayRead(p: AuthPrincipal, stream: string): Promise<boolean> {
     if (p.role === undefined) return false;
@@ -35,7 +35,7 @@ export class AccessPolicy {
     if (p.role === undefined) return false;
     const quick = this.quickScope(p, stream);
     if (quick !== undefined) return quick;
-    const owner = this.ownership.peek(stream);
+    const owner = this.taskProjects.peek(stream);
     if (owner === undefined) return undefined;
     return owner !== null && typeof p.scope !== 'string' && p.scope.projects(owner);
   }
@@ -99,7 +99,7 @@ export class AccessPolicy {
       throw forbidden(`publishing to ${stream}`);
     }
     if (taskIdOf(stream) === undefined) throw forbidden(`publishing to ${stream}`);
-    const owner = await this.ownership.owner(stream);
+    const owner = await this.taskProjects.owner(stream);
     if (owner !== undefined && (owner === null || !scope.projects(owner)))
       throw forbidden(`publishing to ${stream}`);
     let started = false;
@@ -127,7 +127,7 @@ export class AccessPolicy {
     const quick = this.quickScope(p, stream);
     if (quick === true) return;
     if (quick === false) throw forbidden(`claiming ${stream}`);
-    const owner = await this.ownership.owner(stream);
+    const owner = await this.taskProjects.owner(stream);
     if (owner === undefined) return;
     if (owner !== null && typeof p.scope !== 'string' && p.scope.projects(owner)) return;
     throw forbidden(`claiming ${stream}`);
@@ -136,7 +136,7 @@ export class AccessPolicy {
   private async inScope(p: AuthPrincipal, stream: string): Promise<boolean> {
     const quick = this.quickScope(p, stream);
     if (quick !== undefined) return quick;
-    const owner = await this.ownership.owner(stream);
+    const owner = await this.taskProjects.owner(stream);
     return typeof owner === 'string' && typeof p.scope !== 'string' && p.scope.projects(owner);
   }
 

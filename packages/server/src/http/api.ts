@@ -4,7 +4,7 @@ import { AgentwireError, assertSchema, isStreamName, MAX_TASK_WINDOW } from '@ag
 import { Type } from '@sinclair/typebox';
 import type { Security } from '../auth/security.js';
 import type { CommandRouter } from '../commands.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import type { Ingest } from '../ingest.js';
 import type { LogEngine } from '../log/engine.js';
 import type { Logger } from '../logger.js';

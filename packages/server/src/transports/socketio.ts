@@ -5,7 +5,7 @@ import { Server as Engine, type Socket as EngineSocket } from 'engine.io';
 import { Server as SocketIoServer, type Namespace, type Socket } from 'socket.io';
 import type { Security } from '../auth/security.js';
 import type { CommandRouter } from '../commands.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import {
   dialectNames,
   isDialectName,
@@ -19,60 +19,10 @@ import { sendError, sendJson } from '../http/respond.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotService } from '../snapshots.js';
 import { SocketIoConnection } from './socketio-connection.js';
+import { normalizeSocketIoPath, type SocketIoPath } from './socketio-paths.js';
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Session } from '../auth/session.js';
-import { acceptAnyToken, type Principal, type TokenVerifier } from './token.js';
-
-export interface SocketIoPath {
-  /** URL path Socket.IO answers on, e.g. `/mageagent/socket.io` (a client's `path` option). */
-  path: string;
-  dialect: DialectName;
-}
-
-export interface SocketIoOptions {
-  /** Paths and the dialect each speaks; replaces DEFAULT_SOCKETIO_PATHS when given. */
-  paths?: SocketIoPath[];
-  /** Origins allowed by CORS on the polling transport. Default `*`, as the seed servers had it. */
-  corsOrigin?: string | string[];
-}
-
-/**
- * The native protocol on Socket.IO's default path, and each seed dialect on a path of its own.
- * A frontend that hard-codes `/socket.io` gets its dialect by configuration (`/socket.io=progress`),
- * by a proxy rewrite, or by connecting to the dialect's namespace (docs/dialects.md).
- */
-export const DEFAULT_SOCKETIO_PATHS: readonly SocketIoPath[] = [
-  { path: '/socket.io', dialect: 'native' },
-  { path: '/mageagent/socket.io', dialect: 'mageagent' },
-  { path: '/progress/socket.io', dialect: 'progress' },
-  { path: '/dashboard/socket.io', dialect: 'flask-dashboard' },
-];
-
-/** Paths the gateway serves itself; Socket.IO may not take them over. */
-const RESERVED = ['/v1', '/ws', '/api', '/healthz', '/readyz'];
-
-export function normalizeSocketIoPath(path: string): string {
-  const p = `/${path.trim()}`.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
-  if (p === '' || p === '/' || !/^[A-Za-z0-9._~\-/]+$/.test(p)) {
-    throw new Error(`Invalid Socket.IO path ${JSON.stringify(path)}: use a URL path such as /socket.io.`);
-  }
-  if (RESERVED.some((r) => p === r || p.startsWith(`${r}/`))) {
-    throw new Error(`Socket.IO path ${p} would shadow the gateway's own routes (${RESERVED.join(', ')}).`);
-  }
-  return p;
-}
-
-/** Parses `path=dialect`, the form of `--socketio-path` and `AGENTWIRE_SOCKETIO_PATHS` entries. */
-export function parseSocketIoPath(spec: string): SocketIoPath {
-  const eq = spec.lastIndexOf('=');
-  const dialect = spec.slice(eq + 1).trim();
-  if (eq <= 0 || !isDialectName(dialect)) {
-    throw new Error(
-      `Invalid Socket.IO path ${JSON.stringify(spec)}: use path=dialect, dialect one of ${Object.keys(socketIoDialects).join(', ')}.`,
-    );
-  }
-  return { path: normalizeSocketIoPath(spec.slice(0, eq)), dialect };
-}
+import { acceptAnyToken, type TokenIdentity, type TokenVerifier } from '../auth/dialect-token.js';
 
 export interface SocketIoTransportOptions {
   hub: Hub;
@@ -264,7 +214,7 @@ export class SocketIoTransport {
       );
     });
     nsp.on('connection', (socket) => {
-      const principal = (socket.data.principal ?? {}) as Principal;
+      const principal = (socket.data.principal ?? {}) as TokenIdentity;
       const session = socket.data.session as Session;
       const connection = new SocketIoConnection(socket, dialect, this.options, principal, session);
       socket.data.connection = connection;
@@ -275,7 +225,7 @@ export class SocketIoTransport {
     });
   }
 
-  private async authenticate(socket: Socket, path: string, dialect: DialectName): Promise<Principal> {
+  private async authenticate(socket: Socket, path: string, dialect: DialectName): Promise<TokenIdentity> {
     const { auth, query, headers } = socket.handshake;
     const bearer = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1];
     const fromQuery = this.options.security.queryTokens ? query.token : undefined;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError, type SubscribedOp } from '@agentwire/protocol';
 import type { Security } from '../auth/security.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import { retryAfterSeconds } from '../http/respond.js';
 import type { Hub, SubscribeRequest, SubscribeResult, Subscription } from '../hub/hub.js';
 import type { Sink } from '../hub/sink.js';

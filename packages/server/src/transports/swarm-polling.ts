@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError, taskIdOf } from '@agentwire/protocol';
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Security } from '../auth/security.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import {
   swarmProjectSnapshot,
   swarmSnapshot,
@@ -18,7 +18,7 @@ import type { SnapshotService } from '../snapshots.js';
 import type { TaskIndex } from '../task-list/task-index.js';
 import { liveProjectStates, statesOf } from './swarm-states.js';
 import { countParam, seqParam } from './http-params.js';
-import { acceptAnyToken, type TokenVerifier } from './token.js';
+import { acceptAnyToken, type TokenVerifier } from '../auth/dialect-token.js';
 
 export interface SwarmPollingOptions {
   engine: LogEngine;

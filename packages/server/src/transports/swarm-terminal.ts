@@ -6,7 +6,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Security } from '../auth/security.js';
 import type { Session } from '../auth/session.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import { errorBody, isoTime } from '../dialects/helpers.js';
 import {
   connectionEstablished,
@@ -23,7 +23,7 @@ import type { SnapshotService } from '../snapshots.js';
 import type { TaskIndex } from '../task-list/task-index.js';
 import { DialectSink } from './dialect-sink.js';
 import { liveProjectStates, statesOf } from './swarm-states.js';
-import { acceptAnyToken, type TokenVerifier } from './token.js';
+import { acceptAnyToken, type TokenVerifier } from '../auth/dialect-token.js';
 
 export interface SwarmTerminalOptions {
   hub: Hub;

@@ -15,7 +15,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Security } from '../auth/security.js';
 import type { Session } from '../auth/session.js';
 import type { CommandRouter } from '../commands.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Hub, Subscription } from '../hub/hub.js';
 import type { Sink } from '../hub/sink.js';
