@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { taskStream } from '@agentwire/protocol';
 import { LoadGroup } from './load/group.js';
 import { nchanInstalled, type ServerKind } from './server-proc.js';
 import { scales, type Context, type Row, type Scale } from './scenarios/context.js';
@@ -93,7 +94,7 @@ export async function runBench(options: BenchOptions): Promise<Row[]> {
           rows.push(
             ...(await runFanout(ctx, {
               scenario: name,
-              subscribers: Array.from({ length: scale.tasks }, (_, i) => `task:t${i}`),
+              subscribers: Array.from({ length: scale.tasks }, (_, i) => taskStream(`t${i}`)),
               publish: { prefix: 'task:t', count: scale.tasks },
               fanout: 1,
               fixedDeliveries: Math.max(scale.tasks, TASKS_FIXED * shrink),

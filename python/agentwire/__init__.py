@@ -19,6 +19,15 @@ from .outbox import Ack
 from .producer import Producer, connect
 from .question import Answer
 from .retry import RetryPolicy
+from .streams import (
+    PROJECT_STREAM_PREFIX,
+    SYSTEM_STREAM,
+    TASK_STREAM_PREFIX,
+    project_id_of,
+    project_stream,
+    task_id_of,
+    task_stream,
+)
 from .task import Task
 from .tool_call import ToolCall
 from .worker import Worker
@@ -35,11 +44,18 @@ __all__ = [
     "ChatMessage",
     "ERROR_CODES",
     "Message",
+    "PROJECT_STREAM_PREFIX",
     "Producer",
     "RetryPolicy",
+    "SYSTEM_STREAM",
+    "TASK_STREAM_PREFIX",
     "Task",
     "ToolCall",
     "Worker",
     "__version__",
     "connect",
+    "project_id_of",
+    "project_stream",
+    "task_id_of",
+    "task_stream",
 ]

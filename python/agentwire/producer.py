@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import re
 import ssl
 import threading
 import weakref
@@ -18,13 +17,12 @@ from .http_ingest import HttpIngest
 from .ids import new_id
 from .outbox import Ack, ErrorListener, Outbox, prepare
 from .retry import RetryPolicy
+from .streams import is_stream_name, task_stream
 from .task import Task
 from .worker import TaskHandler, Worker
 
 # How long a producer nobody closed may take at interpreter exit to deliver what it queued.
 _EXIT_FLUSH_SECONDS = 10.0
-# docs/protocol.md, "Streams".
-_STREAM = re.compile(r"^(?:system|[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9][A-Za-z0-9._~-]{0,127})$")
 
 
 def connect(
@@ -234,7 +232,7 @@ class Producer:
     ) -> Tuple[Task, int]:
         """start_task, also telling at which seq ``task:start`` was stored."""
         task_id = task_id if task_id is not None else new_id()
-        stream = f"task:{task_id}"
+        stream = task_stream(task_id)
         _check_stream(stream)
         task = Task(self._outbox, task_id, project_id, self._session)
         if self._session is not None:
@@ -263,7 +261,7 @@ class Producer:
 
 
 def _check_stream(stream: str) -> None:
-    if not isinstance(stream, str) or not _STREAM.match(stream):
+    if not is_stream_name(stream):
         raise AgentwireError(
             "invalid_stream",
             f"Invalid stream name {stream!r}: use kind:id, e.g. task:42.",

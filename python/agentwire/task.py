@@ -27,6 +27,7 @@ from .inbox import ChatMessage, Inbox, MessageHandler
 from .outbox import Ack, Outbox
 from .question import Answer, Option, PendingQuestions, question_fields
 from .stream import TaskStream, check_level
+from .streams import task_stream
 
 if TYPE_CHECKING:
     from .commands import CommandSession
@@ -60,7 +61,7 @@ class Task:
         session: Optional["CommandSession"] = None,
     ) -> None:
         self.id = task_id
-        self.stream = f"task:{task_id}"
+        self.stream = task_stream(task_id)
         self.project_id = project_id
         self.signal = CancelSignal(task_id)
         self._outbox = outbox

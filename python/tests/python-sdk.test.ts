@@ -4,7 +4,20 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { errorCodes, unsupportedSchema } from '@agentwire/protocol';
+import {
+  errorCodes,
+  isStreamName,
+  MAX_STREAM_NAME_LENGTH,
+  PROJECT_STREAM_PREFIX,
+  projectIdOf,
+  projectStream,
+  STREAM_NAME_PATTERN,
+  SYSTEM_STREAM,
+  TASK_STREAM_PREFIX,
+  taskIdOf,
+  taskStream,
+  unsupportedSchema,
+} from '@agentwire/protocol';
 import type { Gateway } from '@agentwire/server';
 import { findPython, installedPython, packageDir, run, secureGateway } from './python-env.js';
 
@@ -60,6 +73,42 @@ describe('Python SDK (python/): the real python3 against a secure gateway', () =
       Object.entries(errorCodes).map(([code, e]) => [code, [e.status, e.close, e.message]]),
     );
     assert.deepEqual(JSON.parse(result.out), expected);
+  });
+
+  it('names streams as @agentwire/protocol does', { skip: found.skip }, async () => {
+    const samples = [
+      'task:42',
+      'project:acme',
+      'system',
+      'task:',
+      'Task:1',
+      'taskx:1',
+      taskStream('x'.repeat(200)),
+    ];
+    const ids = ['42', 'a.b~c', ''];
+    const script = [
+      'import json, sys',
+      'from agentwire import streams as s',
+      'samples, ids = json.loads(sys.argv[1])',
+      'print(json.dumps({',
+      '  "constants": [s.STREAM_NAME_PATTERN, s.MAX_STREAM_NAME_LENGTH, s.TASK_STREAM_PREFIX, s.PROJECT_STREAM_PREFIX, s.SYSTEM_STREAM],',
+      '  "parsed": [[s.is_stream_name(x), s.task_id_of(x), s.project_id_of(x)] for x in samples],',
+      '  "built": [[s.task_stream(i), s.project_stream(i)] for i in ids],',
+      '}))',
+    ].join('\n');
+    const result = await run(python, ['-c', script, JSON.stringify([samples, ids])]);
+    assert.equal(result.code, 0, result.err);
+    assert.deepEqual(JSON.parse(result.out), {
+      constants: [
+        STREAM_NAME_PATTERN,
+        MAX_STREAM_NAME_LENGTH,
+        TASK_STREAM_PREFIX,
+        PROJECT_STREAM_PREFIX,
+        SYSTEM_STREAM,
+      ],
+      parsed: samples.map((x) => [isStreamName(x), taskIdOf(x) ?? null, projectIdOf(x) ?? null]),
+      built: ids.map((i) => [taskStream(i), projectStream(i)]),
+    });
   });
 
   it('refuses the same answer schemas as the TypeScript SDK', { skip: found.skip }, async () => {
@@ -150,7 +199,7 @@ describe('Python SDK (python/): the real python3 against a secure gateway', () =
       assert.equal(answered.status, 200, await answered.text());
       assert.equal(await exited, 0, err);
       assert.match(out, new RegExp(`published ${stream}: Go with qdrant\\.`));
-      const { state } = (await (await watcher(`/v1/tasks/${stream.slice(5)}`)).json()) as {
+      const { state } = (await (await watcher(`/v1/tasks/${taskIdOf(stream)!}`)).json()) as {
         state: {
           status: string;
           stage: string;

@@ -1,3 +1,4 @@
+import { taskStream } from '@agentwire/protocol';
 import { memoryPerConnection, withServer, type Context, type Row } from './context.js';
 
 /**
@@ -7,7 +8,7 @@ import { memoryPerConnection, withServer, type Context, type Row } from './conte
 export async function runIdle(ctx: Context, scenario: string, wanted: number): Promise<Row[]> {
   const count = Math.min(wanted, ctx.maxConnections);
   const capped = count < wanted ? `capped at ${count} by the open-file limit` : undefined;
-  const streams = Array.from({ length: count }, (_, i) => `task:idle-${i}`);
+  const streams = Array.from({ length: count }, (_, i) => taskStream(`idle-${i}`));
   const rows: Row[] = [];
   for (const kind of ctx.servers) {
     ctx.log(`${scenario}: ${kind} (${count} connections)`);

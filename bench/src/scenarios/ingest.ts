@@ -1,3 +1,4 @@
+import { taskStream } from '@agentwire/protocol';
 import { Histogram } from '../hist.js';
 import { PipelinedHttp } from '../http-pipe.js';
 import type { ServerProc } from '../server-proc.js';
@@ -42,7 +43,7 @@ async function httpIngest(server: ServerProc, durationMs: number, rate?: number)
   const start = hrNow();
   const end = start + durationMs * 1e6;
   const send = (stamp: number, connection?: number, then?: () => void): void => {
-    const stream = `task:ingest-${sent++ % STREAMS}`;
+    const stream = taskStream(`ingest-${sent++ % STREAMS}`);
     http.post(
       `/v1/streams/${encodeURIComponent(stream)}/events`,
       body(),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AgentwireError, reduceTaskEvents } from '@agentwire/protocol';
+import { AgentwireError, reduceTaskEvents, taskStream } from '@agentwire/protocol';
 import { connect } from './connect.js';
 import { MemoryPublisher } from './testing/memory-publisher.js';
 
@@ -25,7 +25,7 @@ test('a whole task folds into the state watchers expect', async () => {
     estimatedMs: 30_000,
   });
   assert.match(task.id, /^[0-9a-f-]{36}$/);
-  assert.equal(task.stream, `task:${task.id}`);
+  assert.equal(task.stream, taskStream(task.id));
   assert.equal(task.projectId, 'acme');
 
   await task.stage('planning');

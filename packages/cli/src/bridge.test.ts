@@ -11,7 +11,7 @@ import { HttpAgent, type BaseEvent } from '@ag-ui/client';
 import { EventType, type RunAgentInput } from '@ag-ui/core';
 import { EventSchema, RunAgentInputSchema } from '@ag-ui/core/schemas';
 import { EventEncoder } from '@ag-ui/encoder';
-import { taskStream, type AnyEnvelope } from '@agentwire/protocol';
+import { taskIdOf, taskStream, type AnyEnvelope } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
 
 /**
@@ -207,7 +207,7 @@ describe('agentwire bridge agui', () => {
     assert.deepEqual(agent.inputs[1]!.resume, [
       { interruptId: 'approve-1', status: 'resolved', payload: 'ship' },
     ]);
-    assert.equal(agent.inputs[0]!.threadId, stream.slice('task:'.length));
+    assert.equal(agent.inputs[0]!.threadId, taskIdOf(stream));
     assert.equal(agent.inputs[1]!.threadId, agent.inputs[0]!.threadId);
   });
 

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { taskIdOf, type AnyEnvelope } from '@agentwire/protocol';
 import { connect } from '@agentwire/agent';
 import { createClient } from '@agentwire/client';
-import type { AnyEnvelope } from '@agentwire/protocol';
 
 const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
 const quickstart = fileURLToPath(new URL('../../../examples/dist/quickstart.js', import.meta.url));
@@ -115,7 +115,7 @@ describe('end to end through the real processes', () => {
     assert.equal(result.code, 0, result.err);
     const stream = /published (task:\S+)/.exec(result.out)?.[1];
     assert.ok(stream, result.out);
-    const snap = (await (await fetch(`${gw.url}/v1/tasks/${stream.slice(5)}`)).json()) as {
+    const snap = (await (await fetch(`${gw.url}/v1/tasks/${taskIdOf(stream)!}`)).json()) as {
       state: {
         status: string;
         title: string;

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { taskIdOf } from '@agentwire/protocol';
 import { Proc, waitFor } from './test-support.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -186,7 +187,7 @@ describe('the README on a fresh clone', { skip }, () => {
             `three event lines`,
             30_000,
           ).catch(async (err: Error) => {
-            const { seq, state } = (await api(`/v1/tasks/${stream!.slice(5)}`)) as {
+            const { seq, state } = (await api(`/v1/tasks/${taskIdOf(stream!)!}`)) as {
               seq: number;
               state: { status: string; stage?: string } | null;
             };
@@ -213,7 +214,7 @@ describe('the README on a fresh clone', { skip }, () => {
           assert.equal(await proc.done(), 0, `${what}:\n${proc.output}`);
           const [, stream] = /published (task:\S+)/.exec(proc.output) ?? [];
           assert.ok(stream, `${what}:\n${proc.output}`);
-          const { state } = (await api(`/v1/tasks/${stream.slice(5)}`)) as {
+          const { state } = (await api(`/v1/tasks/${taskIdOf(stream)!}`)) as {
             state: { status: string; title: string };
           };
           assert.deepEqual([state.status, state.title], ['completed', 'Find the best vector database'], what);

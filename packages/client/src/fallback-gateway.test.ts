@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, test } from 'node:test';
-import { PRODUCER_PROTOCOL_VERSION, type AnyEnvelope, type GatewayOp } from '@agentwire/protocol';
+import { PRODUCER_PROTOCOL_VERSION, taskIdOf, type AnyEnvelope, type GatewayOp } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
 import {
   AgentwireError,
@@ -166,7 +166,7 @@ function producer(gw: () => Gateway, stream: string, total: number, hold?: () =>
   let published = 0;
   const done = (async () => {
     await gw().publish(stream, [
-      { type: 'task:start', data: { taskId: stream.slice(5), title: 'fallback' } },
+      { type: 'task:start', data: { taskId: taskIdOf(stream)!, title: 'fallback' } },
     ]);
     published = 1;
     while (published < total) {

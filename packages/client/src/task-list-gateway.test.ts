@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { AnyEventInput } from '@agentwire/protocol';
+import { taskStream, type AnyEventInput } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
 import { createClient, type Client, type TaskList } from './index.js';
 import type { TransportKind } from './transport.js';
@@ -25,7 +25,7 @@ async function gateway(): Promise<Gateway> {
   cleanups.push(() => gw.close());
   for (let i = 0; i < 40; i++) {
     const id = `k${String(i).padStart(2, '0')}`;
-    await gw.publish(`task:${id}`, [start(id, i % 4 === 0 ? 'quarter' : 'rest')]);
+    await gw.publish(taskStream(id), [start(id, i % 4 === 0 ? 'quarter' : 'rest')]);
   }
   return gw;
 }

@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { taskStream, type AnyEventInput, type TaskStatus } from '@agentwire/protocol';
 import type { Browser, Page } from 'playwright-core';
-import type { AnyEventInput, TaskStatus } from '@agentwire/protocol';
 import type { Gateway } from '@agentwire/server';
 import { launchBrowser, openPage, startGateway, unavailable, unexpected } from './harness.js';
 
@@ -44,7 +44,7 @@ before(async () => {
     const status = statusOf(i);
     if (status === 'completed') events.push({ type: 'task:complete', data: {} });
     if (status === 'failed') events.push({ type: 'task:failed', data: { error: { message: 'no' } } });
-    await gw.publish(`task:${id}`, events);
+    await gw.publish(taskStream(id), events);
   }
 });
 
@@ -104,13 +104,15 @@ describe('the task list with 10,000 tasks, in Chromium', { skip }, () => {
         .locator('.task-row[data-status="running"]')
         .first()
         .getAttribute('data-task-id'))!;
-      await gw.publish(`task:${running}`, [{ type: 'task:complete', data: { summary: 'done in the test' } }]);
+      await gw.publish(taskStream(running), [
+        { type: 'task:complete', data: { summary: 'done in the test' } },
+      ]);
       await page.locator(`.task-row[data-task-id="${running}"][data-status="completed"]`).waitFor();
 
       // A burst of changes all over the list: the page keeps up, and only ever receives the window.
       const writes: Promise<unknown>[] = [];
       for (let i = 0; i < TASKS; i += 7) {
-        writes.push(gw.publish(`task:${idOf(i)}`, [{ type: 'task:progress', data: { percent: 42 } }]));
+        writes.push(gw.publish(taskStream(idOf(i)), [{ type: 'task:progress', data: { percent: 42 } }]));
       }
       await Promise.all(writes);
       const touched = (await rowIds(page)).find((id) => Number(id.slice(1)) % 7 === 0);
@@ -176,10 +178,12 @@ describe('the task list with 10,000 tasks, in Chromium', { skip }, () => {
       // Two of the project's tasks, one after the other: the terminal shows both, each named.
       const a = idOf(TASKS - 1);
       const b = idOf(TASKS - 5);
-      await gw.publish(`task:${a}`, [
+      await gw.publish(taskStream(a), [
         { type: 'log:entry', data: { level: 'info', message: 'first from a' } },
       ]);
-      await gw.publish(`task:${b}`, [{ type: 'log:entry', data: { level: 'warn', message: 'then from b' } }]);
+      await gw.publish(taskStream(b), [
+        { type: 'log:entry', data: { level: 'warn', message: 'then from b' } },
+      ]);
       const line = (text: string) => page.locator('.tline', { hasText: text });
       await line('then from b').waitFor();
       assert.equal(await line('first from a').locator('.t-task').textContent(), a);
@@ -193,10 +197,12 @@ describe('the task list with 10,000 tasks, in Chromium', { skip }, () => {
         "in the project stream's order",
       );
       // Another project's task never shows here.
-      await gw.publish(`task:${idOf(TASKS - 2)}`, [
+      await gw.publish(taskStream(idOf(TASKS - 2)), [
         { type: 'log:entry', data: { level: 'info', message: 'elsewhere' } },
       ]);
-      await gw.publish(`task:${a}`, [{ type: 'log:entry', data: { level: 'info', message: 'last from a' } }]);
+      await gw.publish(taskStream(a), [
+        { type: 'log:entry', data: { level: 'info', message: 'last from a' } },
+      ]);
       await line('last from a').waitFor();
       assert.equal(await line('elsewhere').count(), 0);
 

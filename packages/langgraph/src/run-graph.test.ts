@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { taskStream, type AnyEnvelope } from '@agentwire/protocol';
 import { connect, type Producer } from '@agentwire/agent';
 import { createClient, type Client } from '@agentwire/client';
-import type { AnyEnvelope } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
 import { AIMessageChunk, HumanMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
@@ -46,7 +46,7 @@ after(async () => {
 /** A task with a watcher subscribed from its very first event. */
 async function watchedTask(title: string, stages?: string[]) {
   const taskId = randomUUID();
-  const watcher = await Watcher.open(client, `task:${taskId}`);
+  const watcher = await Watcher.open(client, taskStream(taskId));
   watchers.push(watcher);
   const task = await aw.startTask({ taskId, title, ...(stages && { stages }) });
   return { task, watcher };
@@ -498,7 +498,7 @@ describe('runGraph', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     const taskId = randomUUID();
-    const watcher = await Watcher.open(client, `task:${taskId}`);
+    const watcher = await Watcher.open(client, taskStream(taskId));
     watchers.push(watcher);
     await client.command({
       type: 'start',

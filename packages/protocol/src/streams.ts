@@ -24,11 +24,23 @@ export function assertStreamName(value: unknown): string {
   return value;
 }
 
-export const taskStream = (taskId: string): string => `task:${taskId}`;
-export const projectStream = (projectId: string): string => `project:${projectId}`;
+/** The kind prefix of a task's stream: `task:<taskId>`. */
+export const TASK_STREAM_PREFIX = 'task:';
+/** The kind prefix of a project's stream: `project:<projectId>`, every event of the project's tasks. */
+export const PROJECT_STREAM_PREFIX = 'project:';
 export const SYSTEM_STREAM = 'system';
+
+/** The stream of task `taskId`, unchecked: `assertStreamName` it when the id comes from outside. */
+export const taskStream = (taskId: string): string => TASK_STREAM_PREFIX + taskId;
+/** The stream of project `projectId`, unchecked like `taskStream`. */
+export const projectStream = (projectId: string): string => PROJECT_STREAM_PREFIX + projectId;
 
 /** The task id of a `task:<id>` stream, or undefined for any other stream. */
 export function taskIdOf(stream: string): string | undefined {
-  return stream.startsWith('task:') ? stream.slice(5) : undefined;
+  return stream.startsWith(TASK_STREAM_PREFIX) ? stream.slice(TASK_STREAM_PREFIX.length) : undefined;
+}
+
+/** The project id of a `project:<id>` stream, or undefined for any other stream. */
+export function projectIdOf(stream: string): string | undefined {
+  return stream.startsWith(PROJECT_STREAM_PREFIX) ? stream.slice(PROJECT_STREAM_PREFIX.length) : undefined;
 }

@@ -308,6 +308,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   });
   // Producers that connect through RabbitMQ: their commands go out on the command exchange.
   const amqpProducers = options.amqp ? new AmqpProducerEndpoint(options.amqp, producers, logger) : undefined;
+  // Before the cluster: its first presence report counts this endpoint's producers.
+  const producerEndpoint = new ProducerEndpoint({
+    registry: producers,
+    maxFrameBytes: limits.maxBodyBytes,
+    logger,
+  });
   // With several nodes on one Redis, a command may be for a producer connected to another node.
   let cluster: Cluster | undefined;
   if (config.kind === 'redis') {
@@ -319,6 +325,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         registry: producers,
         producerOptions: producers.options,
         logger,
+        localConnections: () => security.connections.counts(),
         report: () => ({
           connections: {
             websocket: ws.connectionCount,
@@ -330,9 +337,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
           subscriptions: hub.subscriptionCount,
           producers: producerEndpoint.connectionCount + (amqpProducers?.connectionCount ?? 0),
           watchers: hub.watcherCounts(),
+          users: Object.fromEntries(security.connections.counts()),
           workers: producers.workers(),
         }),
       });
+      // Per-user connections and per-producer ingest rate count for the cluster, not this node.
+      security.shareLimits(cluster.limits);
     } catch (err) {
       await amqpProducers?.stop();
       await producers.close();
@@ -345,11 +355,6 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     engine,
     snapshots,
     publish: (stream, events) => gateway.publish(stream, events),
-    logger,
-  });
-  const producerEndpoint = new ProducerEndpoint({
-    registry: producers,
-    maxFrameBytes: limits.maxBodyBytes,
     logger,
   });
   Object.assign(gateway, { producers, cluster });

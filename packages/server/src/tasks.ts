@@ -1,4 +1,4 @@
-import { AgentwireError, type TaskState, type TaskSummary } from '@agentwire/protocol';
+import { AgentwireError, taskStream, type TaskState, type TaskSummary } from '@agentwire/protocol';
 import type { SnapshotService } from './snapshots.js';
 
 export type { TaskSummary };
@@ -7,7 +7,7 @@ export async function getTask(
   snapshots: SnapshotService,
   taskId: string,
 ): Promise<{ seq: number; state: TaskState }> {
-  const snap = await snapshots.get(`task:${taskId}`);
+  const snap = await snapshots.get(taskStream(taskId));
   if (!snap.state) throw new AgentwireError('not_found', `No task ${JSON.stringify(taskId)}.`);
   return { seq: snap.seq, state: snap.state };
 }

@@ -1,5 +1,5 @@
 import { createClient } from '@agentwire/client';
-import { AgentwireError, isStreamName, isTerminal, type TaskState } from '@agentwire/protocol';
+import { AgentwireError, isStreamName, isTerminal, taskStream, type TaskState } from '@agentwire/protocol';
 import pc from 'picocolors';
 import { EventFormatter, statusLine } from '../format.js';
 import { explicitToken, gatewayClientSpecs, localMinter } from '../local-token.js';
@@ -47,7 +47,7 @@ export async function tail(argv: string[]): Promise<void> {
       ? await newestTask(url, token)
       : target.includes(':') || target === 'system'
         ? target
-        : `task:${target}`;
+        : taskStream(target);
   if (!isStreamName(stream)) throw new UsageError(`Invalid stream ${JSON.stringify(stream)}.`);
 
   const client = createClient({ url, ...(mint ? { getToken: mint } : token && { getToken: () => token }) });

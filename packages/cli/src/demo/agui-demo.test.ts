@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { HttpAgent, type BaseEvent } from '@ag-ui/client';
 import { EventSchema } from '@ag-ui/core/schemas';
 import { connect, type Producer } from '@agentwire/agent';
-import { reduceTaskEvents } from '@agentwire/protocol';
+import { reduceTaskEvents, taskStream } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
 import { waitFor } from '../test-support.js';
 import { DEMO_KINDS, startDemoWorker, type DemoWorker } from './index.js';
@@ -59,7 +59,7 @@ describe('AG-UI clients against the demo workload', () => {
     assert.ok(types.includes('TEXT_MESSAGE_CONTENT'), 'token deltas streamed');
     assert.ok(types.includes('TOOL_CALL_START'), "the researchers' tool calls");
 
-    const { events: history } = await gw.engine.read(`task:${agent.threadId}`, 0, 10_000);
+    const { events: history } = await gw.engine.read(taskStream(agent.threadId), 0, 10_000);
     const state = reduceTaskEvents(history);
     assert.equal(state?.status, 'completed');
     // What the client holds is the task's messages, text for text.
@@ -90,7 +90,7 @@ describe('AG-UI clients against the demo workload', () => {
     assert.equal(last.code, 'cancelled');
     assert.ok(!events.some((e) => (e.type as string) === 'RUN_FINISHED'));
     await aw.flush();
-    const { events: history } = await gw.engine.read(`task:${agent.threadId}`, 0, 10_000);
+    const { events: history } = await gw.engine.read(taskStream(agent.threadId), 0, 10_000);
     assert.equal(history.at(-1)?.type, 'task:cancelled', 'the swarm published nothing after the cancel');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect } from '@agentwire/agent';
-import { reduceTaskEvents, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
+import { reduceTaskEvents, taskStream, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
 import { createGateway } from '@agentwire/server';
 import { startDemoWorkload } from './index.js';
 
@@ -42,7 +42,7 @@ test('the demo publishes into a real gateway, in-process and over HTTP, and the 
     for (;;) {
       const { tasks } = await getJson<{ tasks: TaskRow[] }>(`${gw.url}/v1/tasks?limit=100`);
       const done = tasks.filter((t) => t.status === 'completed');
-      const httpDone = done.filter((t) => !inProcessStreams.has(`task:${t.taskId}`));
+      const httpDone = done.filter((t) => !inProcessStreams.has(taskStream(t.taskId)));
       if (
         (tasks.length >= 6 && done.length >= 3 && httpDone.length >= 1 && httpDone.length < done.length) ||
         Date.now() > deadline
@@ -62,14 +62,14 @@ test('the demo publishes into a real gateway, in-process and over HTTP, and the 
     const completed = tasks.filter((t) => t.status === 'completed');
     assert.ok(completed.length >= 3, `${completed.length} completed`);
     assert.ok(completed.every((t) => t.agents >= 4 && t.tools >= 6));
-    const viaHttp = completed.filter((t) => !inProcessStreams.has(`task:${t.taskId}`));
+    const viaHttp = completed.filter((t) => !inProcessStreams.has(taskStream(t.taskId)));
     assert.ok(
       viaHttp.length >= 1 && viaHttp.length < completed.length,
       `${viaHttp.length} of ${completed.length} via HTTP`,
     );
 
     for (const row of completed) {
-      const stream = `task:${row.taskId}`;
+      const stream = taskStream(row.taskId);
       const { state } = await getJson<{ state: TaskState }>(`${gw.url}/v1/tasks/${row.taskId}`);
       const history = await getJson<{ events: AnyEnvelope[] }>(
         `${gw.url}/v1/streams/${encodeURIComponent(stream)}/events?after=0&limit=1000`,

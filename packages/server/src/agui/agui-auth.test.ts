@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it, mock } from 'node:test';
+import { taskIdOf, taskStream } from '@agentwire/protocol';
 import { HttpAgent, type BaseEvent } from '@ag-ui/client';
 import { connect, type Producer } from '@agentwire/agent';
 import type { Gateway } from '../gateway.js';
@@ -51,7 +52,7 @@ describe('AG-UI with auth', () => {
   });
 
   it("lets a viewer attach to its project's task and nobody else's", async () => {
-    const mine = agentFor(tokens.viewerA, A.task.slice(5));
+    const mine = agentFor(tokens.viewerA, taskIdOf(A.task)!);
     const events: BaseEvent[] = [];
     const running = mine.runAgent({}, { onEvent: ({ event }) => void events.push(event) });
     await waitFor(() => events.some((e) => e.type === 'STATE_SNAPSHOT'), 'the prelude');
@@ -59,7 +60,7 @@ describe('AG-UI with auth', () => {
     await running;
     assert.equal((mine.state as { title: string }).title, 'secret of alpha');
 
-    await assert.rejects(agentFor(tokens.viewerA, B.task.slice(5)).runAgent(), /HTTP 403/);
+    await assert.rejects(agentFor(tokens.viewerA, taskIdOf(B.task)!).runAgent(), /HTTP 403/);
   });
 
   it('starts tasks only for operators, within their projects', async () => {
@@ -74,7 +75,7 @@ describe('AG-UI with auth', () => {
     const operator = agentFor(tokens.operatorA);
     const events = await runEvents(operator, { forwardedProps: { agentwire: { projectId: A.project } } });
     assert.equal(events.at(-1)?.type, 'RUN_FINISHED');
-    const history = await gw.engine.read(`task:${operator.threadId}`, 0, 100);
+    const history = await gw.engine.read(taskStream(operator.threadId), 0, 100);
     const start = history.events[0];
     assert.equal(start?.type === 'task:start' && start.data.projectId, A.project);
   });

@@ -107,7 +107,7 @@ export class AgUiSurface {
     const live: { run?: AgUiStream } = {};
     const session = security.openSession({ end: (err) => live.run?.fail(err) });
     res.once('close', () => session.close());
-    session.adopt(principal);
+    await session.adopt(principal);
     const sender = senderOf(principal);
     const dispatch = (command: Command) => commands.dispatch(command, sender);
 

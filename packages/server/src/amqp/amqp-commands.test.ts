@@ -7,8 +7,8 @@ import { AmqpChannel, connect as connectAgent, type ChannelStatus, type ChatMess
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { Redis } from 'ioredis';
 import { createGateway, type Gateway } from '../gateway.js';
-import { TcpProxy } from '../producers/e2e/tcp-proxy.js';
-import { commandOverWs } from '../producers/test-helpers.js';
+import { TcpProxy } from '../testing/tcp-proxy.js';
+import { commandOverWs } from '../testing/producers.js';
 import { requireService } from '../testing/services.js';
 import { WsProbe } from '../testing/ws-probe.js';
 

@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { AgentwireError } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
-import { TcpProxy } from '../producers/e2e/tcp-proxy.js';
+import { TcpProxy } from '../testing/tcp-proxy.js';
 import { SqliteEngine } from '../log/sqlite.js';
 import { requireService } from '../testing/services.js';
 import { DEAD_LETTER_HEADERS } from './options.js';
@@ -23,7 +23,7 @@ const url = process.env.AGENTWIRE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672
 const skip = await requireService('RabbitMQ', url);
 const redisUrl = process.env.AGENTWIRE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const skipCluster = skip ?? (await requireService('Redis', redisUrl));
-const child = fileURLToPath(new URL('./ingest-child.js', import.meta.url));
+const child = fileURLToPath(new URL('../testing/children/ingest-child.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'agentwire-amqp-'));
 
 interface Names {

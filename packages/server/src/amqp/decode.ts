@@ -6,6 +6,7 @@ import {
   isStreamName,
   parseEventInput,
   parseJson,
+  taskStream,
   type AnyEventInput,
 } from '@agentwire/protocol';
 import { seed002Rules, seedTypeMatches, isSeedType, type SeedView } from './seed-002.js';
@@ -84,7 +85,7 @@ export function decodeDelivery(delivery: AmqpDelivery, maxBytes: number): Decode
   const stream =
     requestId === undefined
       ? streamOf(message.stream, delivery.routingKey)
-      : assertStreamName(`task:${requestId}`);
+      : assertStreamName(taskStream(requestId));
   const event = parseEventInput({ id: idOf(delivery), type: rule.event, data: compact(rule.data(view)) });
   return { stream, event: event as DecodedEvent['event'] };
 }

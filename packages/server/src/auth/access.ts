@@ -1,13 +1,15 @@
-import { AgentwireError, SYSTEM_STREAM, taskIdOf, type Command } from '@agentwire/protocol';
+import {
+  AgentwireError,
+  projectIdOf,
+  SYSTEM_STREAM,
+  taskIdOf,
+  taskStream,
+  type Command,
+} from '@agentwire/protocol';
 import type { TaskProjects } from './task-projects.js';
 import { atLeast, type AuthPrincipal } from './principal.js';
 
 const forbidden = (what: string) => new AgentwireError('forbidden', `Not allowed: ${what}.`);
-
-/** The project id of a `project:<id>` stream. */
-function projectOf(stream: string): string | undefined {
-  return stream.startsWith('project:') ? stream.slice(8) : undefined;
-}
 
 /**
  * The rules (docs/security.md), in one place for every transport:
@@ -79,7 +81,7 @@ export class AccessPolicy {
   mayStart(p: AuthPrincipal, projectId: string | undefined, taskId: string | undefined): boolean {
     if (p.scope === 'all') return true;
     if (projectId !== undefined && p.scope.projects(projectId)) return true;
-    return p.scope.streams(`task:${taskId ?? '*'}`);
+    return p.scope.streams(taskStream(taskId ?? '*'));
   }
 
   /**
@@ -93,7 +95,7 @@ export class AccessPolicy {
     const scope = p.scope;
     if (stream === SYSTEM_STREAM) throw forbidden('publishing to system');
     if (scope.streams(stream)) return;
-    const project = projectOf(stream);
+    const project = projectIdOf(stream);
     if (project !== undefined) {
       if (scope.projects(project)) return;
       throw forbidden(`publishing to ${stream}`);
@@ -145,7 +147,7 @@ export class AccessPolicy {
     if (stream === SYSTEM_STREAM) return atLeast(p.role, 'admin');
     if (p.scope === 'all') return true;
     if (p.scope.streams(stream)) return true;
-    const project = projectOf(stream);
+    const project = projectIdOf(stream);
     if (project !== undefined) return p.scope.projects(project);
     if (taskIdOf(stream) === undefined) return false;
     return undefined;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { projectStream, taskIdOf } from '@agentwire/protocol';
 import WebSocket from 'ws';
 import type { Gateway } from '../gateway.js';
 import { SioProbe } from '../dialects/fixtures/sio-probe.js';
@@ -59,9 +60,9 @@ describe('project isolation on every transport', () => {
     const p = await WsProbe.open(`${gw.wsUrl}?token=${t.viewerA}`);
     for (const stream of [
       A.task,
-      `project:${A.project}`,
+      projectStream(A.project),
       B.task,
-      `project:${B.project}`,
+      projectStream(B.project),
       'system',
       'task:nope',
     ]) {
@@ -77,16 +78,16 @@ describe('project isolation on every transport', () => {
       return f.op === 'error' ? f.code : f.op;
     };
     assert.equal(outcome(A.task), 'subscribed');
-    assert.equal(outcome(`project:${A.project}`), 'subscribed');
+    assert.equal(outcome(projectStream(A.project)), 'subscribed');
     assert.equal(outcome(B.task), 'forbidden');
-    assert.equal(outcome(`project:${B.project}`), 'forbidden');
+    assert.equal(outcome(projectStream(B.project)), 'forbidden');
     assert.equal(outcome('system'), 'forbidden');
     // A task that does not exist is refused the same way: a refusal says nothing about B.
     assert.equal(outcome('task:nope'), 'forbidden');
     await gw.publish(B.task, [log('beta secret 2')]);
     await gw.publish(A.task, [log('alpha 2')]);
     await p.until(() => p.events.some((e) => e.stream === A.task && e.seq === 3));
-    assert.ok(p.events.every((e) => e.stream === A.task || e.stream === `project:${A.project}`));
+    assert.ok(p.events.every((e) => e.stream === A.task || e.stream === projectStream(A.project)));
     p.close();
   });
 
@@ -137,7 +138,7 @@ describe('project isolation on every transport', () => {
     // The project's live task is drawn, B's never.
     assert.deepEqual(
       [...new Set(ok.body.messages.map((m: { data: { taskId?: string } }) => m.data.taskId))],
-      [A.task.slice(5)],
+      [taskIdOf(A.task)!],
     );
   });
 

@@ -10,7 +10,7 @@ import {
 } from '@agentwire/protocol';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import type { Gateway } from '../gateway.js';
-import { commandOverWs, RawProducer } from '../producers/test-helpers.js';
+import { commandOverWs, RawProducer } from '../testing/producers.js';
 import { requireService } from '../testing/services.js';
 import { waitUntil } from '../testing/wait.js';
 import { WsProbe } from '../testing/ws-probe.js';

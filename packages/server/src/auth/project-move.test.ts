@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { AnyEventInput } from '@agentwire/protocol';
+import { taskIdOf, type AnyEventInput } from '@agentwire/protocol';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { Gateway } from '../gateway.js';
 import { requireService } from '../testing/services.js';
@@ -81,7 +81,7 @@ describe('a task moved to another project leaves its old project’s watchers', 
   let n = 0;
   const start = (stream: string, projectId: string): AnyEventInput => ({
     type: 'task:start',
-    data: { taskId: stream.slice(5), title: 'moving', projectId },
+    data: { taskId: taskIdOf(stream)!, title: 'moving', projectId },
   });
 
   it('a task moved into A is A’s whole: followed and read from its first event', async () => {

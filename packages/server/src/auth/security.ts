@@ -7,6 +7,7 @@ import { ConnectionLimiter } from '../limits/connection-limiter.js';
 import { IngestLimiter } from '../limits/ingest-limiter.js';
 import { PendingAuthLimiter } from '../limits/pending-auth-limiter.js';
 import { RefusalTally } from '../limits/refusal-tally.js';
+import type { SharedConnectionSlots, SharedIngestBuckets } from '../limits/shared.js';
 import type { Logger } from '../logger.js';
 import type { ProducerCredential } from '../producers/credential.js';
 import type { TokenContext } from './dialect-token.js';
@@ -53,6 +54,7 @@ export class Security {
   private readonly sinks = new WeakMap<Sink, Session | AuthPrincipal>();
   private readonly requests = new WeakMap<IncomingMessage, Promise<AuthPrincipal>>();
   private readonly warming = new Set<string>();
+  private sharedErrorAt = 0;
 
   constructor(private readonly options: SecurityOptions) {
     this.enabled = options.auth !== undefined;
@@ -65,7 +67,12 @@ export class Security {
       options.publicUrl === undefined ? [] : [options.publicUrl],
     );
     this.access = new AccessPolicy(options.taskProjects);
-    this.connections = new ConnectionLimiter(() => options.limits.maxConnectionsPerUser, this.refusals);
+    const sharedError = (err: unknown) => this.sharedLimitFailed(err);
+    this.connections = new ConnectionLimiter(
+      () => options.limits.maxConnectionsPerUser,
+      this.refusals,
+      sharedError,
+    );
     this.unauthenticated = new PendingAuthLimiter(() => ({
       perAddress: options.limits.maxUnauthenticatedPerAddress,
       total: options.limits.maxUnauthenticatedConnections,
@@ -74,7 +81,17 @@ export class Security {
       options.limits.maxIngestEventsPerSecond,
       options.limits.ingestBurst,
       this.refusals,
+      sharedError,
     );
+  }
+
+  /**
+   * Keeps the per-user connection limit and the per-producer ingest rate for the whole cluster
+   * (several nodes on one Redis) instead of per node.
+   */
+  shareLimits(shared: SharedConnectionSlots & SharedIngestBuckets): void {
+    this.connections.share(shared);
+    this.ingest.share(shared);
   }
 
   get limits(): Limits {
@@ -206,7 +223,7 @@ export class Security {
   async authorizePublish(p: AuthPrincipal, stream: string, events: readonly unknown[]): Promise<void> {
     if (!this.enabled) return;
     await this.access.assertPublish(p, stream, events);
-    this.ingest.admit(p.subject ?? 'anonymous', Math.max(1, events.length));
+    await this.ingest.admit(p.subject ?? 'anonymous', Math.max(1, events.length));
   }
 
   /**
@@ -217,6 +234,17 @@ export class Security {
   async authorizeCreateTask(p: AuthPrincipal, stream: string, event: unknown): Promise<void> {
     if (!this.enabled) return;
     await this.authorizePublish(atLeast(p.role, 'operator') ? { ...p, publish: true } : p, stream, [event]);
+  }
+
+  private sharedLimitFailed(err: unknown): void {
+    // Once per outage, not once per connection: the log says the rest.
+    const now = Date.now();
+    if (now - this.sharedErrorAt < 30_000) return;
+    this.sharedErrorAt = now;
+    this.options.logger.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      'cluster-wide limits unavailable; this node counts on its own',
+    );
   }
 
   private sinkPrincipal(sink: Sink): AuthPrincipal | undefined {

@@ -61,10 +61,10 @@ export class Session {
   }
 
   /** Takes a principal verified elsewhere (a Socket.IO handshake) and its connection slot. */
-  adopt(principal: AuthPrincipal): AuthPrincipal {
+  async adopt(principal: AuthPrincipal): Promise<AuthPrincipal> {
     if (this.closed) throw new AgentwireError('unauthorized', 'The connection has ended.');
     if (this.current) return this.replace(principal);
-    this.holdSlot(principal);
+    await this.holdSlot(principal);
     this.current = principal;
     this.scheduleExpiry();
     return principal;
@@ -90,21 +90,28 @@ export class Session {
     this.release = undefined;
   }
 
-  private replace(next: AuthPrincipal): AuthPrincipal {
+  private async replace(next: AuthPrincipal): Promise<AuthPrincipal> {
     if (next.subject !== this.current?.subject || next.kind !== this.current?.kind) {
       throw new AgentwireError('forbidden', 'A refreshed credential must be for the same subject.');
     }
-    this.holdSlot(next);
+    await this.holdSlot(next);
     this.current = next;
     this.scheduleExpiry();
     return next;
   }
 
   /** Takes a slot in the per-user limit, or gives it back, as the credential now in force says. */
-  private holdSlot(principal: AuthPrincipal): void {
+  private async holdSlot(principal: AuthPrincipal): Promise<void> {
     const counted = principal.subject !== undefined && principal.kind !== 'open' && !principal.uncapped;
     if (counted && !this.release) {
-      this.release = this.security.connections.acquire(principal.subject!);
+      // The slot may be counted cluster-wide, which takes a Redis round trip.
+      const release = await this.security.connections.acquire(principal.subject!);
+      if (this.closed || this.release) {
+        release();
+        if (this.closed) throw new AgentwireError('unauthorized', 'The connection has ended.');
+        return;
+      }
+      this.release = release;
     } else if (!counted && this.release) {
       this.release();
       this.release = undefined;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Gateway } from '../gateway.js';
-import { commandOverWs, RawProducer } from '../producers/test-helpers.js';
+import { commandOverWs, RawProducer } from '../testing/producers.js';
 import { WsProbe } from '../testing/ws-probe.js';
 import { A, B, cast, PRODUCER_KEY, secureGateway, token } from './test-kit.js';
 

@@ -1,4 +1,4 @@
-import type { AnyEventInput } from '@agentwire/protocol';
+import { projectStream, taskIdOf, type AnyEventInput } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
 import type { GatewayOptions } from '../gateway-options.js';
 import { mintToken, type MintClaims } from './mint.js';
@@ -47,11 +47,11 @@ export async function secureGateway(extra: Partial<GatewayOptions> = {}): Promis
     await gw.publish(task, [
       {
         type: 'task:start',
-        data: { taskId: task.slice(5), title: `secret of ${project}`, projectId: project },
+        data: { taskId: taskIdOf(task)!, title: `secret of ${project}`, projectId: project },
       },
       log(`${project} line 1`),
     ]);
-    await gw.publish(`project:${project}`, [log(`${project} project news`)]);
+    await gw.publish(projectStream(project), [log(`${project} project news`)]);
   }
   return gw;
 }

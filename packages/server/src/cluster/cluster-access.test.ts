@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { taskIdOf } from '@agentwire/protocol';
 import { A, B, cast, PRODUCER_KEY, SECRET, token } from '../auth/test-kit.js';
 import { createGateway, type Gateway } from '../gateway.js';
-import { commandOverWs, RawProducer } from '../producers/test-helpers.js';
+import { commandOverWs, RawProducer } from '../testing/producers.js';
 import { wipeRedisPrefix } from '../testing/redis.js';
 import { requireService } from '../testing/services.js';
 import { waitUntil } from '../testing/wait.js';
@@ -36,7 +37,7 @@ describe('producer identity and start routing across a cluster', { skip }, () =>
       ),
     )) as [Gateway, Gateway];
     await one.publish(B.task, [
-      { type: 'task:start', data: { taskId: B.task.slice(5), title: 'beta work', projectId: B.project } },
+      { type: 'task:start', data: { taskId: taskIdOf(B.task)!, title: 'beta work', projectId: B.project } },
     ]);
     adminTwo = await WsProbe.open(`${two.wsUrl}?token=${(await cast()).admin}`);
   });

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { connect, type Producer } from '@agentwire/agent';
 import { createGateway, type Gateway } from '../gateway.js';
-import { commandOverHttp, commandOverWs } from '../producers/test-helpers.js';
+import { commandOverHttp, commandOverWs } from '../testing/producers.js';
 import { wipeRedisPrefix } from '../testing/redis.js';
 import { requireService } from '../testing/services.js';
 import { WsProbe } from '../testing/ws-probe.js';

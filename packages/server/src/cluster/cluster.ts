@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { ProducerOptions } from '../producers/options.js';
 import type { ProducerRegistry } from '../producers/registry.js';
+import { ClusterLimits } from './limits.js';
 import { ClusterNode } from './node.js';
 import { TaskOwnership, type TakenMessage } from './ownership.js';
 import { ClusterPresence, type LocalReport } from './presence.js';
@@ -23,6 +24,8 @@ export interface ClusterOptions {
   presenceIntervalMs?: number;
   /** How long a task ownership lives in Redis without being refreshed. Default 15 s. */
   ownerTtlMs?: number;
+  /** This node's connections per user, for the cluster-wide per-user limit. */
+  localConnections?: () => ReadonlyMap<string, number>;
 }
 
 /**
@@ -41,6 +44,7 @@ export class Cluster {
     readonly producerIds: ClusterProducerIds,
     readonly relay: CommandRelay,
     readonly producers: ClusterProducers,
+    readonly limits: ClusterLimits,
     registry: ProducerRegistry,
     logger: Logger,
   ) {
@@ -91,7 +95,22 @@ export class Cluster {
       relay,
       options: options.producerOptions,
     });
-    const cluster = new Cluster(node, presence, ownership, producerIds, relay, producers, registry, logger);
+    const limits = new ClusterLimits(
+      node,
+      { localConnections: options.localConnections ?? (() => new Map()) },
+      logger,
+    );
+    const cluster = new Cluster(
+      node,
+      presence,
+      ownership,
+      producerIds,
+      relay,
+      producers,
+      limits,
+      registry,
+      logger,
+    );
     await presence.refresh();
     return cluster;
   }
@@ -112,6 +131,7 @@ export class Cluster {
     this.unlisten();
     this.relay.close();
     this.producerIds.close();
+    this.limits.close();
     await Promise.all([this.ownership.close(), this.presence.close()]);
     await this.node.close();
   }

@@ -17,6 +17,10 @@ export interface ClusterKeys {
   inbox(nodeId: string): string;
   /** STRING (with a TTL its holders refresh): the identity of the credential a producer id belongs to. */
   producer(producerId: string): string;
+  /** HASH node → count (with a TTL its holders refresh): one user's connections on each node. */
+  connections(subject: string): string;
+  /** HASH (expires once full again): one producer's ingest token bucket, shared by every node. */
+  ingestRate(producer: string): string;
 }
 
 export function clusterKeys(prefix: string): ClusterKeys {
@@ -26,5 +30,7 @@ export function clusterKeys(prefix: string): ClusterKeys {
     owner: (stream) => `${prefix}owner:${stream}`,
     inbox: (nodeId) => `${prefix}relay:${nodeId}`,
     producer: (producerId) => `${prefix}producer:${producerId}`,
+    connections: (subject) => `${prefix}conns:${subject}`,
+    ingestRate: (producer) => `${prefix}rate:${producer}`,
   };
 }

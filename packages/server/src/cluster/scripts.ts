@@ -101,3 +101,81 @@ end
 return 0
 `,
 );
+
+/**
+ * Takes one of a user's connection slots for this node if the user holds fewer than `max` on the
+ * nodes still alive. KEYS: the user's slot hash (node → count), the `nodes` ZSET (node → time its
+ * report expires). ARGV: node, max, ttl ms, now (ms). A field of a node missing from `nodes` or
+ * expired there is a dead node's and is dropped here, so a killed node's slots come back once its
+ * report expires. Returns `{1, total}` when taken, `{0, total}` when the user is at `max`.
+ */
+export const TAKE_CONNECTION = script(
+  'take-connection',
+  `
+local node = ARGV[1]
+local max = tonumber(ARGV[2])
+local now = tonumber(ARGV[4])
+local fields = redis.call('HGETALL', KEYS[1])
+local total = 0
+for i = 1, #fields, 2 do
+  local holder = fields[i]
+  local n = tonumber(fields[i + 1]) or 0
+  if holder ~= node then
+    local expires = redis.call('ZSCORE', KEYS[2], holder)
+    if not expires or tonumber(expires) < now then
+      redis.call('HDEL', KEYS[1], holder)
+      n = 0
+    end
+  end
+  if n > 0 then total = total + n end
+end
+if max > 0 and total >= max then return {0, total} end
+redis.call('HINCRBY', KEYS[1], node, 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {1, total + 1}
+`,
+);
+
+/** Gives one of this node's slots of a user back. KEYS: the user's slot hash. ARGV: node. */
+export const GIVE_CONNECTION = script(
+  'give-connection',
+  `
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+if n <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return n
+`,
+);
+
+/**
+ * A producer's ingest token bucket, shared by every node: `rate` tokens a second refill up to
+ * `burst`; a batch spends `cost`. Time is Redis's own clock, so nodes' clocks do not matter.
+ * KEYS: the bucket hash. ARGV: rate, burst, cost. Returns 0 when admitted, else the ms until
+ * `cost` tokens are there. The key expires once the bucket would be full again.
+ */
+export const TAKE_TOKENS = script(
+  'take-tokens',
+  `
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1])
+local at = tonumber(state[2])
+if tokens == nil or at == nil then
+  tokens = burst
+  at = now
+end
+if now > at then
+  tokens = math.min(burst, tokens + (now - at) * rate / 1000)
+  at = now
+end
+local wait = 0
+if tokens >= cost then tokens = tokens - cost
+else wait = math.ceil((cost - tokens) * 1000 / rate) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(at))
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
+return wait
+`,
+);

@@ -2,6 +2,7 @@ import {
   AgentwireError,
   parseCommand,
   SYSTEM_STREAM,
+  TASK_STREAM_PREFIX,
   type AnyEnvelope,
   type TaskState,
 } from '@agentwire/protocol';
@@ -32,7 +33,7 @@ import {
  */
 
 export const FLASK_ROOMS = ['chat', 'monitoring', 'admin'] as const;
-const TASKS = { prefix: 'task:' };
+const TASKS = { prefix: TASK_STREAM_PREFIX };
 const SYSTEM = { stream: SYSTEM_STREAM };
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });

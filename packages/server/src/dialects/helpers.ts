@@ -2,6 +2,7 @@ import {
   assertSchema,
   assertStreamName,
   taskIdOf,
+  taskStream,
   type AgentState,
   type AgentwireError,
   type AnyEnvelope,
@@ -32,7 +33,7 @@ export function agentOf(
 
 /** `task:<id>` for a client-supplied id, refused with `invalid_stream` when it cannot name a stream. */
 export function taskStreamFor(id: string): string {
-  return assertStreamName(`task:${id}`);
+  return assertStreamName(taskStream(id));
 }
 
 /** Validates a client payload at the boundary: anything that does not match is `invalid_message`. */

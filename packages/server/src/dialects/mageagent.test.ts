@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, type Producer } from '@agentwire/agent';
-import { AgentwireError } from '@agentwire/protocol';
+import { AgentwireError, taskStream } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
 import { RecordingRouter } from './fixtures/recording-router.js';
 import { SioProbe } from './fixtures/sio-probe.js';
@@ -39,13 +39,13 @@ describe('mageagent dialect (seeds 000/001) with socket.io-client', () => {
   it("emits the frontend's event names with structured payloads, and the seed server's agent_stream and orchestration_update", async () => {
     const p = await SioProbe.open(gw.url, { path: PATH });
     const taskId = 'mage-live';
-    const ack = await p.socket.emitWithAck('subscribe', { room: `task:${taskId}` });
+    const ack = await p.socket.emitWithAck('subscribe', { room: taskStream(taskId) });
     assert.deepEqual(
       { ...ack, epoch: undefined },
       {
         ok: true,
-        room: `task:${taskId}`,
-        stream: `task:${taskId}`,
+        room: taskStream(taskId),
+        stream: taskStream(taskId),
         epoch: undefined,
         seq: 0,
         recovered: true,
@@ -196,7 +196,7 @@ describe('mageagent dialect (seeds 000/001) with socket.io-client', () => {
     await task.cancel({ reason: 'user stopped it', by: 'alice' });
 
     const p = await SioProbe.open(gw.url, { path: PATH });
-    await p.socket.emitWithAck('subscribe', { room: `task:${taskId}` });
+    await p.socket.emitWithAck('subscribe', { room: taskStream(taskId) });
     await p.until(() => p.of('task:failed').length === 1);
     assert.deepEqual(p.names(), [
       'task:start',

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AgentwireError, assertSchema, isStreamName, MAX_TASK_WINDOW } from '@agentwire/protocol';
+import {
+  AgentwireError,
+  assertSchema,
+  isStreamName,
+  MAX_TASK_WINDOW,
+  TASK_STREAM_PREFIX,
+  taskIdOf,
+  taskStream,
+} from '@agentwire/protocol';
 import { Type } from '@sinclair/typebox';
 import type { Security } from '../auth/security.js';
 import type { CommandRouter } from '../commands.js';
@@ -142,7 +150,7 @@ export async function handleApi(
           return true;
         }
         const taskId = input.taskId ?? randomUUID();
-        const stream = `task:${taskId}`;
+        const stream = taskStream(taskId);
         if (!isStreamName(stream)) throw new AgentwireError('invalid_stream');
         const { taskId: _ignored, ...data } = input;
         await security.authorizeCreateTask(who, stream, { type: 'task:start', data: { ...data, taskId } });
@@ -178,9 +186,9 @@ export async function handleApi(
     }
     if (parts[0] === 'tasks' && parts.length === 2 && parts[1]) {
       allow(method, 'GET');
-      const taskId = decodeStream(`task%3A${parts[1]}`).slice(5);
-      await security.access.assertRead(await principal(), `task:${taskId}`);
-      sendJson(res, 200, await getTask(ctx.snapshots, taskId));
+      const stream = decodeStream(encodeURIComponent(TASK_STREAM_PREFIX) + parts[1]);
+      await security.access.assertRead(await principal(), stream);
+      sendJson(res, 200, await getTask(ctx.snapshots, taskIdOf(stream)!));
       return true;
     }
     if (parts[0] === 'stats' && parts.length === 1) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AnyEnvelope } from '@agentwire/protocol';
+import { taskStream, type AnyEnvelope } from '@agentwire/protocol';
 import { MemoryEngine } from '../log/memory.js';
 import { SnapshotService } from '../snapshots.js';
 import { Hub } from './hub.js';
@@ -49,7 +49,7 @@ describe('recent events', () => {
 
   it('keeps the total bound by forgetting the streams appended to least recently', () => {
     const recent = new RecentEvents({ perStream: 50, total: 100 });
-    for (const name of ['a', 'b', 'c']) recent.add(`task:${name}`, run(`task:${name}`, 1, 40));
+    for (const name of ['a', 'b', 'c']) recent.add(taskStream(name), run(taskStream(name), 1, 40));
     assert.equal(recent.read('task:a', 'e1', 0, 100), undefined);
     assert.equal(recent.read('task:b', 'e1', 0, 100)?.length, 40);
     assert.equal(recent.read('task:c', 'e1', 0, 100)?.length, 40);

@@ -78,7 +78,7 @@ export type AppendListener = (stream: string, events: AnyEnvelope[]) => void;
 
 /**
  * The durable log. Every engine (memory, SQLite, Redis) implements this and passes the shared
- * conformance suite in `engine-suite.ts`. Guarantees:
+ * conformance suite in `testing/engine-suite.ts`. Guarantees:
  * - per-stream seq starts at 1 and has no gaps; appends to one stream are applied in call order;
  * - `append` resolves, and listeners hear of the events, only once they are durable;
  * - the same event id appended twice to a stream is stored once and reports the original seq

@@ -1,4 +1,4 @@
-import { runEngineSuite } from './engine-suite.js';
+import { runEngineSuite } from '../testing/engine-suite.js';
 import { MemoryEngine } from './memory.js';
 
 runEngineSuite({ name: 'memory', create: () => new MemoryEngine() });

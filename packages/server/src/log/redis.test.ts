@@ -6,7 +6,7 @@ import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
 import { Redis } from 'ioredis';
 import { requireService } from '../testing/services.js';
 import type { AppendInput, LogEngine } from './engine.js';
-import { runEngineSuite } from './engine-suite.js';
+import { runEngineSuite } from '../testing/engine-suite.js';
 import { redisKeys } from './redis-keys.js';
 import { APPEND, runScript } from './redis-scripts.js';
 import { RedisEngine, type RedisEngineOptions } from './redis.js';

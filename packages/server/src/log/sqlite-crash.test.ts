@@ -7,10 +7,10 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { AnyEnvelope } from '@agentwire/protocol';
-import { CRASH_STREAM, crashPayload } from './crash-writer.js';
+import { CRASH_STREAM, crashPayload } from '../testing/children/crash-writer.js';
 import { SqliteEngine } from './sqlite.js';
 
-const writer = fileURLToPath(new URL('./crash-writer.js', import.meta.url));
+const writer = fileURLToPath(new URL('../testing/children/crash-writer.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'agentwire-crash-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 

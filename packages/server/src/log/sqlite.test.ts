@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { AgentwireError } from '@agentwire/protocol';
 import type { AppendBatchResult, AppendInput, LogEngine } from './engine.js';
-import { runEngineSuite } from './engine-suite.js';
+import { runEngineSuite } from '../testing/engine-suite.js';
 import { SCHEMA_VERSION } from './sqlite-schema.js';
 import { SqliteEngine } from './sqlite.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AnyEnvelope, EventData } from '@agentwire/protocol';
+import { taskIdOf, taskStream, type AnyEnvelope, type EventData } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
 import { WsProbe } from '../testing/ws-probe.js';
-import { commandOverWs, RawProducer } from './test-helpers.js';
+import { commandOverWs, RawProducer } from '../testing/producers.js';
 
 /**
  * The gateway's side of the producer channel, driven by hand-written frames: routing, acks,
@@ -31,7 +31,7 @@ describe('producer channel: the gateway side', () => {
   async function task(extra: Partial<EventData<'task:start'>> = {}): Promise<string> {
     const stream = `task:chan-${++n}`;
     await gw.publish(stream, [
-      { type: 'task:start', data: { taskId: stream.slice(5), title: 'T', ...extra } },
+      { type: 'task:start', data: { taskId: taskIdOf(stream)!, title: 'T', ...extra } },
     ]);
     return stream;
   }
@@ -277,7 +277,7 @@ describe('producer channel: the gateway side', () => {
       ? (replies[0]!.result as { taskId: string; stream: string; seq: number })
       : undefined;
     assert.equal(first?.seq, 1);
-    assert.equal(first?.stream, `task:${first?.taskId}`);
+    assert.equal(first?.stream, taskStream(first?.taskId));
 
     // Over HTTP: POST /v1/tasks with a kind starts the task at a worker, or answers no_worker.
     const viaHttp = await fetch(`${gw.url}/v1/tasks`, {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { AgentwireError, type AnyEnvelope, type AnyEventInput } from '@agentwire/protocol';
+import { AgentwireError, projectIdOf, type AnyEnvelope, type AnyEventInput } from '@agentwire/protocol';
 import type { EngineConfig } from '../log/open.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import type { LogEngine } from '../log/engine.js';
@@ -204,7 +204,7 @@ describe('project streams', () => {
     const faulty: LogEngine = Object.create(memory, {
       append: {
         value: (stream: string, inputs: Parameters<LogEngine['append']>[1]) => {
-          if (stream.startsWith('project:') && failNext) {
+          if (projectIdOf(stream) !== undefined && failNext) {
             failNext = false;
             return Promise.reject(new AgentwireError('internal', 'disk full'));
           }

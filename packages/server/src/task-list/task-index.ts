@@ -3,6 +3,7 @@ import {
   matchesTaskQuery,
   reduceTask,
   summarize,
+  TASK_STREAM_PREFIX,
   taskIdOf,
   type AnyEnvelope,
   type TaskListQuery,
@@ -116,7 +117,10 @@ export class TaskIndex {
   private async build(): Promise<void> {
     this.waiting = new Map();
     this.unlisten ??= this.engine.onAppend((stream, events) => this.onCommit(stream, events));
-    const streams = await this.engine.listStreams({ prefix: 'task:', limit: this.options.maxTasks });
+    const streams = await this.engine.listStreams({
+      prefix: TASK_STREAM_PREFIX,
+      limit: this.options.maxTasks,
+    });
     let next = 0;
     const worker = async () => {
       while (next < streams.length) {

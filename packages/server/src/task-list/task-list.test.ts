@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   reduceTaskEvents,
   summarize,
+  taskStream,
   type AnyEnvelope,
   type AnyEventInput,
   type EventDataMap,
@@ -132,7 +133,9 @@ describe('the live task list over the native WebSocket', () => {
     // 300 tasks in three projects, started one after another (each newer than the last).
     for (let i = 0; i < 300; i++) {
       const id = `t${String(i).padStart(3, '0')}`;
-      await gw.publish(`task:${id}`, [start(id, `p${i % 3}`, i % 50 === 0 ? `Special ${id}` : `Task ${id}`)]);
+      await gw.publish(taskStream(id), [
+        start(id, `p${i % 3}`, i % 50 === 0 ? `Special ${id}` : `Task ${id}`),
+      ]);
     }
   });
   after(() => gw.close());
@@ -180,7 +183,9 @@ describe('the live task list over the native WebSocket', () => {
     for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 300; i++) {
         const id = `t${String(i).padStart(3, '0')}`;
-        writes.push(gw.publish(`task:${id}`, [{ type: 'task:progress', data: { percent: round * 20 + 1 } }]));
+        writes.push(
+          gw.publish(taskStream(id), [{ type: 'task:progress', data: { percent: round * 20 + 1 } }]),
+        );
       }
     }
     await Promise.all(writes);
@@ -245,7 +250,7 @@ describe('GET /v1/tasks', () => {
     gw = await createGateway({ port: 0, logLevel: 'silent', taskList: { intervalMs: 20 } });
     for (let i = 0; i < 30; i++) {
       const id = `h${String(i).padStart(2, '0')}`;
-      await gw.publish(`task:${id}`, [start(id, i % 2 ? 'odd' : 'even')]);
+      await gw.publish(taskStream(id), [start(id, i % 2 ? 'odd' : 'even')]);
     }
   });
   after(() => gw.close());

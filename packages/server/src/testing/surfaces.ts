@@ -1,6 +1,6 @@
 // Every way a watcher or a producer reaches the gateway, in one list the security suites iterate:
 // the isolation tests (auth/isolation.test.ts, auth/project-move.test.ts) follow a task on each
-// watcher surface, the fuzz (fuzz/fuzz.test.ts) throws frames at each socket and requests at each
+// watcher surface, the fuzz (fuzz.test.ts) throws frames at each socket and requests at each
 // route. A new transport adds one entry here; a new Socket.IO dialect needs only its entry in
 // `followers` (the compiler asks for it), and every suite covers it without further code.
 // Not exported from testing/index.ts: it drives test clients.

@@ -82,9 +82,9 @@ export class PollingTransport {
     this.pending.add(poll);
     security
       .principalOf(req, url)
-      .then((principal) => {
+      .then(async (principal) => {
         if (res.destroyed) return; // gone while its credential was checked
-        session.adopt(principal);
+        await session.adopt(principal);
         // The hub's guard checks the stream against whoever this poll is for.
         security.bind(poll, principal);
         return poll.run();

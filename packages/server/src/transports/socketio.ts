@@ -188,7 +188,7 @@ export class SocketIoTransport {
     const dialect = socketIoDialects[dialectName];
     nsp.use((socket, next) => {
       this.authenticate(socket, path, dialectName).then(
-        (principal) => {
+        async (principal) => {
           // The session holds the user's connection slot and the token's expiry from here on.
           const session = this.options.security.openSession({
             end: (err) => {
@@ -198,10 +198,15 @@ export class SocketIoTransport {
             },
           });
           try {
-            session.adopt(principal as AuthPrincipal);
+            await session.adopt(principal as AuthPrincipal);
           } catch (err) {
             session.close();
             next(connectError(err));
+            return;
+          }
+          // Gone while its slot was taken: nothing else would give the slot back.
+          if (socket.conn.readyState === 'closed') {
+            session.close();
             return;
           }
           this.unauthenticated.get(socket.conn)?.();

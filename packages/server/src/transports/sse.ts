@@ -76,7 +76,8 @@ export class SseTransport {
         // Checked here as well as by the hub, so a refusal is an HTTP status EventSource gives up on.
         if (security.enabled) await security.access.assertRead(principal, stream);
         if (res.destroyed) return;
-        session.adopt(principal);
+        await session.adopt(principal);
+        if (res.destroyed) return;
         connection = new SseConnection(res, stream, this.options);
         security.bind(connection, session);
         this.connections.add(connection);

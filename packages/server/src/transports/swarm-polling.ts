@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AgentwireError, taskIdOf } from '@agentwire/protocol';
+import { AgentwireError, projectIdOf, taskIdOf } from '@agentwire/protocol';
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Security } from '../auth/security.js';
 import type { Limits } from '../limits/limits.js';
@@ -89,7 +89,7 @@ export class SwarmPolling {
     const limit = countParam(url, 'limit', Math.min(DEFAULT_LIMIT, limits.maxReadLimit), limits.maxReadLimit);
     const epoch = url.searchParams.get('epoch');
     const head = await engine.head(stream);
-    const project = stream.startsWith('project:') ? stream.slice(8) : undefined;
+    const project = projectIdOf(stream);
     const reset =
       after === undefined ||
       (epoch !== null && epoch !== head.epoch) ||

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AgentwireError, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
+import { AgentwireError, projectIdOf, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Security } from '../auth/security.js';
@@ -139,7 +139,7 @@ class SwarmConnection {
     const { hub, verifyToken = acceptAnyToken } = this.options;
     try {
       const principal = await verifyToken(token, { transport: 'websocket', dialect: 'swarm-terminal', path });
-      this.session.adopt(principal as AuthPrincipal);
+      await this.session.adopt(principal as AuthPrincipal);
     } catch (err) {
       this.close(err instanceof AgentwireError ? err : new AgentwireError('unauthorized'));
       return;
@@ -154,7 +154,7 @@ class SwarmConnection {
         : undefined;
     // A project's terminal draws its live tasks first (read before the subscription is positioned,
     // so whatever they did since arrives live). Sent only once the hub's access check has passed.
-    const project = this.stream.startsWith('project:') ? this.stream.slice(8) : undefined;
+    const project = projectIdOf(this.stream);
     let live: TaskState[] = [];
     if (project !== undefined) {
       try {

@@ -13,7 +13,7 @@ import {
   type OpenOptions,
   type SubscribedInfo,
   type TransportUnderTest,
-} from './transport-suite.js';
+} from '../testing/transport-suite.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -10,7 +10,7 @@ import {
   type ProducerOp,
 } from '@agentwire/protocol';
 import WebSocket from 'ws';
-import type { WsProbe } from '../testing/ws-probe.js';
+import type { WsProbe } from './ws-probe.js';
 
 /** What a watcher got back for a command: its ack's result, or the typed error. */
 export type Reply =

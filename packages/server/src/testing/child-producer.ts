@@ -7,7 +7,7 @@ export interface ChildLine {
   [field: string]: unknown;
 }
 
-const script = fileURLToPath(new URL('./producer-child.js', import.meta.url));
+const script = fileURLToPath(new URL('./children/producer-child.js', import.meta.url));
 
 /** A producer process (producer-child.ts) and the JSON lines it reports. */
 export class ChildProducer {

@@ -2,7 +2,7 @@
 // run until the test kills it. Prints `ready` once it consumes.
 // Usage: node ingest-child.js <database path> <amqp url> <exchange> <queue>
 import { pathToFileURL } from 'node:url';
-import { createGateway } from '../gateway.js';
+import { createGateway } from '../../gateway.js';
 
 async function main(path: string, url: string, exchange: string, queue: string): Promise<void> {
   await createGateway({

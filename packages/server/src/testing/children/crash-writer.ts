@@ -2,8 +2,8 @@
 // line per resolved append, so the parent knows exactly which events were acknowledged.
 // Usage: node crash-writer.js <database path> <run tag>
 import { pathToFileURL } from 'node:url';
-import type { AppendInput } from './engine.js';
-import { SqliteEngine } from './sqlite.js';
+import type { AppendInput } from '../../log/engine.js';
+import { SqliteEngine } from '../../log/sqlite.js';
 
 export const CRASH_STREAM = 'task:crash';
 

@@ -4,9 +4,9 @@ import { it } from 'node:test';
 import { errorCodes, isErrorCode } from '@agentwire/protocol';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { A, B, cast, log, spawned, PRODUCER_KEY, SECRET, secureGateway, token } from '../auth/test-kit.js';
-import { surfaces, watcherSurfaces, type Watch } from '../testing/surfaces.js';
-import { httpInput, pick, rng, sioFrame, wsFrame, type Rng } from './inputs.js';
+import { A, B, cast, log, spawned, PRODUCER_KEY, SECRET, secureGateway, token } from './auth/test-kit.js';
+import { surfaces, watcherSurfaces, type Watch } from './testing/surfaces.js';
+import { httpInput, pick, rng, sioFrame, wsFrame, type Rng } from './testing/fuzz-inputs.js';
 
 /**
  * Throws malformed and adversarial input at every endpoint and transport of a gateway with auth

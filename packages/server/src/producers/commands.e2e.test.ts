@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, WebSocketChannel, type ChatMessage } from '@agentwire/agent';
-import { taskIdOf, type AnyEnvelope, type Command } from '@agentwire/protocol';
-import { SioProbe } from '../../dialects/fixtures/sio-probe.js';
-import { createGateway, type Gateway } from '../../gateway.js';
-import { WsProbe } from '../../testing/ws-probe.js';
-import { commandOverHttp, commandOverWs, type Reply } from '../test-helpers.js';
-import { ChildProducer, now } from './child.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { taskIdOf, taskStream, type AnyEnvelope, type Command } from '@agentwire/protocol';
+import { SioProbe } from '../dialects/fixtures/sio-probe.js';
+import { createGateway, type Gateway } from '../gateway.js';
+import { WsProbe } from '../testing/ws-probe.js';
+import { commandOverHttp, commandOverWs, type Reply } from '../testing/producers.js';
+import { ChildProducer, now } from '../testing/child-producer.js';
+import { TcpProxy } from '../testing/tcp-proxy.js';
 
 /**
  * Watchers act back on producers running in other processes: the agent SDK over HTTP plus its
@@ -88,7 +88,7 @@ describe('commands reach remote producers (end to end)', () => {
   for (const [name, open] of transports) {
     it(`a cancel over ${name} fires the remote producer's signal, and it stops publishing`, async () => {
       const taskId = `cancel-${name.replace(/\W+/g, '-')}`;
-      const stream = `task:${taskId}`;
+      const stream = taskStream(taskId);
       const child = spawn({ mode: 'long', taskId });
       await child.next('ready');
       const watcher = await watch(stream);
@@ -132,7 +132,7 @@ describe('commands reach remote producers (end to end)', () => {
 
   it('two watchers race to answer: exactly one wins, the other gets question_closed, the answer records who', async () => {
     const taskId = 'race';
-    const stream = `task:${taskId}`;
+    const stream = taskStream(taskId);
     const child = spawn({ mode: 'ask', taskId });
     await child.next('ready');
     const alice = await watch(stream);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
-import type { AppendBatchResult, AppendInput, LogEngine } from './engine.js';
+import type { AppendBatchResult, AppendInput, LogEngine } from '../log/engine.js';
 
 export interface EngineSuiteOptions {
   name: string;
