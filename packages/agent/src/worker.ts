@@ -1,6 +1,6 @@
 import { AgentwireError, type StartDelivery } from '@agentwire/protocol';
 import type { StartHandler } from './command-session.js';
-import type { StartTaskOptions } from './producer.js';
+import type { StartTaskOptions } from './start-task-options.js';
 import type { TaskHandle } from './task.js';
 
 /** The start a handler runs: the kind, title, input and project the watcher asked for, and who asked (`by`). */

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { connect, type Producer } from '@agentwire/agent';
-import { startDemoWorkload, type DemoWorkload } from '@agentwire/cli/dist/demo/index.js';
+import { startDemoWorkload, type DemoWorkload } from '@agentwire/cli/demo';
 import type { AnyEnvelope } from '@agentwire/protocol';
 import type { Gateway } from '@agentwire/server';
 import { launchBrowser, openPage, startGateway, unavailable, unexpected } from './harness.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { connect, type Producer } from '@agentwire/agent';
-import { startDemoWorker, type DemoWorker } from '@agentwire/cli/dist/demo/index.js';
+import { startDemoWorker, type DemoWorker } from '@agentwire/cli/demo';
 import { mintToken, type Gateway } from '@agentwire/server';
 import { launchBrowser, openPage, startGateway, unavailable, unexpected } from './harness.js';
 

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { connect } from '@agentwire/agent';
-import { startDemoWorkload } from '@agentwire/cli/dist/demo/index.js';
+import { startDemoWorkload } from '@agentwire/cli/demo';
 import type { TaskSummary } from '@agentwire/server';
 import { launchBrowser, openPage, startGateway, unavailable } from './harness.js';
 

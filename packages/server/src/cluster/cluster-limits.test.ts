@@ -14,7 +14,7 @@ import { WsProbe } from '../testing/ws-probe.js';
 
 const url = process.env.AGENTWIRE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const skip = await requireService('Redis', url);
-const child = fileURLToPath(new URL('./limits-child.js', import.meta.url));
+const child = fileURLToPath(new URL('../testing/children/limits-child.js', import.meta.url));
 const MAX = 3;
 
 /** Tries `attempt` every 200 ms until it succeeds: for state that changes with time, not an event. */
