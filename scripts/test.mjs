@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every compiled test file (packages/*/dist/**/*.test.js, examples, bench and the Python SDK's
-// drivers in python/dist) with node's test runner.
+// drivers in python/dist) and the repository's own checks (scripts/*.test.mjs) with node's test runner.
 // Arguments narrow the run to files whose path contains any of them: `npm test -- hub resume`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -26,8 +26,10 @@ function walk(dir, out) {
 }
 
 const filters = process.argv.slice(2);
-const files = roots
-  .flatMap((r) => walk(r, []))
+const scripts = readdirSync(join(root, 'scripts'))
+  .filter((name) => name.endsWith('.test.mjs'))
+  .map((name) => join(root, 'scripts', name));
+const files = [...roots.flatMap((r) => walk(r, [])), ...scripts]
   .filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)))
   .sort();
 if (files.length === 0) {

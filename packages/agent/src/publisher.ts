@@ -1,11 +1,7 @@
-import type { AnyEventInput } from '@agentwire/protocol';
+import type { AnyEventInput, PublishResult } from '@agentwire/protocol';
 
 /** What the gateway answers for one accepted batch: the seq it stored each event at, by event id. */
-export interface PublishResult {
-  stream: string;
-  epoch: string;
-  results: { id: string; seq: number; duplicate: boolean }[];
-}
+export type { PublishResult };
 
 /**
  * Anything that can durably append events to a stream. The gateway implements it in-process; the

@@ -17,7 +17,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { taskIdOf } from '@agentwire/protocol';
-import { Proc, waitFor } from './test-support.js';
+import { Proc, waitFor } from './testing/index.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 

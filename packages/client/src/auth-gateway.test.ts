@@ -10,7 +10,7 @@ import { createGateway, mintToken, type Gateway } from '@agentwire/server';
 import WebSocket from 'ws';
 import { AgentwireError, createClient, type Client, type ClientStatus } from './index.js';
 import type { WebSocketConstructor } from './socket.js';
-import { until } from './scripted-server.js';
+import { until } from './testing/scripted-server.js';
 
 const SECRET = 'client-test-secret-client-test-secret-0123';
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -76,7 +76,8 @@ test('a refusal is a typed error event: forbidden for a stream out of scope, una
 });
 
 test('a slow consumer is closed with 4008 and resumes from its last seq with nothing lost', async () => {
-  const gw = await gateway({ limits: { maxBufferedBytes: 32 * 1024 } });
+  // Without merging, which would hold a short stall in the gateway instead of evicting.
+  const gw = await gateway({ limits: { maxBufferedBytes: 32 * 1024 }, coalesce: false });
   const sockets: WebSocket[] = [];
   // The real `ws`, remembered so the test can stop reading at the TCP level.
   const Tracked = class extends WebSocket {

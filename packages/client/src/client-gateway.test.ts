@@ -18,7 +18,7 @@ import {
 } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
 import { AgentwireError, createClient, type Client, type ResetInfo } from './index.js';
-import { sleep, until } from './scripted-server.js';
+import { sleep, until } from './testing/scripted-server.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -189,8 +189,11 @@ test('a durable gateway restarting on the same port: resumed; a memory one: rese
   const errors: AgentwireError[] = [];
   c.on('error', (e) => errors.push(e));
   const sub = c.subscribe('task:r');
+  // A catch-up may merge consecutive deltas into one event standing for fromSeq..seq.
   const seen: number[] = [];
-  sub.onEvent((e) => seen.push(e.seq));
+  sub.onEvent((e) => {
+    for (let q = e.fromSeq ?? e.seq; q <= e.seq; q++) seen.push(q);
+  });
   const resets: ResetInfo[] = [];
   sub.on('reset', (info) => resets.push(info));
   await sub.ready;

@@ -10,7 +10,7 @@ import {
   subscribed,
   until,
   type ScriptOptions,
-} from './scripted-server.js';
+} from './testing/scripted-server.js';
 
 const cleanups = new Set<() => Promise<void>>();
 after(() => Promise.all([...cleanups].map((done) => done())));

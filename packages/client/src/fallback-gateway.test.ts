@@ -17,7 +17,7 @@ import {
   type ClientStatus,
   type Subscription,
 } from './index.js';
-import { sleep, until } from './scripted-server.js';
+import { sleep, until } from './testing/scripted-server.js';
 import { SseTransport } from './sse-transport.js';
 import { TransportClosedError } from './transport.js';
 import { httpBaseUrl } from './url.js';

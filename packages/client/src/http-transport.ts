@@ -3,10 +3,12 @@ import {
   isErrorCode,
   PROTOCOL_VERSION,
   type ClientOp,
+  type CommandAnswer,
+  type ErrorAnswer,
   type ErrorCode,
   type ServerOp,
   type Since,
-  type TaskSummary,
+  type TaskListPage,
   type WatchTasksOp,
 } from '@agentwire/protocol';
 import { TransportClosedError, type CloseInfo, type Transport } from './transport.js';
@@ -297,7 +299,7 @@ export abstract class HttpStreamsTransport implements Transport {
           this.#deliver({ op: 'error', ...answer.toJSON(), ...(ref !== undefined && { ref }) });
           return;
         }
-        const page = answer as { tasks: TaskSummary[]; total: number; offset: number; etag: string };
+        const page = answer as TaskListPage;
         if (page.etag !== etag) {
           this.#deliver({
             op: 'tasks',
@@ -430,7 +432,7 @@ export async function readJson(res: Response, what: string): Promise<unknown> {
     await res.body?.cancel().catch(() => {});
   }
   if (res.ok && body !== undefined) return body;
-  const error = (body as { error?: { code?: unknown } } | undefined)?.error;
+  const error = (body as Partial<ErrorAnswer> | undefined)?.error;
   if (!res.ok && error && isErrorCode(error.code)) return AgentwireError.from(error);
   throw notTheGateway(res, what);
 }
@@ -509,7 +511,7 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 function resultOf(answer: unknown): unknown {
-  return typeof answer === 'object' && answer !== null ? (answer as { result?: unknown }).result : undefined;
+  return typeof answer === 'object' && answer !== null ? (answer as CommandAnswer).result : undefined;
 }
 
 function first<T>(items: Iterable<T> | undefined): T | undefined {

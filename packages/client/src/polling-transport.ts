@@ -1,4 +1,4 @@
-import { AgentwireError, type AnyEnvelope, type SubscribedOp } from '@agentwire/protocol';
+import { AgentwireError, type PollAnswer, type SubscribedOp } from '@agentwire/protocol';
 import { Deadline, HttpStreamsTransport, pause, readJson, type StreamContext } from './http-transport.js';
 import { TransportClosedError } from './transport.js';
 
@@ -8,16 +8,6 @@ const WAIT_S = 25;
 const ANSWER_GRACE_MS = 10_000;
 /** Empty answers faster than this (a gateway told not to wait) must not become a hot loop. */
 const MIN_EMPTY_INTERVAL_MS = 500;
-
-/** The answer to one poll (docs/http-api.md). */
-interface PollAnswer {
-  stream: string;
-  epoch: string;
-  head: number;
-  recovered: boolean;
-  snapshot?: SubscribedOp['snapshot'];
-  events: AnyEnvelope[];
-}
 
 /**
  * HTTP long-polling, one loop of `GET /v1/streams/{stream}/poll` per subscription. The first poll
@@ -122,6 +112,10 @@ function subscribedOp(ctx: StreamContext, answer: PollAnswer): SubscribedOp {
   };
 }
 
+/**
+ * The fields this transport reads, checked loosely: a gateway newer than this client may add
+ * fields (the protocol's `PollAnswerSchema` is the strict contract the gateway is tested against).
+ */
 function isPollAnswer(body: unknown): body is PollAnswer {
   const b = body as Partial<PollAnswer> | null;
   return (

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { reduceTaskEvents, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
 import { createClient, type ResetInfo } from './index.js';
-import { envelope as ev, ScriptedServer, subscribed, until } from './scripted-server.js';
+import { envelope as ev, ScriptedServer, subscribed, until } from './testing/scripted-server.js';
 
 /** A fresh server per test keeps connection numbering local. */
 const cleanups = new Set<() => Promise<void>>();
@@ -27,7 +27,7 @@ test('subscribes before the connection is up and folds the snapshot plus events 
   const sub = client.subscribe('task:1');
   const conn = await server.connection(0);
   const op = await conn.next('subscribe');
-  assert.deepEqual(op, { op: 'subscribe', stream: 'task:1', ref: op.ref, snapshot: true });
+  assert.deepEqual(op, { op: 'subscribe', stream: 'task:1', ref: op.ref, snapshot: true, coalesce: true });
 
   const history = [
     ev(1, 'task:start', { taskId: '1', title: 'Research' }),
@@ -103,6 +103,43 @@ test('a gap is not applied: the client resubscribes from its position and the ga
   conn.send({ op: 'event', event: e(5) });
   await until(() => sub.position?.seq === 5, 'seq 5');
   assert.deepEqual(seqs(seen), ['e1:1', 'e1:2', 'e1:3', 'e1:4', 'e1:5']);
+  await done();
+});
+
+test('a merged delta (fromSeq) advances over every seq it stands for; one half overlapping is a gap', async () => {
+  const { server, client, done } = await setup();
+  const sub = client.subscribe('task:1', { since: { epoch: 'e1', seq: 0 } });
+  const conn = await server.connection(0);
+  const first = await conn.next('subscribe');
+  const seen: AnyEnvelope[] = [];
+  sub.onEvent((e) => seen.push(e));
+  const delta = (n: number, text: string, fromSeq?: number) => ({
+    ...ev(n, 'message:delta', { messageId: 'm', delta: text }),
+    ...(fromSeq !== undefined && { fromSeq }),
+  });
+  conn.send(subscribed(first, { epoch: 'e1', seq: 0, recovered: true }));
+  conn.send({
+    op: 'events',
+    stream: 'task:1',
+    events: [
+      ev(1, 'task:start', { taskId: '1', title: 'T' }),
+      ev(2, 'message:start', { messageId: 'm', role: 'assistant' }),
+      delta(5, 'abc', 3),
+      delta(6, 'd'),
+    ],
+  });
+  await until(() => sub.position?.seq === 6, 'seq 6');
+  assert.equal(sub.state?.messages.m?.text, 'abcd');
+  assert.equal(sub.state?.eventCount, 6, 'a merged delta counts as the events it replaced');
+  // 5..8 overlaps the 5 and 6 already applied: it cannot be split, so the client asks again.
+  conn.send({ op: 'event', event: delta(8, 'xxef', 5) });
+  const again = await conn.next('subscribe');
+  assert.deepEqual(again.since, { epoch: 'e1', seq: 6 });
+  conn.send(subscribed(again, { epoch: 'e1', seq: 8, recovered: true }));
+  conn.send({ op: 'event', event: delta(8, 'ef', 7) });
+  await until(() => sub.position?.seq === 8, 'seq 8');
+  assert.equal(sub.state?.messages.m?.text, 'abcdef');
+  assert.deepEqual(seqs(seen), ['e1:1', 'e1:2', 'e1:5', 'e1:6', 'e1:8']);
   await done();
 });
 

@@ -46,7 +46,11 @@ export interface ResetInfo {
 export type SubscriptionEvents = {
   [T in EventType]: [data: EventDataMap[T], envelope: Envelope<T>];
 } & {
-  /** Every event, in seq order, exactly once. */
+  /**
+   * Every event, in seq order, exactly once; a `message:delta` with `fromSeq` is the consecutive
+   * deltas `fromSeq`..`seq` of one message merged (the gateway merges them for a subscriber that
+   * fell behind or is catching up).
+   */
   event: [envelope: AnyEnvelope];
   /** The task state changed (after each frame of events, and on snapshots). */
   state: [state: TaskState | undefined];
@@ -208,6 +212,7 @@ export class StreamSubscription implements Subscription {
       ref,
       ...(since && { since }),
       ...(this.#snapshot && { snapshot: true }),
+      coalesce: true,
     });
   }
 
@@ -262,9 +267,12 @@ export class StreamSubscription implements Subscription {
     for (const e of events) {
       const at = this.#position;
       if (this.#closed || !at || e.stream !== this.stream) break;
-      if (e.epoch !== at.epoch || e.seq > at.seq + 1) {
-        // A gap (or history replaced under us): applying it would corrupt order and state, so ask
-        // again from what we have; the gateway fills the gap or answers with a snapshot.
+      // A merged delta (`fromSeq`) stands for fromSeq..seq: it follows on where its first part does.
+      const first = e.fromSeq ?? e.seq;
+      if (e.epoch !== at.epoch || first > at.seq + 1 || (first <= at.seq && e.seq > at.seq)) {
+        // A gap, history replaced under us, or a merged delta that half overlaps what we have:
+        // applying it would corrupt order and state, so ask again from what we have; the gateway
+        // fills the gap or answers with a snapshot.
         this.#resubscribe();
         break;
       }

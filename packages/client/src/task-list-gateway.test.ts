@@ -8,7 +8,7 @@ import { taskStream, type AnyEventInput } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
 import { createClient, type Client, type TaskList } from './index.js';
 import type { TransportKind } from './transport.js';
-import { until } from './scripted-server.js';
+import { until } from './testing/scripted-server.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {

@@ -1,3 +1,4 @@
+import type { StatsAnswer } from '@agentwire/protocol';
 import { authHeaders } from './auth.js';
 import { httpHistory } from './lib/history.js';
 import { parsePrometheusText, type Scrape } from './lib/prometheus-text.js';
@@ -35,9 +36,7 @@ async function get(path: string, accept: string, signal?: AbortSignal): Promise<
 }
 
 /** The part of `GET /v1/stats` the dashboard reads: subscribers per stream, where reported. */
-export interface GatewayStats {
-  watchers?: Record<string, number>;
-}
+export type GatewayStats = Pick<StatsAnswer, 'watchers'>;
 
 export function fetchStats(signal?: AbortSignal): Promise<GatewayStats> {
   return getJson<GatewayStats>('/v1/stats', signal);

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { connect } from '@agentwire/agent';
 import { startDemoWorkload } from '@agentwire/cli/demo';
-import type { TaskSummary } from '@agentwire/server';
+import type { TaskSummary } from '@agentwire/protocol';
 import { launchBrowser, openPage, startGateway, unavailable } from './harness.js';
 
 const out = resolve(process.argv[2] ?? 'docs/screenshots');

@@ -1,5 +1,5 @@
 /**
- * The README's example is `src/readme-example.ts`, verbatim; this runs it as its own process
+ * The README's example is `src/testing/children/readme-example.ts`, verbatim; this runs it as its own process
  * against a gateway and answers its question as a watcher would.
  */
 import assert from 'node:assert/strict';
@@ -24,11 +24,14 @@ after(async () => {
   await gw.close();
 });
 
-it('the README’s example is src/readme-example.ts, verbatim', () => {
+it('the README’s example is src/testing/children/readme-example.ts, verbatim', () => {
   const readme = readFileSync(`${packageDir}/README.md`, 'utf8');
   const block = /## Example\n\n```ts\n([\s\S]*?)\n```/.exec(readme)?.[1];
   assert.ok(block, 'the README has an example block');
-  assert.equal(block.trim(), readFileSync(`${packageDir}/src/readme-example.ts`, 'utf8').trim());
+  assert.equal(
+    block.trim(),
+    readFileSync(`${packageDir}/src/testing/children/readme-example.ts`, 'utf8').trim(),
+  );
 });
 
 it('the README’s example runs against a gateway: a watcher sees the graph and answers its question', async () => {
@@ -40,7 +43,7 @@ it('the README’s example runs against a gateway: a watcher sees the graph and 
       }
     });
   });
-  const child = spawn(process.execPath, [`${packageDir}/dist/readme-example.js`], {
+  const child = spawn(process.execPath, [`${packageDir}/dist/testing/children/readme-example.js`], {
     env: { ...process.env, AGENTWIRE_URL: gw.url },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -17,6 +17,12 @@ export interface Envelope<T extends EventType = EventType> {
   type: T;
   time: number;
   data: EventData<T>;
+  /**
+   * Set on a `message:delta` that stands for the consecutive deltas `fromSeq`..`seq` of one
+   * message, merged for a subscriber that asked for it (`coalesce` on subscribe) while it was
+   * behind or catching up. Its `delta` is their concatenation; `id` and `time` are the last one's.
+   */
+  fromSeq?: number;
 }
 
 /** Any envelope, discriminated on `type`, so `switch (e.type)` narrows `e.data`. */
@@ -31,6 +37,7 @@ export const EnvelopeSchema = Type.Object(
     type: Type.String(),
     time: Type.Number(),
     data: Type.Unknown(),
+    fromSeq: Type.Optional(Seq),
   },
   { $id: 'Envelope' },
 );

@@ -15,3 +15,4 @@ export * from './ids.js';
 export * from './agui/index.js';
 export * from './task-list.js';
 export { GATEWAY_ONLY_EVENT_TYPES } from './events/project.js';
+export * from './http-answers.js';

@@ -199,7 +199,8 @@ export function reduceTask(state: TaskState | undefined, e: AnyEnvelope): TaskSt
     seq: e.seq,
     epoch: e.epoch,
     updatedAt: e.time,
-    eventCount: s0.eventCount + 1,
+    // A merged delta (`fromSeq`) stands for every event it replaced.
+    eventCount: s0.eventCount + 1 + (e.fromSeq === undefined ? 0 : e.seq - e.fromSeq),
   };
   switch (e.type) {
     case 'task:start': {

@@ -3,6 +3,7 @@ import { catalog } from './catalog.js';
 import { CommandSchema } from './commands.js';
 import { EnvelopeSchema, EventInputSchema, SinceSchema } from './envelope.js';
 import { errorCodes } from './errors.js';
+import { httpAnswerSchemas } from './http-answers.js';
 import {
   CommandDeliverySchema,
   GatewayOpSchema,
@@ -37,6 +38,7 @@ export function schemaDocument(): Record<string, unknown> {
       ProducerOp: ProducerOpSchema,
       GatewayOp: GatewayOpSchema,
       events,
+      http: httpAnswerSchemas,
     },
     'x-error-codes': errorCodes,
   };

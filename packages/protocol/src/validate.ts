@@ -18,6 +18,7 @@ import {
   type AnyEventInput,
   type Since,
 } from './envelope.js';
+import { HTTP_ANSWER_REFS } from './http-answers.js';
 import { isStreamName } from './streams.js';
 import { AgentwireError, type ErrorCode } from './errors.js';
 import {
@@ -201,4 +202,20 @@ export function parseServerOp(text: string): ServerOp {
   const value = parseJson(text);
   assertSchema(ServerOpSchema, value, 'invalid_message', 'Invalid server message', [EnvelopeSchema]);
   return value as ServerOp;
+}
+
+/**
+ * Why `value` is not a valid HTTP answer of `schema` (one of `httpAnswerSchemas`): the first
+ * offending path and what is wrong there, or undefined when it is valid.
+ */
+export function httpAnswerIssue(schema: TSchema, value: unknown): string | undefined {
+  const check = checker(schema, HTTP_ANSWER_REFS);
+  if (check.Check(value)) return undefined;
+  const first = check.Errors(value).First();
+  return `${first?.message ?? 'invalid'} at ${first?.path || '/'}`;
+}
+
+/** Whether `value` is a valid HTTP answer of `schema`, narrowed to its type. */
+export function isHttpAnswer<T>(schema: TSchema, value: unknown): value is T {
+  return httpAnswerIssue(schema, value) === undefined;
 }

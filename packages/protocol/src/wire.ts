@@ -20,6 +20,11 @@ export const SubscribeOp = Type.Object(
     stream: StreamName,
     since: Type.Optional(SinceSchema),
     snapshot: Type.Optional(Type.Boolean()),
+    /**
+     * The subscriber accepts merged token deltas (`fromSeq` on a `message:delta`): while it is
+     * behind, or catching up, consecutive deltas of one message reach it as one event.
+     */
+    coalesce: Type.Optional(Type.Boolean()),
     ref: Ref,
   },
   { additionalProperties: false },

@@ -4,7 +4,7 @@ import { it } from 'node:test';
 import { errorCodes, isErrorCode } from '@agentwire/protocol';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { A, B, cast, log, spawned, PRODUCER_KEY, SECRET, secureGateway, token } from './auth/test-kit.js';
+import { A, B, cast, log, spawned, PRODUCER_KEY, SECRET, secureGateway, token } from './testing/auth-kit.js';
 import { surfaces, watcherSurfaces, type Watch } from './testing/surfaces.js';
 import { httpInput, pick, rng, sioFrame, wsFrame, type Rng } from './testing/fuzz-inputs.js';
 

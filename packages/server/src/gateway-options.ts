@@ -1,6 +1,7 @@
 import type { AmqpIngestOptions } from './amqp/options.js';
 import type { TokenVerifier } from './auth/dialect-token.js';
 import type { AuthOptions } from './auth/options.js';
+import type { CoalesceOptions } from './hub/coalesce.js';
 import type { Limits } from './limits/limits.js';
 import type { RetentionPolicy } from './log/engine.js';
 import type { EngineConfig } from './log/open.js';
@@ -31,6 +32,11 @@ export interface GatewayOptions {
    * Defaults: 1000 per stream, 50,000 in all, 60 s; 0 events turns it off.
    */
   recentEvents?: { perStream?: number; total?: number; keepUnwatchedMs?: number };
+  /**
+   * Merged token deltas for subscribers that fall behind (docs/limits.md, "Slow subscribers"):
+   * on by default; `false` evicts them at `limits.maxBufferedBytes` as before, an object tunes it.
+   */
+  coalesce?: boolean | Partial<CoalesceOptions>;
   engine?: EngineConfig;
   retention?: RetentionPolicy;
   /** How often retention runs, in ms. Default 60 s. */

@@ -8,6 +8,7 @@ import {
   SYSTEM_STREAM,
   type AnyEventInput,
   type ProducerPort,
+  type StatsAnswer,
 } from '@agentwire/protocol';
 import { TaskProjects } from './auth/task-projects.js';
 import { Security } from './auth/security.js';
@@ -85,7 +86,7 @@ export interface Gateway extends ProducerPort {
   readonly producers: ProducerRegistry;
   /** With the Redis engine: presence, task ownership and commands across the gateway nodes. */
   readonly cluster: Cluster | undefined;
-  stats(): Record<string, unknown>;
+  stats(): StatsAnswer;
   /**
    * Graceful shutdown: /readyz fails first (for `drainDelayMs`, default 0, while everything else
    * still works, so a load balancer stops sending clients), then new requests get 503
@@ -126,10 +127,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     taskProjects,
     logger,
   });
-  const hub = new Hub(engine, snapshots, limits.maxBufferedBytes, {
-    ...defaultHubRecent,
-    ...options.recentEvents,
-  });
+  const hub = new Hub(
+    engine,
+    snapshots,
+    limits.maxBufferedBytes,
+    { ...defaultHubRecent, ...options.recentEvents },
+    typeof options.coalesce === 'object' ? options.coalesce : { enabled: options.coalesce !== false },
+  );
   if (security.enabled) {
     // Every subscription on every transport and dialect passes this one check (docs/security.md).
     hub.guard = security.guardRead;

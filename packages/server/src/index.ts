@@ -3,8 +3,8 @@ export { ConfigError } from './config-error.js';
 export { DEFAULT_PORT, type GatewayOptions } from './gateway-options.js';
 export { defaultLimits, type Limits } from './limits/limits.js';
 export type { EngineConfig } from './log/open.js';
+export { defaultCoalesce, type CoalesceOptions } from './hub/coalesce.js';
 export { createGateway, type Gateway, type GatewayCloseOptions } from './gateway.js';
-export type { PublishResult } from './ingest.js';
 export type {
   AppendBatchResult,
   AppendInput,
@@ -16,7 +16,6 @@ export type {
   StreamInfo,
 } from './log/engine.js';
 export { openEngine } from './log/index.js';
-export type { TaskSummary } from './tasks.js';
 export { dialectNames, isDialectName, type DialectName } from './dialects/dialect.js';
 export {
   DEFAULT_SOCKETIO_PATHS,

@@ -5,15 +5,13 @@ import {
   parseEventInput,
   timeOrderedId,
   type AnyEventInput,
+  type PublishResult,
 } from '@agentwire/protocol';
 import { encodeData } from './log/codec.js';
 import type { AppendBatchResult, AppendInput, LogEngine } from './log/engine.js';
 
-export interface PublishResult {
-  stream: string;
-  epoch: string;
-  results: AppendBatchResult['results'];
-}
+/** The gateway's answer to a publish, as @agentwire/protocol defines it. */
+export type { PublishResult };
 
 /**
  * The one way into the log: validates every event against the catalog, gives it an id and a time,

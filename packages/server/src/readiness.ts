@@ -1,15 +1,4 @@
-/** One dependency's answer: working, or what is wrong with it since when. */
-export type CheckReport =
-  | { ok: true }
-  | {
-      ok: false;
-      /** A short code (`SQLITE_FULL`, `ECONNREFUSED`, `detached`, `shutting_down`): no paths or addresses. */
-      cause: string;
-      /** When it started failing, ms since the epoch. */
-      since: number;
-      /** Set when no retry can fix it and the operator must act. */
-      lasting?: boolean;
-    };
+import type { CheckReport } from '@agentwire/protocol';
 
 export interface ReadinessReport {
   ready: boolean;

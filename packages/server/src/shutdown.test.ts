@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
-import { SioProbe } from './dialects/fixtures/sio-probe.js';
+import { SioProbe } from './testing/sio-probe.js';
 import { createGateway } from './gateway.js';
 import { openEngine } from './log/index.js';
 import { WsProbe } from './testing/ws-probe.js';

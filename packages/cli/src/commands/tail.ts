@@ -1,5 +1,13 @@
 import { createClient } from '@agentwire/client';
-import { AgentwireError, isStreamName, isTerminal, taskStream, type TaskState } from '@agentwire/protocol';
+import {
+  AgentwireError,
+  isStreamName,
+  isTerminal,
+  taskStream,
+  type ErrorAnswer,
+  type TaskListPage,
+  type TaskState,
+} from '@agentwire/protocol';
 import pc from 'picocolors';
 import { EventFormatter, statusLine } from '../format.js';
 import { explicitToken, gatewayClientSpecs, localMinter } from '../local-token.js';
@@ -23,8 +31,8 @@ async function newestTask(url: string, token: string | undefined): Promise<strin
     const res = await fetch(`${url}/v1/tasks${query}`, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
     });
-    if (!res.ok) throw AgentwireError.from(((await res.json()) as { error?: unknown }).error);
-    const body = (await res.json()) as { tasks: { stream: string }[] };
+    if (!res.ok) throw AgentwireError.from(((await res.json()) as Partial<ErrorAnswer>).error);
+    const body = (await res.json()) as TaskListPage;
     if (body.tasks[0]) return body.tasks[0].stream;
   }
   throw new UsageError('No tasks yet: pass a stream name, or start one.');

@@ -6,7 +6,7 @@ import { EventSchema } from '@ag-ui/core/schemas';
 import { connect, type Producer } from '@agentwire/agent';
 import { reduceTaskEvents, taskStream } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
-import { waitFor } from '../test-support.js';
+import { waitFor } from '../testing/index.js';
 import { DEMO_KINDS, startDemoWorker, type DemoWorker } from './index.js';
 
 /**

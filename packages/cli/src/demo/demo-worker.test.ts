@@ -4,7 +4,7 @@ import { connect, type Producer } from '@agentwire/agent';
 import { createClient, type Client } from '@agentwire/client';
 import { isTerminal, reduceTaskEvents, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
-import { SeedSocket, waitFor } from '../test-support.js';
+import { SeedSocket, waitFor } from '../testing/index.js';
 import { DEMO_KINDS, startDemoWorker, type DemoWorker } from './index.js';
 
 type Started = { taskId: string; stream: string; worker: string; seq: number };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { Proc, SeedSocket, waitFor } from '../test-support.js';
+import { Proc, SeedSocket, waitFor } from '../testing/index.js';
 
 const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
 // The script is not compiled; dist/demo/… reaches it in src/ by path.

@@ -1,15 +1,4 @@
-import type { AnyEnvelope } from '@agentwire/protocol';
-
-/** One page of `GET /v1/streams/{stream}/events`. */
-export interface HistoryPage {
-  stream: string;
-  epoch: string;
-  /** The stream's last seq. */
-  head: number;
-  /** The oldest seq still retained. */
-  first: number;
-  events: AnyEnvelope[];
-}
+import type { AnyEnvelope, HistoryPage } from '@agentwire/protocol';
 
 export type FetchHistory = (stream: string, after: number, limit: number) => Promise<HistoryPage>;
 

@@ -5,8 +5,8 @@ import { taskIdOf, taskStream } from '@agentwire/protocol';
 import { HttpAgent, type BaseEvent } from '@ag-ui/client';
 import { connect, type Producer } from '@agentwire/agent';
 import type { Gateway } from '../gateway.js';
-import { A, B, cast, secureGateway } from '../auth/test-kit.js';
-import { waitFor } from './test-kit.js';
+import { A, B, cast, secureGateway } from '../testing/auth-kit.js';
+import { waitFor } from '../testing/agui-kit.js';
 
 /** The AG-UI surface behind the gateway's auth: the same rules as every other transport. */
 describe('AG-UI with auth', () => {

@@ -11,7 +11,7 @@ import {
 import { EventSchema } from '@ag-ui/core/schemas';
 import { reduceTaskEvents, type AnyEnvelope } from '@agentwire/protocol';
 import { agUiState } from './state.js';
-import { startAgUiKit, waitFor, type AgUiKit, type Script } from './test-kit.js';
+import { startAgUiKit, waitFor, type AgUiKit, type Script } from '../testing/agui-kit.js';
 
 /**
  * `@ag-ui/client`'s HttpAgent, unchanged, against a running gateway whose worker streams

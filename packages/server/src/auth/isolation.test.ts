@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { projectStream, taskIdOf } from '@agentwire/protocol';
 import WebSocket from 'ws';
 import type { Gateway } from '../gateway.js';
-import { SioProbe } from '../dialects/fixtures/sio-probe.js';
+import { SioProbe } from '../testing/sio-probe.js';
 import { watcherSurfaces } from '../testing/surfaces.js';
 import { WsProbe } from '../testing/ws-probe.js';
-import { A, B, cast, getJson, log, secureGateway, spawned } from './test-kit.js';
+import { A, B, cast, getJson, log, secureGateway, spawned } from '../testing/auth-kit.js';
 
 /**
  * A token for project A sees nothing of project B, on every transport and dialect: subscriptions

@@ -14,7 +14,7 @@ import { commandOverWs, RawProducer } from '../testing/producers.js';
 import { requireService } from '../testing/services.js';
 import { waitUntil } from '../testing/wait.js';
 import { WsProbe } from '../testing/ws-probe.js';
-import { B, cast, PRODUCER_KEY, secureGateway, token } from './test-kit.js';
+import { B, cast, PRODUCER_KEY, secureGateway, token } from '../testing/auth-kit.js';
 
 /**
  * A `producerId` belongs to the credential that first claimed it (its subject and scope), on every

@@ -9,7 +9,7 @@ import {
 } from '@agentwire/protocol';
 import WebSocket from 'ws';
 import type { Gateway } from '../gateway.js';
-import { A, B, secureGateway, token } from './test-kit.js';
+import { A, B, secureGateway, token } from '../testing/auth-kit.js';
 
 /** A producer channel opened with a credential, recording what the gateway answers. */
 async function openProducer(gw: Gateway, credential: string) {

@@ -7,7 +7,7 @@ import type { Gateway } from '../gateway.js';
 import { requireService } from '../testing/services.js';
 import { waitUntil } from '../testing/wait.js';
 import { watcherSurfaces } from '../testing/surfaces.js';
-import { A, B, cast, PRODUCER_KEY, secureGateway, spawned } from './test-kit.js';
+import { A, B, cast, PRODUCER_KEY, secureGateway, spawned } from '../testing/auth-kit.js';
 
 /**
  * A task that moves to another project (a later `task:start` naming it) leaves the watchers who

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import type { Gateway } from '../gateway.js';
-import { SioProbe } from '../dialects/fixtures/sio-probe.js';
+import { SioProbe } from '../testing/sio-probe.js';
 import { WsProbe } from '../testing/ws-probe.js';
-import { A, cast, getJson, log, PRODUCER_KEY, SECRET, secureGateway, token } from './test-kit.js';
+import { A, cast, getJson, log, PRODUCER_KEY, SECRET, secureGateway, token } from '../testing/auth-kit.js';
 
 const json = { 'content-type': 'application/json' };
 

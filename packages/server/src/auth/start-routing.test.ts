@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Gateway } from '../gateway.js';
 import { commandOverWs, RawProducer } from '../testing/producers.js';
 import { WsProbe } from '../testing/ws-probe.js';
-import { A, B, cast, PRODUCER_KEY, secureGateway, token } from './test-kit.js';
+import { A, B, cast, PRODUCER_KEY, secureGateway, token } from '../testing/auth-kit.js';
 
 /**
  * A start goes only to a worker whose credential may publish the new task's `task:start`: a

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { taskIdOf } from '@agentwire/protocol';
-import { A, B, cast, PRODUCER_KEY, SECRET, token } from '../auth/test-kit.js';
+import { A, B, cast, PRODUCER_KEY, SECRET, token } from '../testing/auth-kit.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { commandOverWs, RawProducer } from '../testing/producers.js';
 import { wipeRedisPrefix } from '../testing/redis.js';

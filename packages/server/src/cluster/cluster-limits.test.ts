@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { getJson, log, PRODUCER_KEY, SECRET, token } from '../auth/test-kit.js';
+import { getJson, log, PRODUCER_KEY, SECRET, token } from '../testing/auth-kit.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { wipeRedisPrefix } from '../testing/redis.js';
 import { requireService } from '../testing/services.js';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, type Producer } from '@agentwire/agent';
 import { createGateway, type Gateway } from '../gateway.js';
-import { RecordingRouter } from './fixtures/recording-router.js';
-import { SioProbe } from './fixtures/sio-probe.js';
+import { RecordingRouter } from '../testing/recording-router.js';
+import { SioProbe } from '../testing/sio-probe.js';
 
 const PATH = '/progress/socket.io';
 

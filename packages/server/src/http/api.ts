@@ -8,6 +8,15 @@ import {
   TASK_STREAM_PREFIX,
   taskIdOf,
   taskStream,
+  type HealthAnswer,
+  type HistoryPage,
+  type PublishResult,
+  type ReadinessAnswer,
+  type StatsAnswer,
+  type StreamHead,
+  type TaskAnswer,
+  type TaskCreated,
+  type TaskListPage,
 } from '@agentwire/protocol';
 import { Type } from '@sinclair/typebox';
 import type { Security } from '../auth/security.js';
@@ -33,7 +42,7 @@ export interface ApiContext {
   /** Every dependency this node needs, asked afresh on each `/readyz`. */
   readiness: () => ReadinessReport;
   logger: Logger;
-  stats: () => Record<string, unknown>;
+  stats: () => StatsAnswer;
   /** The gateway's command router: a task with a `kind` is started by a worker for that kind. */
   commands?: CommandRouter;
   /** Who each request is and what it may do (docs/security.md); every route below asks. */
@@ -73,18 +82,22 @@ export async function handleApi(
   const method = req.method ?? 'GET';
   try {
     if (path === '/healthz') {
-      sendJson(res, 200, { status: 'ok' });
+      sendJson<HealthAnswer>(res, 200, { status: 'ok' });
       return true;
     }
     if (path === '/readyz') {
       const report = ctx.readiness();
       if (report.ready) {
-        sendJson(res, 200, { status: 'ready', checks: report.checks });
+        sendJson<ReadinessAnswer>(res, 200, { status: 'ready', checks: report.checks });
         return true;
       }
       // The registry's error shape (clients read `error.code`), plus what is wrong, check by check.
       const error = new AgentwireError('unavailable', `Not ready: ${Readiness.describe(report)}.`);
-      sendJson(res, error.status, { status: 'not_ready', checks: report.checks, error: error.toJSON() });
+      sendJson<ReadinessAnswer>(res, error.status, {
+        status: 'not_ready',
+        checks: report.checks,
+        error: error.toJSON(),
+      });
       return true;
     }
     if (!path.startsWith('/v1/')) return false;
@@ -97,7 +110,7 @@ export async function handleApi(
       if (parts.length === 2) {
         allow(method, 'GET');
         await security.access.assertRead(await principal(), stream);
-        sendJson(res, 200, await ctx.engine.head(stream));
+        sendJson<StreamHead>(res, 200, await ctx.engine.head(stream));
         return true;
       }
       if (parts.length === 3 && parts[2] === 'events') {
@@ -108,7 +121,7 @@ export async function handleApi(
           assertSchema(PublishBody, body, 'invalid_message', 'Invalid publish body');
           const events = (body as { events: unknown[] }).events;
           await security.authorizePublish(who, stream, events);
-          sendJson(res, 200, await ctx.ingest.publish(stream, events));
+          sendJson<PublishResult>(res, 200, await ctx.ingest.publish(stream, events));
           return true;
         }
         allow(method, 'GET');
@@ -119,7 +132,7 @@ export async function handleApi(
         const read = await ctx.engine.read(stream, after, limit);
         // A move out of the reader's projects committed during the read ends what it gets there.
         const visible = security.readableRun(reader, stream, read.events);
-        sendJson(
+        sendJson<HistoryPage>(
           res,
           200,
           visible < read.events.length ? { ...read, events: read.events.slice(0, visible) } : read,
@@ -146,7 +159,7 @@ export async function handleApi(
               ? {}
               : { principal: who, ...(who.subject !== undefined && { subject: who.subject }) };
           const started = await ctx.commands.dispatch({ type: 'start', ...input, kind: input.kind }, sender);
-          sendJson(res, 201, started);
+          sendJson<TaskCreated>(res, 201, started as TaskCreated);
           return true;
         }
         const taskId = input.taskId ?? randomUUID();
@@ -157,7 +170,7 @@ export async function handleApi(
         const published = await ctx.ingest.publish(stream, [
           { type: 'task:start', data: { ...data, taskId } },
         ]);
-        sendJson(res, 201, { taskId, stream, seq: published.results[0]!.seq });
+        sendJson<TaskCreated>(res, 201, { taskId, stream, seq: published.results[0]!.seq });
         return true;
       }
       allow(method, 'GET');
@@ -181,20 +194,20 @@ export async function handleApi(
               closed: res,
             })
           : taskListAnswer(ctx.taskIndex, request);
-      sendJson(res, 200, answer);
+      sendJson<TaskListPage>(res, 200, answer);
       return true;
     }
     if (parts[0] === 'tasks' && parts.length === 2 && parts[1]) {
       allow(method, 'GET');
       const stream = decodeStream(encodeURIComponent(TASK_STREAM_PREFIX) + parts[1]);
       await security.access.assertRead(await principal(), stream);
-      sendJson(res, 200, await getTask(ctx.snapshots, taskIdOf(stream)!));
+      sendJson<TaskAnswer>(res, 200, await getTask(ctx.snapshots, taskIdOf(stream)!));
       return true;
     }
     if (parts[0] === 'stats' && parts.length === 1) {
       allow(method, 'GET');
       security.access.assertAdmin(await principal(), 'the gateway stats');
-      sendJson(res, 200, ctx.stats());
+      sendJson<StatsAnswer>(res, 200, ctx.stats());
       return true;
     }
     throw new AgentwireError('not_found', `No route ${method} ${path.slice(0, 200)}.`);

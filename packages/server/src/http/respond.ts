@@ -1,7 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import { AgentwireError } from '@agentwire/protocol';
+import { AgentwireError, type ErrorAnswer } from '@agentwire/protocol';
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/**
+ * A JSON answer. Give `T`, the answer's type from @agentwire/protocol (`sendJson<StreamHead>(…)`),
+ * so what is sent is checked against the contract when it is built.
+ */
+export function sendJson<T>(res: ServerResponse, status: number, body: T): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -23,7 +27,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
   }
   const retryAfter = retryAfterSeconds(e);
   if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
-  sendJson(res, e.status, { error: e.toJSON() });
+  sendJson<ErrorAnswer>(res, e.status, { error: e.toJSON() });
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Gateway } from '../gateway.js';
 import { WsProbe } from '../testing/ws-probe.js';
-import { A, log, PRODUCER_KEY, secureGateway, token } from '../auth/test-kit.js';
+import { A, log, PRODUCER_KEY, secureGateway, token } from '../testing/auth-kit.js';
 
 /** Every 429 says when to come back: a client must not have to guess its backoff. */
 describe('Retry-After on refusals a retry can get past', () => {

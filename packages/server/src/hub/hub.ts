@@ -1,6 +1,7 @@
 import { AgentwireError, type AnyEnvelope, type Since, type TaskState } from '@agentwire/protocol';
 import type { LogEngine } from '../log/engine.js';
 import type { SnapshotService } from '../snapshots.js';
+import { HeldEvents, compact, compactedFrame, defaultCoalesce, type CoalesceOptions } from './coalesce.js';
 import { encodeEnvelope, frameOf, framesFor } from './encode.js';
 import { RecentEvents, defaultRecentEvents, type RecentEventsOptions } from './recent.js';
 import type { Sink } from './sink.js';
@@ -20,6 +21,8 @@ export const defaultHubRecent: HubRecentOptions = { ...defaultRecentEvents, keep
 export interface SubscribeRequest {
   since?: Since;
   snapshot?: boolean;
+  /** The subscriber accepts merged token deltas (`fromSeq`): see CoalesceOptions. */
+  coalesce?: boolean;
 }
 
 export interface SubscribeResult {
@@ -40,6 +43,10 @@ export class Subscription {
   /** While catching up from the log, live events wait here. */
   buffer: AnyEnvelope[] | undefined = [];
   closed = false;
+  /** The subscriber accepts merged token deltas. */
+  coalesce = false;
+  /** Events held back while the subscriber's connection drains (coalescing subscribers only). */
+  held: HeldEvents | undefined;
 
   constructor(
     readonly stream: string,
@@ -77,6 +84,8 @@ export class Hub {
   deliveredEvents = 0;
   /** Subscribers disconnected for falling more than `maxBufferedBytes` behind. */
   slowConsumerEvictions = 0;
+  /** Events that reached a subscriber merged into another (coalesced token deltas). */
+  coalescedEvents = 0;
   /**
    * Runs before any subscription is positioned (the gateway's access rules, docs/security.md); a
    * rejection ends the subscription like any other failure of `start`, as a typed error.
@@ -93,13 +102,21 @@ export class Hub {
 
   private readonly recent: RecentEvents;
   private readonly unwatched: UnwatchedStreams;
+  private readonly coalesce: CoalesceOptions;
+  private readonly behindBytes: number;
+  /** Subscriptions holding events, checked every `flushIntervalMs` while there are any. */
+  private readonly holding = new Set<Subscription>();
+  private flushTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly engine: LogEngine,
     private readonly snapshots: SnapshotService,
     private readonly maxBufferedBytes: number,
     recentEvents: HubRecentOptions = defaultHubRecent,
+    coalesce: Partial<CoalesceOptions> = {},
   ) {
+    this.coalesce = { ...defaultCoalesce, ...coalesce };
+    this.behindBytes = Math.min(this.coalesce.behindBytes, Math.floor(maxBufferedBytes / 2));
     this.recent = new RecentEvents(recentEvents);
     this.unwatched = new UnwatchedStreams(recentEvents.keepUnwatchedMs, (stream) =>
       this.recent.forget(stream),
@@ -170,6 +187,7 @@ export class Hub {
         from = snap.seq;
       }
       if (sub.closed) return;
+      sub.coalesce = request.coalesce === true && this.coalesce.enabled;
       onReady({ stream, epoch: head.epoch, seq: head.head, recovered, ...(snapshot && { snapshot }) });
       sub.lastSeq = from;
       sub.epoch = head.epoch;
@@ -182,6 +200,10 @@ export class Hub {
 
   unsubscribe(sub: Subscription): void {
     sub.closed = true;
+    if (sub.held) {
+      sub.held = undefined;
+      this.holding.delete(sub);
+    }
     const subs = this.streams.get(sub.stream);
     if (!subs) return;
     subs.delete(sub);
@@ -228,6 +250,27 @@ export class Hub {
     this.patterns.clear();
     for (const subs of this.streams.values()) for (const sub of subs) sub.closed = true;
     this.streams.clear();
+    this.holding.clear();
+    clearInterval(this.flushTimer);
+    this.flushTimer = undefined;
+  }
+
+  /**
+   * The most memory one subscriber holds on this node: bytes held in the hub for it plus bytes
+   * unsent on its connection (a gauge; walks every subscription).
+   */
+  get maxSubscriberBytes(): number {
+    let max = 0;
+    for (const subs of this.streams.values())
+      for (const sub of subs) max = Math.max(max, (sub.held?.bytes ?? 0) + sub.sink.bufferedBytes);
+    return max;
+  }
+
+  /** Bytes of events held for subscribers that are behind, in all (a gauge). */
+  get heldBytes(): number {
+    let n = 0;
+    for (const sub of this.holding) n += sub.held?.bytes ?? 0;
+    return n;
   }
 
   /** Reads from the log until the subscription reaches the live tail, then drains its buffer. */
@@ -271,12 +314,12 @@ export class Hub {
     const visible =
       this.visibleRun && fresh.some(isStart) ? this.visibleRun(sub.stream, fresh, sub.sink) : fresh.length;
     if (visible >= fresh.length) {
-      this.write(sub, frameOf(sub.stream, fresh), fresh[fresh.length - 1]!.seq, fresh.length);
+      this.write(sub, fresh);
       return;
     }
     const allowed = fresh.slice(0, Math.max(0, visible));
-    if (allowed.length > 0)
-      this.write(sub, frameOf(sub.stream, allowed), allowed[allowed.length - 1]!.seq, allowed.length);
+    if (allowed.length > 0) this.write(sub, allowed);
+    this.flush(sub);
     this.revoke(sub);
   }
 
@@ -303,9 +346,13 @@ export class Hub {
         continue;
       }
       if (sub.lastSeq + 1 === first && !moves) {
+        if (sub.coalesce && (sub.held || sub.sink.bufferedBytes > this.behindBytes)) {
+          this.hold(sub, events);
+          continue;
+        }
         // Built once per fan-out; only catch-ups, which many subscribers repeat, go through the run cache.
         frame ??= framesFor(stream, events.map(encodeEnvelope));
-        this.write(sub, frame, last, events.length);
+        this.send(sub, frame, last, events.length);
       } else if (sub.lastSeq + 1 >= first) {
         this.sendFresh(sub, events);
       } else {
@@ -334,7 +381,28 @@ export class Hub {
     }
   }
 
-  private write(sub: Subscription, frame: string, lastSeq: number, count: number): void {
+  /** Sends a run of fresh, consecutive events, held back or compacted for a coalescing subscriber. */
+  private write(sub: Subscription, events: readonly AnyEnvelope[]): void {
+    const last = events[events.length - 1]!.seq;
+    if (!sub.coalesce) {
+      this.send(sub, frameOf(sub.stream, events), last, events.length);
+      return;
+    }
+    if (sub.held || sub.sink.bufferedBytes > this.behindBytes) {
+      this.hold(sub, events);
+      return;
+    }
+    // A catch-up replays a message's deltas one by one; merged, they cost what the text costs.
+    const compacted = compact(events);
+    if (compacted === events) {
+      this.send(sub, frameOf(sub.stream, events), last, events.length);
+      return;
+    }
+    this.coalescedEvents += events.length - compacted.length;
+    this.send(sub, compactedFrame(sub.stream, compacted), last, events.length);
+  }
+
+  private send(sub: Subscription, frame: string, lastSeq: number, count: number): void {
     if (sub.sink.bufferedBytes > this.maxBufferedBytes) {
       this.drop(sub);
       return;
@@ -342,6 +410,44 @@ export class Hub {
     sub.lastSeq = lastSeq;
     this.deliveredEvents += count;
     sub.sink.send(frame);
+  }
+
+  /** Queues events for a subscriber that is behind; evicts it when the queue outgrows its bounds. */
+  private hold(sub: Subscription, events: readonly AnyEnvelope[]): void {
+    let held = sub.held;
+    if (!held) {
+      sub.held = held = new HeldEvents();
+      this.holding.add(sub);
+      this.flushTimer ??= setInterval(() => this.flushHolding(), this.coalesce.flushIntervalMs);
+      this.flushTimer.unref?.();
+    }
+    held.add(events);
+    sub.lastSeq = events[events.length - 1]!.seq;
+    if (held.bytes > this.coalesce.maxHeldBytes || held.count > this.coalesce.maxHeldEvents) this.drop(sub);
+  }
+
+  /** Sends what each holding subscription holds once its connection has drained below `behindBytes`. */
+  private flushHolding(): void {
+    for (const sub of this.holding) {
+      if (sub.closed || !sub.held) this.holding.delete(sub);
+      else if (sub.sink.bufferedBytes <= this.behindBytes) this.flush(sub);
+    }
+    if (this.holding.size === 0) {
+      clearInterval(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+  }
+
+  private flush(sub: Subscription): void {
+    const held = sub.held;
+    if (!held) return;
+    sub.held = undefined;
+    this.holding.delete(sub);
+    const sent = held.count;
+    if (sent === 0) return;
+    const { frame, count } = held.take(sub.stream);
+    this.coalescedEvents += count - sent;
+    this.send(sub, frame, sub.lastSeq, count);
   }
 
   private drop(sub: Subscription): void {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { A, getJson, secureGateway, token } from '../auth/test-kit.js';
+import { A, getJson, secureGateway, token } from '../testing/auth-kit.js';
 import type { Gateway } from '../gateway.js';
 import { waitUntil } from '../testing/wait.js';
 import { WsProbe } from '../testing/ws-probe.js';

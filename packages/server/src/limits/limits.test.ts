@@ -3,9 +3,9 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { Gateway } from '../gateway.js';
-import { SioProbe } from '../dialects/fixtures/sio-probe.js';
+import { SioProbe } from '../testing/sio-probe.js';
 import { WsProbe } from '../testing/ws-probe.js';
-import { A, getJson, log, PRODUCER_KEY, secureGateway, token } from '../auth/test-kit.js';
+import { A, getJson, log, PRODUCER_KEY, secureGateway, token } from '../testing/auth-kit.js';
 
 describe('limits', () => {
   let gw: Gateway;

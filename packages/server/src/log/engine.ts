@@ -1,4 +1,4 @@
-import type { AnyEnvelope } from '@agentwire/protocol';
+import type { AnyEnvelope, HistoryPage, StreamHead as WireStreamHead } from '@agentwire/protocol';
 import type { StorageHealth } from './storage-health.js';
 
 /** One event as the engine receives it: ingest has validated it and assigned its id and time. */
@@ -30,19 +30,11 @@ export interface AppendBatchResult {
   appended: AnyEnvelope[];
 }
 
-export interface StreamHead {
-  stream: string;
-  epoch: string;
-  /** Seq of the newest event; 0 when the stream is empty. */
-  head: number;
-  /** Seq of the oldest retained event; head + 1 when none is retained. */
-  first: number;
-}
+/** Where a stream stands: also the answer of `GET /v1/streams/{stream}`. */
+export type StreamHead = WireStreamHead;
 
-export interface ReadResult extends StreamHead {
-  /** Events with seq > afterSeq, oldest first, at most `limit`. */
-  events: AnyEnvelope[];
-}
+/** Events with seq > afterSeq, oldest first, at most `limit`: also a page of the history API. */
+export type ReadResult = HistoryPage;
 
 export interface StreamInfo extends StreamHead {
   createdAt: number;

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { AgentwireError } from '@agentwire/protocol';
 import type { AppendBatchResult, AppendInput, LogEngine } from './engine.js';
 import { runEngineSuite } from '../testing/engine-suite.js';
+import { waitUntil } from '../testing/wait.js';
 import { SCHEMA_VERSION } from './sqlite-schema.js';
 import { SqliteEngine } from './sqlite.js';
 
@@ -65,7 +66,10 @@ describe('sqlite engine specifics', () => {
             engine.append(`task:${i % 4}`, [ev(`r${round}-${i}`, { payload })]),
           ),
         );
-        await new Promise((resolve) => setTimeout(resolve, 15));
+        // A completed round before the next commits, however slowly the checkpointer's thread is
+        // scheduled: the WAL can then start over.
+        const before = engine.checkpointStats()?.rounds ?? 0;
+        await waitUntil(() => (engine.checkpointStats()?.rounds ?? 0) > before, 'a checkpoint round');
         walMax = Math.max(walMax, statSync(`${path}-wal`).size);
       }
       const checkpoints = engine.checkpointStats();

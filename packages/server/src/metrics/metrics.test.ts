@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { WebSocket } from 'ws';
 import type { Gateway } from '../gateway.js';
-import { PRODUCER_KEY, cast, getJson, log, secureGateway } from '../auth/test-kit.js';
+import { PRODUCER_KEY, cast, getJson, log, secureGateway } from '../testing/auth-kit.js';
 
 const gateways: Gateway[] = [];
 after(() => Promise.all(gateways.map((g) => g.close())));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, WebSocketChannel, type ChatMessage } from '@agentwire/agent';
 import { taskIdOf, taskStream, type AnyEnvelope, type Command } from '@agentwire/protocol';
-import { SioProbe } from '../dialects/fixtures/sio-probe.js';
+import { SioProbe } from '../testing/sio-probe.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { WsProbe } from '../testing/ws-probe.js';
 import { commandOverHttp, commandOverWs, type Reply } from '../testing/producers.js';

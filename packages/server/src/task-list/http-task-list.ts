@@ -4,18 +4,11 @@ import {
   AgentwireError,
   assertSchema,
   TaskListQuerySchema,
+  type TaskListPage,
   type TaskListQuery,
   type TaskSummary,
 } from '@agentwire/protocol';
 import type { TaskIndex } from './task-index.js';
-
-export interface TaskListPage {
-  tasks: TaskSummary[];
-  total: number;
-  offset: number;
-  /** Names this answer's content; pass it back with `wait` to be answered only when it changed. */
-  etag: string;
-}
 
 export interface TaskListRequest {
   query: TaskListQuery;

@@ -13,7 +13,7 @@ import {
   type EventType,
   type TasksOp,
 } from '@agentwire/protocol';
-import { cast, getJson, secureGateway } from '../auth/test-kit.js';
+import { cast, getJson, secureGateway } from '../testing/auth-kit.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { requireService } from '../testing/services.js';
 import { wipeRedisPrefix } from '../testing/redis.js';

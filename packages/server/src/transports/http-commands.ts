@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AgentwireError, parseCommand } from '@agentwire/protocol';
+import { AgentwireError, parseCommand, type CommandAnswer } from '@agentwire/protocol';
 import type { Security } from '../auth/security.js';
 import type { CommandRouter } from '../commands.js';
 import { readJsonBody } from '../http/body.js';
@@ -23,7 +23,7 @@ export class HttpCommands {
   handle(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     if (url.pathname !== '/v1/commands') return false;
     this.dispatch(req, url).then(
-      (body) => sendJson(res, 200, body),
+      (body) => sendJson<CommandAnswer>(res, 200, body),
       (err: unknown) => {
         if (err instanceof AgentwireError && err.code === 'method_not_allowed')
           res.setHeader('allow', 'POST');
@@ -33,7 +33,7 @@ export class HttpCommands {
     return true;
   }
 
-  private async dispatch(req: IncomingMessage, url: URL): Promise<{ ref?: string; result?: unknown }> {
+  private async dispatch(req: IncomingMessage, url: URL): Promise<CommandAnswer> {
     if (req.method !== 'POST') throw new AgentwireError('method_not_allowed', 'Use POST.');
     // Who is asking, before the body is read: an unauthenticated caller gets nothing buffered.
     const principal = await this.options.security.principalOf(req, url);

@@ -7,10 +7,10 @@ import {
   reduceTaskEvents,
   type AnyEventInput,
   type ErrorBody,
+  type PollAnswer,
 } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
 import { MemoryEngine } from '../log/memory.js';
-import type { PollResponse } from './polling.js';
 
 const log = (i: number): AnyEventInput => ({
   type: 'log:entry',
@@ -32,7 +32,7 @@ describe('long-polling transport', () => {
     `${base}/v1/streams/${encodeURIComponent(stream)}/poll${query}`;
   const poll = async (stream: string, query: string, base = gw.url) => {
     const res = await fetch(pollUrl(base, stream, query));
-    return { status: res.status, body: (await res.json()) as PollResponse & { error?: ErrorBody } };
+    return { status: res.status, body: (await res.json()) as PollAnswer & { error?: ErrorBody } };
   };
 
   before(async () => {

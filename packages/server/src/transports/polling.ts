@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
+import { AgentwireError, type AnyEnvelope, type PollAnswer } from '@agentwire/protocol';
 import type { Security } from '../auth/security.js';
 import type { Limits } from '../limits/limits.js';
 import { sendError, sendJson } from '../http/respond.js';
@@ -22,16 +22,6 @@ export interface PollingTransportOptions {
   limits: Limits;
   logger: Logger;
   security: Security;
-}
-
-/** The answer to one poll. The next poll's `after` is the last event's seq, or `head` when `events` is empty. */
-export interface PollResponse {
-  stream: string;
-  epoch: string;
-  head: number;
-  recovered: boolean;
-  snapshot?: SubscribeResult['snapshot'];
-  events: AnyEnvelope[];
 }
 
 interface PollParams {
@@ -199,7 +189,7 @@ class PendingPoll implements Sink {
       sendError(this.res, new AgentwireError('shutting_down'));
       return;
     }
-    const body: PollResponse = {
+    const body: PollAnswer = {
       stream: ready.stream,
       epoch: ready.epoch,
       // With no events this is where the client stands, so `after=head` is always the next poll.
@@ -208,7 +198,7 @@ class PendingPoll implements Sink {
       ...(ready.snapshot && { snapshot: ready.snapshot }),
       events: this.events,
     };
-    if (!this.res.destroyed) sendJson(this.res, 200, body);
+    if (!this.res.destroyed) sendJson<PollAnswer>(this.res, 200, body);
   }
 
   fail(err: unknown): void {

@@ -4,9 +4,14 @@
 //
 // Extension point: a new transport (Socket.IO next) adds one `TransportUnderTest` to `transports`.
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
-import { parseServerOp, type AnyEnvelope, type ErrorBody, type Since } from '@agentwire/protocol';
+import {
+  parseServerOp,
+  type AnyEnvelope,
+  type ErrorBody,
+  type PollAnswer,
+  type Since,
+} from '@agentwire/protocol';
 import { WsProbe } from '../testing/ws-probe.js';
-import type { PollResponse } from './polling.js';
 import {
   RecordingClient,
   runTransportSuite,
@@ -247,7 +252,7 @@ class PollingClient extends RecordingClient {
         await pause(10);
         continue;
       }
-      const answer = body as PollResponse;
+      const answer = body as PollAnswer;
       if (first || !answer.recovered) {
         const { epoch: e, head, recovered, snapshot } = answer;
         this.subscribed.push({ epoch: e, seq: head, recovered, ...(snapshot && { snapshot }) });

@@ -422,6 +422,7 @@ class WsConnection implements Sink {
     const request = {
       ...(op.since && { since: op.since }),
       ...(op.snapshot !== undefined && { snapshot: op.snapshot }),
+      ...(op.coalesce === true && { coalesce: true }),
     };
     this.options.hub
       .start(sub, request, (result) =>

@@ -2,7 +2,7 @@
 // and the test's per-user limit, run until the test kills it. Prints `ready <ws url>`.
 // Usage: node limits-child.js <redis url> <prefix> <max connections per user>
 import { pathToFileURL } from 'node:url';
-import { SECRET } from '../../auth/test-kit.js';
+import { SECRET } from '../auth-kit.js';
 import { createGateway } from '../../gateway.js';
 
 const entry = process.argv[1];

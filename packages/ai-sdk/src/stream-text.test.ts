@@ -16,7 +16,7 @@ import {
   text,
   toolCall,
   Watcher,
-} from './support.js';
+} from './testing/support.js';
 
 /** Tool execution options the tests do not use. */
 const never = () => ({ toolCallId: 'x', messages: [], context: undefined }) as never;

@@ -10,8 +10,8 @@ import {
 } from '@openai/agents-core/testing';
 import { reduceTaskEvents, type AnyEnvelope } from '@agentwire/protocol';
 import { z } from 'zod';
-import { runAgent, runTask } from '../src/index.js';
-import { history, nextEvent, setup } from './support.js';
+import { runAgent, runTask } from './index.js';
+import { history, nextEvent, setup } from './testing/support.js';
 
 const counts = { requests: 1, inputTokens: 12, outputTokens: 5, totalTokens: 17 };
 const usage = new Usage(counts);

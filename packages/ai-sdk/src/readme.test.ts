@@ -5,15 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@agentwire/client';
 import { reduceTaskEvents, type AnyEnvelope } from '@agentwire/protocol';
 import { MockLanguageModelV4 } from 'ai/test';
-import { forecast } from './example.js';
-import { finish, startGateway, step, stored, text, toolCall } from './support.js';
+import { forecast } from './testing/example.js';
+import { finish, startGateway, step, stored, text, toolCall } from './testing/support.js';
 
-// The compiled test runs from dist/test; the sources sit two levels up.
-const packageDir = fileURLToPath(new URL('../../', import.meta.url));
+// The compiled test runs from dist; the package sits one level up.
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
-test("the README's example is test/example.ts, word for word", () => {
+test("the README's example is src/testing/example.ts, word for word", () => {
   const readme = readFileSync(`${packageDir}README.md`, 'utf8');
-  const example = readFileSync(`${packageDir}test/example.ts`, 'utf8');
+  const example = readFileSync(`${packageDir}src/testing/example.ts`, 'utf8');
   const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   assert.equal(block, example);
 });

@@ -6,7 +6,7 @@ import { reduceTaskEvents } from '@agentwire/protocol';
 import type { Gateway } from '@agentwire/server';
 import { jsonSchema, tool, ToolLoopAgent, type Agent } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
-import { answer, finish, startGateway, step, stored, text, toolCall, Watcher } from './support.js';
+import { answer, finish, startGateway, step, stored, text, toolCall, Watcher } from './testing/support.js';
 
 const deploy = tool({
   description: 'Deploys a service',

@@ -7,7 +7,7 @@ import { reduceTaskEvents } from '@agentwire/protocol';
 import type { Gateway } from '@agentwire/server';
 import { isStepCount, jsonSchema, tool } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
-import { answer, startGateway, stored, Watcher } from './support.js';
+import { answer, startGateway, stored, Watcher } from './testing/support.js';
 
 const schema = jsonSchema<{ path: string }>({
   type: 'object',

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { reduceTaskEvents } from '@agentwire/protocol';
-import { history, setup } from './support.js';
+import { history, setup } from './testing/support.js';
 
 const run = promisify(execFile);
-const pkg = fileURLToPath(new URL('../..', import.meta.url));
+const pkg = fileURLToPath(new URL('..', import.meta.url));
 
 test("the README's example runs as written and its run is a live task", async () => {
   const { gateway } = await setup();
@@ -16,11 +16,11 @@ test("the README's example runs as written and its run is a live task", async ()
   const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   assert.ok(example, 'the README has a TypeScript example');
   // The example is plain JavaScript apart from its fence, so node runs it as a module.
-  const file = fileURLToPath(new URL('readme-example.mjs', import.meta.url));
+  const file = fileURLToPath(new URL('testing/readme-example.mjs', import.meta.url));
   writeFileSync(file, example);
   const { stdout } = await run(
     process.execPath,
-    ['--import', fileURLToPath(new URL('fake-provider.js', import.meta.url)), file],
+    ['--import', fileURLToPath(new URL('testing/fake-provider.js', import.meta.url)), file],
     { cwd: pkg, env: { ...process.env, AGENTWIRE_URL: gateway.url, OPENAI_AGENTS_DISABLE_TRACING: '1' } },
   );
   assert.equal(stdout.trim(), 'It is sunny and 21 °C in Paris.');

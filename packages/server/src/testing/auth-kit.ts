@@ -1,7 +1,7 @@
 import { projectStream, taskIdOf, type AnyEventInput } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
 import type { GatewayOptions } from '../gateway-options.js';
-import { mintToken, type MintClaims } from './mint.js';
+import { mintToken, type MintClaims } from '../auth/mint.js';
 
 /**
  * Shared by the security tests: a gateway with auth on, two projects with one task each, and a
