@@ -1,25 +1,16 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import {
-  AgentwireError,
-  PRODUCER_PATH,
-  SYSTEM_STREAM,
-  type AnyEventInput,
-  type ProducerPort,
-  type StatsAnswer,
-} from '@agentwire/protocol';
+import { SYSTEM_STREAM, type AnyEventInput, type ProducerPort, type StatsAnswer } from '@agentwire/protocol';
 import { TaskProjects } from './auth/task-projects.js';
 import { Security } from './auth/security.js';
 import { noProducerRouter, type CommandRouter } from './commands.js';
 import { DEFAULT_PORT, type GatewayOptions } from './gateway-options.js';
 import { defaultLimits, type Limits } from './limits/limits.js';
 import { ConfigError } from './config-error.js';
-import { handleApi } from './http/api.js';
-import { refuseUpgrade } from './http/refuse-upgrade.js';
-import { sendError } from './http/respond.js';
-import { serveStatic } from './http/static.js';
+import { HttpApi } from './http/api.js';
+import { EdgeRouter } from './edge/router.js';
+import { ProducerChannelEdge } from './edge/producer-channel.js';
+import { StaticFiles } from './http/static.js';
 import { Hub, defaultHubRecent } from './hub/hub.js';
 import { Ingest, type PublishResult } from './ingest.js';
 import type { LogEngine } from './log/engine.js';
@@ -49,6 +40,7 @@ import { WsTransport } from './transports/ws.js';
 import { SocketIoTransport } from './transports/socketio.js';
 import { DEFAULT_SOCKETIO_PATHS } from './transports/socketio-paths.js';
 import { SwarmPolling } from './transports/swarm-polling.js';
+import { FlaskDashboardStatus } from './transports/flask-dashboard-status.js';
 import { SwarmTerminalTransport } from './transports/swarm-terminal.js';
 import { DEFAULT_SWARM_STREAM } from './dialects/swarm-terminal.js';
 import { AgUiSurface } from './agui/surface.js';
@@ -393,7 +385,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
   const ctx = {
     engine,
-    ingest: { publish: publishHttp } as Ingest,
+    publish: publishHttp,
     snapshots,
     limits,
     readiness: () => readiness.report(),
@@ -407,82 +399,28 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
   const metricsEndpoint = options.metrics === false ? undefined : new MetricsEndpoint(prometheus, security);
   const drain = new HttpDrain();
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
-      sendError(res, new AgentwireError('not_found', 'Malformed URL.'));
-      return;
-    }
-    if (!drain.admit(req, res, url.pathname)) return;
-    if (!security.origins.hosts.allows(req.headers.host)) {
-      sendError(res, foreignHost(req));
-      return;
-    }
-    // Pages from origins not allowed get nothing; allowed ones get CORS headers (docs/security.md).
-    if (!security.origins.allows(req)) {
-      sendError(res, new AgentwireError('forbidden', 'This origin is not allowed.'));
-      return;
-    }
-    if (security.origins.cors(req, res)) return;
-    if (sse.handle(req, res, url) || polling.handle(req, res, url) || httpCommands.handle(req, res, url))
-      return;
-    if (metricsEndpoint?.handle(req, res, url)) return;
-    if (socketio.handleRequest(req, res, url) || swarmPolling.handleRequest(req, res, url)) return;
-    if (agui.handleRequest(req, res, url)) return;
-    handleApi(ctx, req, res, url)
-      .then((handled) => {
-        if (handled) return;
-        if (options.staticDir && serveStatic(options.staticDir, url.pathname, req, res)) return;
-        sendError(res, new AgentwireError('not_found', `Nothing at ${url.pathname.slice(0, 200)}.`));
-      })
-      .catch((err: unknown) => {
-        logger.error({ err }, 'request failed');
-        sendError(res, err);
-      });
+  // Every request and upgrade is offered to these in order; the first that takes it answers it.
+  const edge = new EdgeRouter({
+    edges: [
+      ws,
+      new ProducerChannelEdge(producerEndpoint, security),
+      sse,
+      polling,
+      httpCommands,
+      ...(metricsEndpoint ? [metricsEndpoint] : []),
+      new FlaskDashboardStatus(socketio, security),
+      socketio,
+      swarm,
+      swarmPolling,
+      agui,
+      new HttpApi(ctx),
+      ...(options.staticDir ? [new StaticFiles(options.staticDir)] : []),
+    ],
+    security,
+    drain,
+    logger,
   });
-  server.on('upgrade', (req, socket, head) => {
-    socket.on('error', destroySocket);
-    const path = (req.url ?? '').split('?')[0];
-    if (!security.origins.hosts.allows(req.headers.host)) {
-      refuseUpgrade(socket, foreignHost(req));
-      return;
-    }
-    // Cross-site WebSocket hijacking: a page from another origin cannot open any of our sockets.
-    if (!security.origins.allows(req)) {
-      refuseUpgrade(socket, new AgentwireError('forbidden', 'This origin is not allowed.'));
-      return;
-    }
-    if (path === '/v1/ws') {
-      ws.handleUpgrade(req, socket, head);
-      return;
-    }
-    if (path === PRODUCER_PATH) {
-      // Producers authenticate separately: an API key or a token with the publish scope.
-      security
-        .authenticate(security.credentialOf(req, new URL(req.url ?? '/', 'http://localhost')))
-        .then((p) => {
-          if (!p.publish)
-            throw new AgentwireError('forbidden', 'The producer channel needs a producer credential.');
-          producerEndpoint.handleUpgrade(req, socket, head, security.producerCredential(p));
-        })
-        .catch((err: unknown) => refuseUpgrade(socket, err));
-      return;
-    }
-    if (
-      socketio.handleUpgrade(req, socket, head, path ?? '') ||
-      swarm.handleUpgrade(req, socket, head, path ?? '')
-    )
-      return;
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-  });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-  });
-  // Long-lived connections are normal here; only guard against slow header attacks.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 60_000;
+  const { server } = edge;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -586,16 +524,6 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   return gateway;
 }
 
-/** A request addressed to a name the gateway does not serve: a DNS rebinding, or a missing setting. */
-function foreignHost(req: IncomingMessage): AgentwireError {
-  const host = String(req.headers.host).slice(0, 100);
-  return new AgentwireError(
-    'forbidden',
-    `This gateway does not serve the host ${JSON.stringify(host)}; add it with --allowed-host or --public-url.`,
-    { host },
-  );
-}
-
 function parsePublicUrl(value: string): string {
   let url: URL | undefined;
   try {
@@ -606,11 +534,4 @@ function parsePublicUrl(value: string): string {
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
     throw new ConfigError(`publicUrl must be an http(s) URL; got ${value.slice(0, 100)}.`);
   return url.origin;
-}
-
-// A plain function, not a closure: one made inside the upgrade handler would keep the handler's
-// whole scope (the request, its headers, the head buffer) alive for as long as the socket is open,
-// about a kilobyte per connection.
-function destroySocket(this: Duplex): void {
-  this.destroy();
 }

@@ -21,6 +21,7 @@ import { runOptions } from './options.js';
 import { parseInterruptId } from './interrupts.js';
 import { AgUiStream, SSE_HEADERS, type AgUiStreamDeps } from './stream.js';
 import { AgUiTranslator } from './translator.js';
+import type { Edge } from '../edge/edge.js';
 
 export interface AgUiSurfaceOptions extends AgUiStreamDeps {
   /** The gateway's command router (authorizing), through which runs start, answer and cancel tasks. */
@@ -43,7 +44,7 @@ const NOTICE_CODES = new Set(['question_closed', 'not_found']);
  * answer the questions that paused the previous run. `POST /v1/agui/connect` only attaches, and
  * `POST /v1/agui/threads/{threadId}/cancel` cancels the thread's task.
  */
-export class AgUiSurface {
+export class AgUiSurface implements Edge {
   private readonly streams = new Set<AgUiStream>();
   private readonly heartbeat: NodeJS.Timeout | undefined;
 

@@ -16,6 +16,7 @@ import {
   sinceFrom,
 } from './http-params.js';
 import { envelopesOf } from './native-frames.js';
+import type { Edge } from '../edge/edge.js';
 
 export interface PollingTransportOptions {
   hub: Hub;
@@ -41,7 +42,7 @@ interface PollParams {
  * also exactly as on the WebSocket. Without `after` the poll is a handshake and answers at once
  * with the current position (and a snapshot with `snapshot=1`).
  */
-export class PollingTransport {
+export class PollingTransport implements Edge {
   private readonly pending = new Set<PendingPoll>();
 
   constructor(private readonly options: PollingTransportOptions) {}
@@ -52,7 +53,7 @@ export class PollingTransport {
   }
 
   /** Serves the polling route; false for any other path, so the caller routes it elsewhere. */
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+  handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     const raw = matchStreamRoute(url.pathname, 'poll');
     if (raw === undefined) return false;
     let params: PollParams;

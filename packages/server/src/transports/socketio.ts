@@ -15,7 +15,6 @@ import {
 } from '../dialects/index.js';
 import { errorBody } from '../dialects/helpers.js';
 import type { Hub } from '../hub/hub.js';
-import { sendError, sendJson } from '../http/respond.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotService } from '../snapshots.js';
 import { SocketIoConnection } from './socketio-connection.js';
@@ -23,6 +22,7 @@ import { normalizeSocketIoPath, type SocketIoPath } from './socketio-paths.js';
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Session } from '../auth/session.js';
 import { acceptAnyToken, type TokenIdentity, type TokenVerifier } from '../auth/dialect-token.js';
+import type { Edge } from '../edge/edge.js';
 
 export interface SocketIoTransportOptions {
   hub: Hub;
@@ -48,7 +48,7 @@ interface Mount {
  * request listener and destroys upgrades it does not own — each path gets an engine.io server that
  * the gateway hands requests to, so `/v1/ws` and seed 004's path stay with their own handlers.
  */
-export class SocketIoTransport {
+export class SocketIoTransport implements Edge {
   private readonly mounts: Mount[];
   private readonly connections = new Set<SocketIoConnection>();
   /** Engine.io connections that have not authenticated yet, and how each frees its slot. */
@@ -77,41 +77,22 @@ export class SocketIoTransport {
     return this.mounts.map(({ path, dialect }) => ({ path, dialect }));
   }
 
-  /** Takes the request if it is for a Socket.IO path or the dashboard's status endpoint. */
+  /** Takes the request if it is for a Socket.IO path (engine.io's polling transport). */
   handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
-    if (
-      url.pathname === '/api/websocket/status' &&
-      this.mounts.some((m) => m.dialect === 'flask-dashboard')
-    ) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        sendError(res, new AgentwireError('method_not_allowed'));
-        return true;
-      }
-      // Connection counts and rooms describe everyone's activity: admins only (docs/security.md).
-      const { security } = this.options;
-      security
-        .principalOf(req, url)
-        .then((p) => {
-          security.access.assertAdmin(p, 'the WebSocket status');
-          sendJson(res, 200, this.status());
-        })
-        .catch((err: unknown) => sendError(res, err));
-      return true;
-    }
     const mount = this.match(url.pathname);
     if (!mount) return false;
     mount.engine.handleRequest(req, res);
     return true;
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pathname: string): boolean {
-    const mount = this.match(pathname);
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean {
+    const mount = this.match(url.pathname);
     if (!mount) return false;
     mount.engine.handleUpgrade(req, socket, head);
     return true;
   }
 
-  /** Seed 003's `GET /api/websocket/status`: connections and room sizes on the dashboard paths. */
+  /** Connections and room sizes on the dashboard paths, for seed 003's status route. */
   status(): { status: 'active'; connections: number; rooms: Record<string, number> } {
     const rooms: Record<string, number> = Object.fromEntries(FLASK_ROOMS.map((r) => [r, 0]));
     let connections = 0;

@@ -19,6 +19,7 @@ import type { TaskIndex } from '../task-list/task-index.js';
 import { liveProjectStates, statesOf } from './swarm-states.js';
 import { countParam, seqParam } from './http-params.js';
 import { acceptAnyToken, type TokenVerifier } from '../auth/dialect-token.js';
+import type { Edge } from '../edge/edge.js';
 
 export interface SwarmPollingOptions {
   engine: LogEngine;
@@ -43,7 +44,7 @@ const DEFAULT_LIMIT = 200;
  * `epoch` changed) it answers the snapshot messages and `reset: true`. Stateless: any node can
  * answer any poll.
  */
-export class SwarmPolling {
+export class SwarmPolling implements Edge {
   constructor(private readonly options: SwarmPollingOptions) {}
 
   handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
