@@ -8,6 +8,7 @@ import { scales, type Context, type Row, type Scale } from './scenarios/context.
 import { runFanout } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runIngest } from './scenarios/ingest.js';
+import { runNodeKill } from './scenarios/node-kill.js';
 import { runStorm } from './scenarios/storm.js';
 
 export const SCENARIOS = [
@@ -18,6 +19,7 @@ export const SCENARIOS = [
   'idle-50k',
   'ingest',
   'storm',
+  'node-kill',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export const ALL_SERVERS: ServerKind[] = ['agentwire', 'ws', 'socketio', 'nchan'];
@@ -110,6 +112,14 @@ export async function runBench(options: BenchOptions): Promise<Row[]> {
           break;
         case 'storm':
           rows.push(...(await runStorm(ctx, name, scale.storm, MISSED)));
+          break;
+        case 'node-kill':
+          rows.push(
+            ...(await runNodeKill(ctx, name, {
+              ...scale.nodeKill,
+              redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+            })),
+          );
           break;
       }
     }

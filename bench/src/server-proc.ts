@@ -10,7 +10,9 @@ export type ServerKind = 'agentwire' | 'ws' | 'socketio' | 'nchan';
 export interface StartOptions {
   /** Scratch folder for databases, nginx config and profiles. */
   dir: string;
-  engine?: 'memory' | 'sqlite';
+  engine?: 'memory' | 'sqlite' | 'redis';
+  /** With engine `redis` (agentwire) or for Socket.IO's Redis Streams adapter: where, and under which key prefix. */
+  redis?: { url: string; prefix: string };
   /** Socket.IO only: connection state recovery. */
   recovery?: boolean;
   /** Core to pin the server to, or undefined not to pin. */
@@ -133,6 +135,7 @@ export class ServerProc {
         script = 'agentwire.js';
         env.BENCH_ENGINE = options.engine ?? 'memory';
         env.BENCH_DB = join(options.dir, `agentwire-${Date.now()}.db`);
+        if (options.redis) Object.assign(env, redisEnv(options.redis));
         break;
       case 'ws':
         script = 'ws-peer.js';
@@ -140,6 +143,7 @@ export class ServerProc {
       case 'socketio':
         script = 'socketio.js';
         if (options.recovery) env.BENCH_RECOVERY = '1';
+        if (options.redis) Object.assign(env, redisEnv(options.redis));
         break;
       case 'nchan': {
         script = 'nchan-driver.js';
@@ -199,12 +203,21 @@ export class ServerProc {
     return (await this.request<{ connections: number }>({ cmd: 'stats' })).connections;
   }
 
+  /** Ends the server with SIGKILL: no shutdown, as a crashed machine would. */
+  async kill(): Promise<void> {
+    if (this.controller.exitCode !== null || this.controller.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.controller.once('exit', () => resolve()));
+    this.controller.kill('SIGKILL');
+    await exited;
+  }
+
   async stop(): Promise<void> {
     const exited = new Promise<void>((resolve) => {
       if (this.controller.exitCode !== null || this.controller.signalCode !== null) resolve();
       else this.controller.once('exit', () => resolve());
     });
-    await this.request({ cmd: 'exit' }).catch(() => {});
+    // A killed server has no IPC channel left to be told anything on.
+    if (this.controller.connected) await this.request({ cmd: 'exit' }).catch(() => {});
     const timer = setTimeout(() => this.controller.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
@@ -214,6 +227,10 @@ export class ServerProc {
       await gone;
     }
   }
+}
+
+function redisEnv(redis: { url: string; prefix: string }): NodeJS.ProcessEnv {
+  return { BENCH_REDIS_URL: redis.url, BENCH_REDIS_PREFIX: redis.prefix };
 }
 
 function startNginx(options: StartOptions, port: number): ChildProcess {

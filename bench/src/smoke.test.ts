@@ -40,6 +40,21 @@ test('bench harness smoke run', async (t) => {
       assert.ok(r.perSec! > 0 && !r.note, `${r.mode}: ${r.note ?? 'nothing acknowledged'}`);
   });
 
+  await t.test(
+    'node kill: agentwire subscribers of the killed node resume on the other, nothing lost',
+    async () => {
+      const rows = await runBench({
+        scenarios: ['node-kill'],
+        scale: 'smoke',
+        servers: ['agentwire', 'socketio'],
+        log: () => {},
+      });
+      const ours = rows.find((r) => r.server === 'agentwire');
+      assert.match(ours?.note ?? '', /lost 0 events.*duplicated 0/, `agentwire: ${ours?.note}`);
+      assert.ok(rows.some((r) => r.server === 'socketio'));
+    },
+  );
+
   await t.test('reconnect storm: every subscriber resumes every missed event', async () => {
     const rows = await run('storm');
     const ours = rows.find((r) => r.server === 'agentwire');

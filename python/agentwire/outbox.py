@@ -14,6 +14,7 @@ from typing import Any, Callable, Deque, Dict, List, NamedTuple, Optional, Proto
 from .errors import AgentwireError
 from .ids import new_id
 from .retry import RetryPolicy, retry_delay
+from .tracing import current_trace
 
 log = logging.getLogger("agentwire")
 
@@ -34,10 +35,13 @@ class Publisher(Protocol):
         ...
 
 
-def prepare(type: str, data: Any, id: Optional[str] = None) -> Dict[str, Any]:
+def prepare(
+    type: str, data: Any, id: Optional[str] = None, trace: Optional[Dict[str, str]] = None
+) -> Dict[str, Any]:
     """The event as it will be sent, fixed at call time: the data is copied through JSON, so a bad
     payload fails at the call that made it and later changes to the caller's objects do not leak in.
-    Top-level ``None`` values are left out, as optional fields the caller did not give.
+    Top-level ``None`` values are left out, as optional fields the caller did not give. ``trace`` is
+    the OpenTelemetry span current here unless given (``tracing.py``).
     """
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if v is not None}
@@ -45,7 +49,12 @@ def prepare(type: str, data: Any, id: Optional[str] = None) -> Dict[str, Any]:
         copy = json.loads(json.dumps(data, allow_nan=False))
     except (TypeError, ValueError) as err:
         raise AgentwireError("invalid_payload", f"Data for {type} is not JSON-serializable: {err}") from err
-    return {"id": id if id is not None else new_id(), "type": type, "data": copy}
+    event = {"id": id if id is not None else new_id(), "type": type, "data": copy}
+    if trace is None:
+        trace = current_trace()
+    if trace is not None:
+        event["trace"] = trace
+    return event
 
 
 class _Pending:

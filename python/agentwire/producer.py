@@ -156,7 +156,7 @@ class Producer:
                     "invalid_message",
                     f"events[{i}] is not an event {{type, data, id?}}.",
                 )
-        prepared = [prepare(e["type"], e.get("data", {}), e.get("id")) for e in events]
+        prepared = [prepare(e["type"], e.get("data", {}), e.get("id"), e.get("trace")) for e in events]
         return self._outbox.submit_all(stream, prepared)
 
     def handle(self, kind: str, handler: TaskHandler) -> Worker:

@@ -18,6 +18,8 @@ export interface Scale {
   searchSteps: number;
   /** Pause before a memory reading, for connections and buffers to settle. */
   settleMs: number;
+  /** node-kill: subscribers over two nodes, the publisher's rate and length, when the node dies. */
+  nodeKill: { subscribers: number; rate: number; durationMs: number; killAtMs: number };
 }
 
 export const scales: Record<Scale['name'], Scale> = {
@@ -32,6 +34,7 @@ export const scales: Record<Scale['name'], Scale> = {
     fixedMs: 5000,
     searchSteps: 8,
     settleMs: 500,
+    nodeKill: { subscribers: 100, rate: 100, durationMs: 10_000, killAtMs: 2000 },
   },
   quick: {
     name: 'quick',
@@ -44,6 +47,7 @@ export const scales: Record<Scale['name'], Scale> = {
     fixedMs: 2000,
     searchSteps: 5,
     settleMs: 500,
+    nodeKill: { subscribers: 100, rate: 100, durationMs: 8000, killAtMs: 2000 },
   },
   smoke: {
     name: 'smoke',
@@ -56,6 +60,7 @@ export const scales: Record<Scale['name'], Scale> = {
     fixedMs: 150,
     searchSteps: 1,
     settleMs: 20,
+    nodeKill: { subscribers: 10, rate: 50, durationMs: 3000, killAtMs: 500 },
   },
 };
 

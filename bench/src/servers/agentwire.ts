@@ -8,7 +8,13 @@ import { benchInput, nowNs, runOpenLoop, streamNames } from './driver.js';
 const engine: EngineConfig =
   process.env.BENCH_ENGINE === 'sqlite'
     ? { kind: 'sqlite', path: process.env.BENCH_DB ?? 'bench.db' }
-    : { kind: 'memory' };
+    : process.env.BENCH_ENGINE === 'redis'
+      ? {
+          kind: 'redis',
+          url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+          prefix: process.env.BENCH_REDIS_PREFIX ?? 'agentwire-bench:',
+        }
+      : { kind: 'memory' };
 const gateway = await createGateway({ port: 0, engine, logLevel: 'silent' });
 let publishErrors = 0;
 

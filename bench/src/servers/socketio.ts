@@ -1,5 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { serveController } from './child.js';
 import { EnvelopeMaker, nowNs } from './driver.js';
@@ -8,12 +10,24 @@ import { EnvelopeMaker, nowNs } from './driver.js';
  * The Socket.IO 4.8 peer, as the seed systems use it: every subscriber joins the room of its stream
  * (named in the handshake query) and events are broadcast to the room. With BENCH_RECOVERY=1 it
  * turns on connection state recovery, Socket.IO's own way to replay missed packets on reconnect.
+ * With BENCH_REDIS_URL it is one node of several, joined by the Redis Streams adapter (the
+ * adapter that supports connection state recovery across nodes).
  */
 const recovery = process.env.BENCH_RECOVERY === '1';
+const redisUrl = process.env.BENCH_REDIS_URL;
+const prefix = process.env.BENCH_REDIS_PREFIX ?? 'sio-bench:';
+const redis = redisUrl === undefined ? undefined : new Redis(redisUrl);
 const http = createServer();
 const io = new Server(http, {
   transports: ['websocket'],
   perMessageDeflate: false,
+  ...(redis && {
+    adapter: createAdapter(redis, {
+      streamName: `${prefix}stream`,
+      channelPrefix: `${prefix}channel`,
+      sessionKeyPrefix: `${prefix}session:`,
+    }),
+  }),
   ...(recovery && {
     connectionStateRecovery: { maxDisconnectionDuration: 5 * 60_000, skipMiddlewares: true },
   }),
@@ -36,5 +50,6 @@ serveController((http.address() as AddressInfo).port, {
     for (const stream of streams) publish(stream, Array.from({ length: perStream }, nowNs));
   },
   connections: () => io.engine.clientsCount,
-  close: () => new Promise<void>((resolve) => void io.close(() => resolve())),
+  close: () =>
+    new Promise<void>((resolve) => void io.close(() => resolve())).finally(() => redis?.disconnect()),
 });

@@ -5,6 +5,7 @@ import { quiet, type Outbox } from './outbox.js';
 import { prepareEvent } from './prepare.js';
 import { toErrorInfo } from './error-info.js';
 import { ToolCall } from './tool-call.js';
+import { inSpan } from './tracing.js';
 
 export type LogLevel = EventData<'log:entry'>['level'];
 export type LogFields = Record<string, unknown>;
@@ -95,6 +96,28 @@ export class AgentHandle {
   ): Promise<T> {
     // A cancelled agent starts nothing new: no tool:executing after the cancel.
     this.ctx.signal.throwIfAborted();
+    const callId = options.callId ?? newId();
+    // An OpenTelemetry span (GenAI conventions) around the call: its events carry it, and the
+    // gateway's and watchers' spans continue its trace (docs/observability.md#tracing).
+    return inSpan(
+      `execute_tool ${name}`,
+      {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': name,
+        'gen_ai.tool.call.id': callId,
+        'agentwire.task.id': this.taskId,
+        'agentwire.agent.id': this.id,
+      },
+      () => this.runTool(name, args, fn, { ...options, callId }),
+    );
+  }
+
+  private async runTool<T>(
+    name: string,
+    args: unknown,
+    fn: (signal: AbortSignal) => Promise<T> | T,
+    options: ToolOptions<T>,
+  ): Promise<T> {
     const { handle: call, stored: opened, refused } = this.openTool(name, args, options);
     if (refused) await opened;
     let value: T;

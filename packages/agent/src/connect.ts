@@ -1,5 +1,4 @@
 import { isProducerPort, type AgentwireError } from '@agentwire/protocol';
-import type { ReconnectOptions } from './channel/backoff.js';
 import type { ChannelStatus, CommandChannel } from './channel/command-channel.js';
 import { AmqpChannel, type AmqpChannelOptions } from './channel/amqp-channel.js';
 import { InProcessChannel } from './channel/in-process-channel.js';
@@ -10,7 +9,7 @@ import { newId } from './ids.js';
 import { Outbox, type PublishErrorListener } from './outbox.js';
 import { Producer } from './producer.js';
 import type { Publisher } from './publisher.js';
-import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
+import { defaultRetryPolicy, type ReconnectOptions, type RetryPolicy } from './retry.js';
 
 export interface CommonConnectOptions {
   retry?: Partial<RetryPolicy>;

@@ -11,7 +11,6 @@ export type { Worker, WorkerOptions, TaskHandler, TaskStart } from './worker.js'
 export type { AskOptions, AskResult, QuestionOption } from './question.js';
 export type { ChatMessage, MessageHandler } from './inbox.js';
 export type { ChannelHandlers, ChannelStatus, CommandChannel } from './channel/command-channel.js';
-export type { ReconnectOptions } from './channel/backoff.js';
 export { WebSocketChannel, type WebSocketChannelOptions } from './channel/websocket-channel.js';
 export { InProcessChannel } from './channel/in-process-channel.js';
 export { AmqpChannel, type AmqpChannelOptions } from './channel/amqp-channel.js';
@@ -31,7 +30,7 @@ export type { MessageHandle } from './message.js';
 export type { Publisher, PublishResult } from './publisher.js';
 export type { FailedEvent, PublishErrorListener } from './outbox.js';
 export type { Ack } from './stream-queue.js';
-export type { RetryPolicy } from './retry.js';
+export type { ReconnectOptions, RetryPolicy } from './retry.js';
 export type { HttpPublisherOptions } from './http-publisher.js';
 // Re-exported so producers can branch on `err.code` without depending on the protocol package.
 export { AgentwireError } from '@agentwire/protocol';

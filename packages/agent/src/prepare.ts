@@ -1,5 +1,12 @@
-import { AgentwireError, parseEventInput, type AnyEventInput, type EventType } from '@agentwire/protocol';
+import {
+  AgentwireError,
+  parseEventInput,
+  type AnyEventInput,
+  type EventType,
+  type TraceContext,
+} from '@agentwire/protocol';
 import { newId } from './ids.js';
+import { activeTraceContext } from './tracing.js';
 
 /** An event ready to queue: validated, and carrying the id every retry of it will reuse. */
 export type PreparedEvent = AnyEventInput & { id: string };
@@ -8,9 +15,15 @@ export type PreparedEvent = AnyEventInput & { id: string };
  * Builds and validates an event where the caller made it, so a bad payload fails at the call that
  * caused it (`invalid_payload`) instead of poisoning a batch later. The data is copied through JSON:
  * what the gateway stores is fixed at call time, and in-process publishing sees exactly what HTTP
- * would send (no `undefined` keys, no live objects the caller mutates afterwards).
+ * would send (no `undefined` keys, no live objects the caller mutates afterwards). The event carries
+ * `trace`, by default the context of the OpenTelemetry span active at the call, if any.
  */
-export function prepareEvent(type: EventType, data: unknown, id: string = newId()): PreparedEvent {
+export function prepareEvent(
+  type: EventType,
+  data: unknown,
+  id: string = newId(),
+  trace: TraceContext | undefined = activeTraceContext(),
+): PreparedEvent {
   let copy: unknown;
   let json: string;
   try {
@@ -22,7 +35,9 @@ export function prepareEvent(type: EventType, data: unknown, id: string = newId(
       `Data for ${type} is not JSON-serializable: ${(err as Error).message}`,
     );
   }
-  const event = parseEventInput({ id, type, data: copy }) as PreparedEvent & { [ENCODED]?: string };
+  const event = parseEventInput(
+    trace === undefined ? { id, type, data: copy } : { id, type, data: copy, trace },
+  ) as PreparedEvent & { [ENCODED]?: string };
   // Under a symbol: JSON (the HTTP publisher) and schema checks see only the event's own fields.
   event[ENCODED] = json;
   return event;

@@ -7,6 +7,7 @@ import { prepareEvent, type PreparedEvent } from './prepare.js';
 import type { Ack } from './stream-queue.js';
 import { TaskHandle } from './task.js';
 import type { StartTaskOptions } from './start-task-options.js';
+import { activeTraceContext } from './tracing.js';
 import { Worker, type TaskHandler, type WorkerOptions } from './worker.js';
 
 export type { StartTaskOptions };
@@ -94,7 +95,7 @@ export class Producer {
       assertStreamName(stream);
       prepared = events.map((e, i) => {
         try {
-          return prepareEvent(e.type, e.data, e.id ?? newId());
+          return prepareEvent(e.type, e.data, e.id ?? newId(), e.trace ?? activeTraceContext());
         } catch (err) {
           if (err instanceof Error) err.message = `events[${i}]: ${err.message}`;
           throw err;

@@ -2,26 +2,47 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AgentwireError } from '@agentwire/protocol';
 import { HttpStatusError, parseRetryAfter } from './http-publisher.js';
-import { defaultRetryPolicy, retryDelay, type RetryPolicy } from './retry.js';
+import { defaultRetryPolicy, reconnectDelay, retryDelay, type RetryPolicy } from './retry.js';
 
 const policy: RetryPolicy = { attempts: 5, baseDelayMs: 100, maxDelayMs: 1_000, maxRetryAfterMs: 10_000 };
 const unavailable = new AgentwireError('unavailable');
 
-test('backoff doubles per attempt within [cap/2, cap], capped at maxDelayMs', () => {
+test('backoff doubles per attempt with full jitter in [0, cap], capped at maxDelayMs', () => {
   const caps = [100, 200, 400, 800];
   caps.forEach((cap, i) => {
     assert.equal(
       retryDelay(i + 1, unavailable, policy, () => 0),
-      cap / 2,
+      cap,
     );
     assert.equal(
-      retryDelay(i + 1, unavailable, policy, () => 1),
-      cap,
+      retryDelay(i + 1, unavailable, policy, () => 0.999999),
+      0,
+    );
+    assert.equal(
+      retryDelay(i + 1, unavailable, policy, () => 0.5),
+      cap / 2,
     );
   });
   assert.equal(
-    retryDelay(4, unavailable, { ...policy, maxDelayMs: 300 }, () => 1),
+    retryDelay(4, unavailable, { ...policy, maxDelayMs: 300 }, () => 0),
     300,
+  );
+});
+
+test('reconnections use the same backoff: doubling from minDelayMs, full jitter, capped', () => {
+  const options = { minDelayMs: 100, maxDelayMs: 1_000 };
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 30].map((attempt) => reconnectDelay(attempt, options, () => 0)),
+    [100, 200, 400, 800, 1_000, 1_000],
+  );
+  assert.equal(
+    reconnectDelay(2, options, () => 0.75),
+    100,
+  );
+  assert.equal(
+    reconnectDelay(0, { minDelayMs: 100, maxDelayMs: 10 }, () => 0),
+    100,
+    'a cap below the floor',
   );
 });
 

@@ -1,9 +1,9 @@
-import { AgentwireError } from '@agentwire/protocol';
+import { AgentwireError, backoffDelay, type BackoffOptions } from '@agentwire/protocol';
 
 export interface RetryPolicy {
   /** Attempts per batch, the first one included. */
   attempts: number;
-  /** Backoff before the second attempt; it doubles per attempt up to `maxDelayMs`. */
+  /** Ceiling of the backoff before the second attempt; it doubles per attempt up to `maxDelayMs` (full jitter). */
   baseDelayMs: number;
   maxDelayMs: number;
   /** A Retry-After longer than this is not waited out: the batch fails instead of hanging. */
@@ -49,8 +49,32 @@ export function retryDelay(
     if (hinted > policy.maxRetryAfterMs) return undefined;
     return hinted + random() * Math.min(hinted * 0.1, 1_000);
   }
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failedAttempts - 1));
-  return cap / 2 + (random() * cap) / 2;
+  return backoffDelay(failedAttempts - 1, backoffOf(policy.baseDelayMs, policy.maxDelayMs), random);
+}
+
+export interface ReconnectOptions {
+  /** Ceiling of the first wait after a lost connection, in ms. Default 100. */
+  minDelayMs: number;
+  /** Longest wait between attempts, in ms. Default 5 000. */
+  maxDelayMs: number;
+}
+
+export const defaultReconnect: ReconnectOptions = { minDelayMs: 100, maxDelayMs: 5_000 };
+
+/**
+ * The wait before reconnection `attempt` (0-based): the shared backoff, doubling, with full
+ * jitter, so a restarted gateway is not hit by every producer at once.
+ */
+export function reconnectDelay(
+  attempt: number,
+  options: ReconnectOptions,
+  random: () => number = Math.random,
+): number {
+  return backoffDelay(attempt, backoffOf(options.minDelayMs, options.maxDelayMs), random);
+}
+
+function backoffOf(minDelayMs: number, maxDelayMs: number): BackoffOptions {
+  return { minDelayMs, maxDelayMs: Math.max(minDelayMs, maxDelayMs), factor: 2, jitter: 1 };
 }
 
 export function sleep(ms: number): Promise<void> {

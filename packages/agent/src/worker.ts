@@ -1,7 +1,9 @@
 import { AgentwireError, type StartDelivery } from '@agentwire/protocol';
+import { context, trace, type Span } from '@opentelemetry/api';
 import type { StartHandler } from './command-session.js';
 import type { StartTaskOptions } from './start-task-options.js';
 import type { TaskHandle } from './task.js';
+import { failed, tracer } from './tracing.js';
 
 /** The start a handler runs: the kind, title, input and project the watcher asked for, and who asked (`by`). */
 export type TaskStart = Readonly<Omit<StartDelivery, 'type'>>;
@@ -89,33 +91,48 @@ export class Worker implements StartHandler {
       throw new AgentwireError('no_worker', `This worker is at its capacity of ${this.#capacity} tasks.`);
     }
     this.running++;
+    // The task's span: active while its start is published and its handler runs, ended with it.
+    const span = tracer.startSpan(`agentwire.task ${command.kind}`, {
+      attributes: {
+        'agentwire.task.id': command.taskId,
+        'agentwire.task.kind': command.kind,
+        ...(command.by !== undefined && { 'agentwire.command.by': command.by }),
+      },
+    });
+    const active = trace.setSpan(context.active(), span);
     let opened: { task: TaskHandle; seq: number };
     try {
-      opened = await this.host.open({
-        taskId: command.taskId,
-        title: command.title ?? command.kind,
-        kind: command.kind,
-        ...(command.input !== undefined && { input: command.input }),
-        ...(command.projectId !== undefined && { projectId: command.projectId }),
-      });
+      opened = await context.with(active, () =>
+        this.host.open({
+          taskId: command.taskId,
+          title: command.title ?? command.kind,
+          kind: command.kind,
+          ...(command.input !== undefined && { input: command.input }),
+          ...(command.projectId !== undefined && { projectId: command.projectId }),
+        }),
+      );
     } catch (err) {
       this.running--;
+      failed(span, err);
+      span.end();
       throw err;
     }
     const { type: _type, ...start } = command;
-    void this.run(handler, opened.task, start);
+    void context.with(active, () => this.run(handler, opened.task, start, span));
     return { seq: opened.seq };
   }
 
-  private async run(handler: TaskHandler, task: TaskHandle, start: TaskStart): Promise<void> {
+  private async run(handler: TaskHandler, task: TaskHandle, start: TaskStart, span: Span): Promise<void> {
     try {
       const result = await handler(task, start.input, start);
       if (!task.ended && !task.signal.aborted) await task.complete(result);
     } catch (err) {
+      failed(span, err);
       // A cancelled task is recorded as cancelled by the gateway; failing it too would contradict that.
       if (!task.ended && !task.signal.aborted) await task.fail(err).catch(() => undefined);
     } finally {
       this.running--;
+      span.end();
     }
   }
 }

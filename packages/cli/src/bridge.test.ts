@@ -13,6 +13,7 @@ import { EventSchema, RunAgentInputSchema } from '@ag-ui/core/schemas';
 import { EventEncoder } from '@ag-ui/encoder';
 import { taskIdOf, taskStream, type AnyEnvelope } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
+import { waitFor } from './testing/index.js';
 
 /**
  * `agentwire bridge agui <url>`, the real CLI process, between a gateway and an AG-UI agent server
@@ -143,14 +144,6 @@ function next(
       resolve({ stream, event });
     });
   });
-}
-
-async function waitFor(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('agentwire bridge agui', () => {

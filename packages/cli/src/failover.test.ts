@@ -13,6 +13,7 @@ import { connect, type AgentwireError as ProducerError } from '@agentwire/agent'
 import { createClient, type Client } from '@agentwire/client';
 import type { AnyEnvelope } from '@agentwire/protocol';
 import { requireService, wipeRedisPrefix } from '@agentwire/server/testing';
+import { waitFor } from './testing/index.js';
 
 const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
 const redisUrl = process.env.AGENTWIRE_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -120,14 +121,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 /** The longest time without an entry of `times` (sorted) within [from, to). */
 function longestGap(times: readonly number[], from: number, to: number): number {
   let last = from;
@@ -203,10 +196,10 @@ describe('failover across real gateway processes', { skip }, () => {
         );
       }, PUBLISH_EVERY_MS);
       try {
-        await until(
+        await waitFor(
           () => watchers.every((w) => w.events.length >= 20),
-          10_000,
           'every subscriber to be live',
+          10_000,
         );
 
         const disruptions: { label: string; from: number; to: number; exit?: string }[] = [];
@@ -238,10 +231,10 @@ describe('failover across real gateway processes', { skip }, () => {
         clearInterval(publisher);
         await task.complete({ published });
         await producer.flush();
-        await until(
+        await waitFor(
           () => watchers.every((w) => w.events.some((e) => e.type === 'task:complete')),
-          15_000,
           'every subscriber to see the end',
+          15_000,
         );
 
         assert.deepEqual(errors, [], 'the producer never gave up on an event');

@@ -136,6 +136,12 @@ export const gatewaySpecs: OptionSpecs = {
     default: '127.0.0.1',
     description: 'Interface the metrics port binds',
   },
+  otel: {
+    type: 'boolean',
+    env: 'AGENTWIRE_OTEL',
+    description:
+      'Export OpenTelemetry traces as the standard OTEL_* variables say (needs @opentelemetry/sdk-node); on by itself when OTEL_TRACES_EXPORTER or an OTLP endpoint is set',
+  },
   dashboard: {
     type: 'string',
     env: 'AGENTWIRE_DASHBOARD',

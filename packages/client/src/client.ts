@@ -1,16 +1,17 @@
 import {
   AgentwireError,
   assertStreamName,
+  Backoff,
   errorCodeForClose,
   parseServerOp,
   parseSince,
+  type BackoffOptions,
   type ClientOp,
   type Command,
   type ErrorCode,
   type ServerOp,
 } from '@agentwire/protocol';
 import { WebSocket as DefaultWebSocket } from '#websocket';
-import { Backoff, type BackoffOptions } from './backoff.js';
 import { Emitter, type Listener } from './emitter.js';
 import { TransportSelector, type FallbackOptions } from './fallback.js';
 import type { WebSocketConstructor } from './socket.js';

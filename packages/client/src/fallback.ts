@@ -1,4 +1,4 @@
-import { Backoff } from './backoff.js';
+import { Backoff } from '@agentwire/protocol';
 import { checkReady, type FetchLike } from './http-transport.js';
 import { PollingTransport } from './polling-transport.js';
 import type { WebSocketConstructor } from './socket.js';

@@ -9,7 +9,7 @@ export type {
 } from './subscription.js';
 export type { CommandAck, TaskCommands } from './task-commands.js';
 export type { TaskList, TaskListEvents, TaskListOptions, TaskListView } from './task-list.js';
-export type { BackoffOptions } from './backoff.js';
+export type { BackoffOptions } from '@agentwire/protocol';
 export type { FallbackOptions } from './fallback.js';
 export type { CloseInfo, Transport, TransportFactory, TransportKind } from './transport.js';
 export { TransportClosedError } from './transport.js';
@@ -29,3 +29,5 @@ export type {
   TaskState,
   TaskSummary,
 } from '@agentwire/protocol';
+export { contextOf, spanContextOf, startDeliverySpan, traceContextOf, withDeliverySpan } from './tracing.js';
+export type { TraceContext } from '@agentwire/protocol';

@@ -1,6 +1,7 @@
 import {
   AgentwireError,
   reduceTask,
+  type Backoff,
   taskIdOf,
   type AnyEnvelope,
   type ClientOp,
@@ -13,7 +14,6 @@ import {
   type SubscribedOp,
   type TaskState,
 } from '@agentwire/protocol';
-import type { Backoff } from './backoff.js';
 import { Emitter, type Listener } from './emitter.js';
 import { taskCommands, type CommandAck, type TaskCommands } from './task-commands.js';
 

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect, type Producer } from '@agentwire/agent';
 import { createGateway, type Gateway } from '@agentwire/server';
 import { AgentwireError, createClient, type Client } from './index.js';
+import { until } from './testing/scripted-server.js';
 
 describe('task commands from the client SDK', () => {
   let gw: Gateway;
@@ -40,7 +41,7 @@ describe('task commands from the client SDK', () => {
     assert.match(String((await aborted) as Error), /cancelled by connection:.*not needed/);
     assert.equal(ack.stream, task.stream);
     assert.equal(typeof ack.seq, 'number');
-    await waitFor(() => sub.state?.status === 'cancelled');
+    await until(() => sub.state?.status === 'cancelled', 'the cancel');
     assert.equal(sub.state?.cancelReason, 'not needed');
     sub.close();
   });
@@ -51,10 +52,11 @@ describe('task commands from the client SDK', () => {
     const b = bob.subscribe(task.stream);
     await Promise.all([a.ready, b.ready]);
     const asked = task.ask<string>('Ship it?', { options: ['yes', 'no'] });
-    await waitFor(
+    await until(
       () =>
         Object.keys(a.state?.questions ?? {}).length === 1 &&
         Object.keys(b.state?.questions ?? {}).length === 1,
+      'the question on both watchers',
     );
     const questionId = Object.keys(a.state!.questions)[0]!;
 
@@ -69,7 +71,7 @@ describe('task commands from the client SDK', () => {
     const result = await asked;
     assert.equal(result.timedOut, false);
     assert.equal(result.answer, 'yes');
-    await waitFor(() => b.state?.questions[questionId]?.status === 'answered');
+    await until(() => b.state?.questions[questionId]?.status === 'answered', 'b to see the answer');
     // Now b's own view knows it is closed: refused locally, no round trip.
     await assert.rejects(b.answer(questionId, 'no'), code('question_closed'));
     assert.equal(b.state?.questions[questionId]?.by, result.timedOut ? undefined : result.by);
@@ -85,7 +87,7 @@ describe('task commands from the client SDK', () => {
     const got: string[] = [];
     task.onMessage((m) => void got.push(m.text));
     await Promise.all(['a', 'b', 'c'].map((t) => sub.send(t)));
-    await waitFor(() => got.length === 3);
+    await until(() => got.length === 3, 'three messages');
     assert.deepEqual(got, ['a', 'b', 'c']);
     await task.complete();
     sub.close();
@@ -99,11 +101,3 @@ describe('task commands from the client SDK', () => {
     sub.close();
   });
 });
-
-async function waitFor(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

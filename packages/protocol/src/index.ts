@@ -5,6 +5,7 @@ export * from './errors.js';
 export type { ErrorInfo } from './events/common.js';
 export * from './reducer.js';
 export * from './streams.js';
+export * from './backoff.js';
 export * from './validate.js';
 export * from './wire.js';
 export * from './answer-check.js';

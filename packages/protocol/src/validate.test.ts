@@ -139,6 +139,49 @@ describe('event validation', () => {
     for (const [label, input] of cases) refuses(() => parseEventInput(input), 'invalid_message', label);
   });
 
+  it('accepts a W3C trace context and refuses a malformed one', () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const stage = { type: 'task:stage', data: { stage: 's' } };
+    const traced = { ...stage, trace: { traceparent, tracestate: 'congo=t61rcWkgMzE' } };
+    assert.deepEqual(parseEventInput(traced), traced);
+    assert.deepEqual(parseEnvelope({ stream: 'task:1', seq: 1, epoch: 'e', id: 'x', time: 1, ...traced }), {
+      stream: 'task:1',
+      seq: 1,
+      epoch: 'e',
+      id: 'x',
+      time: 1,
+      ...traced,
+    });
+    const bad: [string, unknown][] = [
+      ['upper-case hex', traceparent.toUpperCase()],
+      ['version ff', `ff${traceparent.slice(2)}`],
+      ['all-zero trace id', `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`],
+      ['all-zero span id', `00-4bf92f3577b34da6a3ce929d0e0e4736-${'0'.repeat(16)}-01`],
+      ['short', traceparent.slice(0, -1)],
+      ['trailing text', `${traceparent}-x`],
+      ['not a string', 42],
+    ];
+    for (const [label, value] of bad) {
+      refuses(() => parseEventInput({ ...stage, trace: { traceparent: value } }), 'invalid_message', label);
+    }
+    refuses(() => parseEventInput({ ...stage, trace: {} }), 'invalid_message', 'no traceparent');
+    refuses(
+      () => parseEventInput({ ...stage, trace: { traceparent, baggage: 'x' } }),
+      'invalid_message',
+      'unknown field',
+    );
+    refuses(
+      () => parseEventInput({ ...stage, trace: { traceparent, tracestate: 'x'.repeat(513) } }),
+      'invalid_message',
+      'long tracestate',
+    );
+    refuses(
+      () => parseEventInput({ ...stage, trace: { traceparent, tracestate: 'a=1\nb=2' } }),
+      'invalid_message',
+      'control character in tracestate',
+    );
+  });
+
   it('keeps unknown fields inside data, so newer producers can add them', () => {
     const input = { type: 'task:stage', data: { stage: 's', colour: 'blue' } };
     assert.deepEqual(parseEventInput(input), input);

@@ -7,8 +7,10 @@ import {
   type AnyEventInput,
   type PublishResult,
 } from '@agentwire/protocol';
+import { context } from '@opentelemetry/api';
 import { encodeData } from './log/codec.js';
 import type { AppendBatchResult, AppendInput, LogEngine } from './log/engine.js';
+import { IngestTrace } from './tracing.js';
 
 /** The gateway's answer to a publish, as @agentwire/protocol defines it. */
 export type { PublishResult };
@@ -75,6 +77,14 @@ export class Ingest {
         data: event.data,
         time: now,
       };
+      // A copy: an in-process caller may still hold and change the object it passed.
+      const { trace } = event;
+      if (trace) {
+        input.trace =
+          trace.tracestate === undefined
+            ? { traceparent: trace.traceparent }
+            : { traceparent: trace.traceparent, tracestate: trace.tracestate };
+      }
       if (Array.isArray(owned)) {
         const json = owned[index];
         if (typeof json !== 'string') {
@@ -92,9 +102,22 @@ export class Ingest {
       }
       return input;
     });
-    const batch = await this.engine.append(stream, inputs);
-    if (this.afterCommit) await this.afterCommit(stream, batch);
-    return { stream, epoch: batch.epoch, results: batch.results };
+    const traced = IngestTrace.start(stream, inputs, this.engine.kind);
+    if (!traced) {
+      const batch = await this.engine.append(stream, inputs);
+      if (this.afterCommit) await this.afterCommit(stream, batch);
+      return { stream, epoch: batch.epoch, results: batch.results };
+    }
+    try {
+      const batch = await context.with(traced.appendContext, () => this.engine.append(stream, inputs));
+      traced.appended(batch);
+      if (this.afterCommit) await this.afterCommit(stream, batch);
+      traced.end();
+      return { stream, epoch: batch.epoch, results: batch.results };
+    } catch (err) {
+      traced.failed(err);
+      throw err;
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import type { AnyEnvelope } from '@agentwire/protocol';
 import { createGateway } from './gateway.js';
 import { WsProbe } from './testing/ws-probe.js';
+import { waitUntil } from './testing/wait.js';
 
 /**
  * A subscriber that, like any correct client, reconnects and resumes from the last seq it holds.
@@ -105,13 +106,16 @@ describe('resume', () => {
       const publishing = producer(() => gw.url, 'task:cut', total, 1);
       for (let cut = 0; cut < 5; cut++) {
         // Cut only a connection that is live and has received something, so every cut is a real one.
-        await waitUntil(() => sub.connects > cut && sub.probe?.ws.readyState === 1);
+        await waitUntil(
+          () => sub.connects > cut && sub.probe?.ws.readyState === 1,
+          'the subscriber to reconnect',
+        );
         const seen = sub.received.length;
-        await waitUntil(() => sub.received.length > seen);
+        await waitUntil(() => sub.received.length > seen, 'an event after the reconnect');
         sub.probe?.ws.terminate();
       }
       await publishing;
-      await waitUntil(() => sub.lastSeq === total);
+      await waitUntil(() => sub.lastSeq === total, 'every event');
       sub.stop();
       await running;
       assert.ok(sub.connects >= 5, `reconnected ${sub.connects} times`);
@@ -139,7 +143,7 @@ describe('resume', () => {
       gw = await createGateway({ port, logLevel: 'silent', engine });
     }
     await publishing;
-    await waitUntil(() => sub.lastSeq === total, 15_000);
+    await waitUntil(() => sub.lastSeq === total, 'every event', 15_000);
     sub.stop();
     await running;
     await gw.close();
@@ -148,11 +152,3 @@ describe('resume', () => {
     assert.equal(new Set(sub.received.map((e) => e.epoch)).size, 1, 'the epoch survived the restarts');
   });
 });
-
-async function waitUntil(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseGatewayFrame, type ProducerOp } from '@agentwire/protocol';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { defaultReconnect, reconnectDelay, type ReconnectOptions } from './backoff.js';
+import { defaultReconnect, reconnectDelay, type ReconnectOptions } from '../retry.js';
 import type { ChannelHandlers, ChannelStatus, CommandChannel } from './command-channel.js';
 
 export interface AmqpChannelOptions {

@@ -4,7 +4,7 @@ import {
   type ProducerPort,
   type ProducerPortConnection,
 } from '@agentwire/protocol';
-import { defaultReconnect, reconnectDelay } from './backoff.js';
+import { defaultReconnect, reconnectDelay } from '../retry.js';
 import type { ChannelHandlers, ChannelStatus, CommandChannel } from './command-channel.js';
 
 // The gateway closes with this when it gave up on a silent producer (a blocked event loop, say):

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { parseGatewayFrame, PRODUCER_PATH, PRODUCER_SUBPROTOCOL, type ProducerOp } from '@agentwire/protocol';
 import WebSocket from 'ws';
-import { defaultReconnect, reconnectDelay, type ReconnectOptions } from './backoff.js';
+import { defaultReconnect, reconnectDelay, type ReconnectOptions } from '../retry.js';
 import type { ChannelHandlers, ChannelStatus, CommandChannel } from './command-channel.js';
 
 export interface WebSocketChannelOptions {

@@ -33,6 +33,7 @@ export class MemoryPublisher implements Publisher {
         time: Date.now(),
         type: e.type,
         data: e.data,
+        ...(e.trace && { trace: e.trace }),
       } as AnyEnvelope);
       return { id, seq, duplicate: false };
     });

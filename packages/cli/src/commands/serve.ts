@@ -4,6 +4,7 @@ import pc from 'picocolors';
 import { gatewayOptions, gatewaySpecs } from '../gateway-options.js';
 import { announceSecurity, dashboardUrl } from '../security-options.js';
 import { helpText, parseDuration, parseOptions, type OptionSpecs } from '../options.js';
+import { startTracing, tracingRequest, type Tracing } from '../otel.js';
 
 export const serveHelp = helpText(
   'agentwire serve [options]',
@@ -23,7 +24,17 @@ export async function startFromArgs(
   }
   const { warnings, ...options } = gatewayOptions(values, argv);
   const shutdown = shutdownOptions(values);
-  const gateway = await createGateway(options);
+  // Before the gateway, so its first spans are exported too (docs/observability.md#tracing).
+  const why = tracingRequest(values.otel === true);
+  const tracing = why && (await startTracing(why, (warning) => warnings.push(warning)));
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway(options);
+  } catch (err) {
+    await tracing?.shutdown();
+    throw err;
+  }
+  if (tracing) tracings.set(gateway, tracing);
   for (const warning of warnings) gateway.logger.warn(warning);
   if (options.security) await announceSecurity(gateway, options.security);
   if (options.staticDir) dashboards.add(gateway);
@@ -38,6 +49,9 @@ export async function startFromArgs(
   shutdowns.set(gateway, shutdown);
   return gateway;
 }
+
+/** The OpenTelemetry SDK each gateway started, flushed after the gateway closes. */
+const tracings = new WeakMap<Gateway, Tracing>();
 
 /** What the "next steps" lines need to be copy-pasteable: whether tokens are needed, and extra flags. */
 const hints = new WeakMap<Gateway, { secure: boolean; url?: string; data?: string }>();
@@ -111,6 +125,7 @@ export function stopOnSignals(gateway: Gateway, before?: () => Promise<void>): v
     (async () => {
       await before?.();
       await gateway.close(plan);
+      await tracings.get(gateway)?.shutdown();
     })().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -4,6 +4,7 @@ import { connect } from '@agentwire/agent';
 import type { AnyEnvelope } from '@agentwire/protocol';
 import { createGateway } from '@agentwire/server';
 import { startDemoWorkload } from './index.js';
+import { waitFor } from '../testing/index.js';
 
 /**
  * The demo listens: a watcher's answer steers the agent that asked (instead of the timeout's
@@ -32,13 +33,15 @@ test("watchers' answers reach the demo's agents and their cancels stop its tasks
   const demo = startDemoWorkload(aw, { concurrency: 3, speed: 25 });
   try {
     const { stream, answer } = await answered;
-    await waitFor(() =>
-      seen.some(
-        (e) =>
-          e.stream === stream &&
-          e.type === 'log:entry' &&
-          /^tester chose/.test((e.data as { message: string }).message),
-      ),
+    await waitFor(
+      () =>
+        seen.some(
+          (e) =>
+            e.stream === stream &&
+            e.type === 'log:entry' &&
+            /^tester chose/.test((e.data as { message: string }).message),
+        ),
+      'the answer to be logged',
     );
     const recorded = seen.find((e) => e.stream === stream && e.type === 'question:answered')!;
     assert.deepEqual(
@@ -55,7 +58,7 @@ test("watchers' answers reach the demo's agents and their cancels stop its tasks
       );
       victim = started.find((s) => !ended.has(s));
       return victim !== undefined;
-    });
+    }, 'a running task');
     await gw.commands.dispatch(
       { type: 'cancel', stream: victim!, reason: 'seen enough' },
       { subject: 'tester' },
@@ -78,11 +81,3 @@ test("watchers' answers reach the demo's agents and their cancels stop its tasks
     await gw.close();
   }
 });
-
-async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

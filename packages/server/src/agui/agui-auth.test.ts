@@ -6,7 +6,7 @@ import { HttpAgent, type BaseEvent } from '@ag-ui/client';
 import { connect, type Producer } from '@agentwire/agent';
 import type { Gateway } from '../gateway.js';
 import { A, B, cast, secureGateway } from '../testing/auth-kit.js';
-import { waitFor } from '../testing/agui-kit.js';
+import { waitUntil } from '../testing/wait.js';
 
 /** The AG-UI surface behind the gateway's auth: the same rules as every other transport. */
 describe('AG-UI with auth', () => {
@@ -55,7 +55,7 @@ describe('AG-UI with auth', () => {
     const mine = agentFor(tokens.viewerA, taskIdOf(A.task)!);
     const events: BaseEvent[] = [];
     const running = mine.runAgent({}, { onEvent: ({ event }) => void events.push(event) });
-    await waitFor(() => events.some((e) => e.type === 'STATE_SNAPSHOT'), 'the prelude');
+    await waitUntil(() => events.some((e) => e.type === 'STATE_SNAPSHOT'), 'the prelude');
     mine.abortRun();
     await running;
     assert.equal((mine.state as { title: string }).title, 'secret of alpha');

@@ -11,7 +11,8 @@ import {
 import { EventSchema } from '@ag-ui/core/schemas';
 import { reduceTaskEvents, type AnyEnvelope } from '@agentwire/protocol';
 import { agUiState } from './state.js';
-import { startAgUiKit, waitFor, type AgUiKit, type Script } from '../testing/agui-kit.js';
+import { startAgUiKit, type AgUiKit, type Script } from '../testing/agui-kit.js';
+import { waitUntil } from '../testing/wait.js';
 
 /**
  * `@ag-ui/client`'s HttpAgent, unchanged, against a running gateway whose worker streams
@@ -192,7 +193,7 @@ describe('AG-UI out: HttpAgent against the gateway', () => {
     const first: Received[] = [];
     const running = run(agent, script({ gates: true }), first);
     await kit.gates.reached(`${threadId}:mid-message`);
-    await waitFor(
+    await waitUntil(
       () =>
         first.some(
           (e) => e.type === 'TEXT_MESSAGE_CONTENT' && (e as Received & { delta: string }).delta === 'Found ',
@@ -211,7 +212,7 @@ describe('AG-UI out: HttpAgent against the gateway', () => {
     agent.headers = { ...agent.headers, 'Last-Event-ID': String(lastSeq) };
     const second: Received[] = [];
     const resumed = run(agent, {}, second);
-    await waitFor(() => second.length > 0, 'the resumed run to start');
+    await waitUntil(() => second.length > 0, 'the resumed run to start');
     kit.gates.open(`${threadId}:late`);
     const { result } = await resumed;
     assert.deepEqual(result.result, { hits: 2 });
@@ -259,7 +260,7 @@ describe('AG-UI out: HttpAgent against the gateway', () => {
     const late = new HttpAgent({ url: kit.url, threadId });
     const lateEvents: Received[] = [];
     const joined = run(late, {}, lateEvents);
-    await waitFor(() => lateEvents.some((e) => e.type === 'STATE_SNAPSHOT'), 'the prelude');
+    await waitUntil(() => lateEvents.some((e) => e.type === 'STATE_SNAPSHOT'), 'the prelude');
     const opening = lateEvents.filter((e) => e.metadata?.agentwire?.prelude);
     assert.deepEqual(opening.map((e) => e.type).slice(0, 3), [
       'RUN_STARTED',
@@ -273,7 +274,7 @@ describe('AG-UI out: HttpAgent against the gateway', () => {
     assert.equal(snapshot.messages[0]?.role, 'user', "the thread's prompt comes first");
 
     // The first client drops, misses events, and comes back saying where it was.
-    await waitFor(
+    await waitUntil(
       () =>
         first.some(
           (e) => e.type === 'TEXT_MESSAGE_CONTENT' && (e as Received & { delta: string }).delta === 'Found ',
@@ -291,7 +292,7 @@ describe('AG-UI out: HttpAgent against the gateway', () => {
       { forwardedProps: { agentwire: { since: { seq: last.seq, epoch: last.epoch } } } },
       second,
     );
-    await waitFor(() => second.length > 0, 'the resumed run');
+    await waitUntil(() => second.length > 0, 'the resumed run');
     kit.gates.open(`${threadId}:late`);
     await Promise.all([resumed, joined]);
     assert.equal(seqOf(fromLog(second)[0]!), last.seq + 1);
@@ -380,7 +381,7 @@ describe('AG-UI out: HttpAgent against the gateway', () => {
     const threadId = agent.threadId;
     const events: Received[] = [];
     const running = run(agent, script({ endless: true }), events);
-    await waitFor(
+    await waitUntil(
       () => events.filter((e) => e.type === 'TEXT_MESSAGE_CONTENT').length > 10,
       'the endless message to stream',
     );
@@ -409,7 +410,7 @@ describe('AG-UI out: HttpAgent against the gateway', () => {
     const streaming = newAgent('stop me');
     const events: Received[] = [];
     const running = run(streaming, script({ endless: true }), events);
-    await waitFor(() => events.some((e) => e.type === 'TEXT_MESSAGE_CONTENT'), 'tokens');
+    await waitUntil(() => events.some((e) => e.type === 'TEXT_MESSAGE_CONTENT'), 'tokens');
     streaming.abortRun();
     await running;
     const stopper = new HttpAgent({ url: kit.url, threadId: streaming.threadId });
@@ -444,7 +445,7 @@ describe('AG-UI out: HttpAgent against the gateway', () => {
       {},
       { onEvent: ({ event }) => void events.push(event as Received) },
     );
-    await waitFor(() => events.some((e) => e.type === 'STATE_SNAPSHOT'), 'the prelude');
+    await waitUntil(() => events.some((e) => e.type === 'STATE_SNAPSHOT'), 'the prelude');
     kit.gates.open(`${owner.threadId}:mid-message`);
     kit.gates.open(`${owner.threadId}:late`);
     await Promise.all([running, connecting]);
@@ -495,7 +496,7 @@ describe('AG-UI runs when the gateway shuts down', () => {
     const events: Received[] = [];
     const running = run(agent, script({ gates: true }), events);
     await own.gates.reached(`${agent.threadId}:mid-message`);
-    await waitFor(
+    await waitUntil(
       () =>
         events.some(
           (e) => e.type === 'TEXT_MESSAGE_CONTENT' && (e as Received & { delta: string }).delta === 'Found ',

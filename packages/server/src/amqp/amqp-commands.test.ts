@@ -11,20 +11,12 @@ import { TcpProxy } from '../testing/tcp-proxy.js';
 import { commandOverWs } from '../testing/producers.js';
 import { requireService } from '../testing/services.js';
 import { WsProbe } from '../testing/ws-probe.js';
+import { waitUntil } from '../testing/wait.js';
 
 const url = process.env.AGENTWIRE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const skip = await requireService('RabbitMQ', url);
 const redisUrl = process.env.AGENTWIRE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const skipCluster = skip ?? (await requireService('Redis', redisUrl));
-
-/** Polls `check` until it holds; the bound only turns a hang into a failure. */
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('commands out through RabbitMQ', { skip }, () => {
   // Unique per run, so parallel runs and leftovers of a crashed one never meet; deleted after.
@@ -159,7 +151,7 @@ describe('commands out through RabbitMQ', { skip }, () => {
       });
       const watcher = await WsProbe.open(gw.wsUrl);
       try {
-        await waitFor(() => aw.commandStatus === 'connected', 'the worker to connect');
+        await waitUntil(() => aw.commandStatus === 'connected', 'the worker to connect');
         const started = await commandOverWs(watcher, {
           type: 'start',
           kind: 'research',
@@ -172,7 +164,7 @@ describe('commands out through RabbitMQ', { skip }, () => {
           const sent = await commandOverWs(watcher, { type: 'message', stream, text });
           assert.equal(sent.ok, true, JSON.stringify(sent));
         }
-        await waitFor(() => heard.length === 2, 'both messages');
+        await waitUntil(() => heard.length === 2, 'both messages');
         assert.deepEqual(heard, ['hello', 'wrap up']);
         // The handler's return value completes the task.
         const deadline = Date.now() + 10_000;
@@ -211,14 +203,14 @@ describe('commands out through RabbitMQ', { skip }, () => {
         const task = await aw.startTask({ title: 'Flaky broker link' });
         task.onMessage((m) => void received.push(m));
         const stream = task.stream;
-        await waitFor(() => aw.commandStatus === 'connected', 'the channel to connect');
+        await waitUntil(() => aw.commandStatus === 'connected', 'the channel to connect');
 
         // Lost ack: the producer gets the message, but nothing it sends reaches the broker.
         proxy.blackhole();
         const first = commandOverWs(watcher, { type: 'message', stream, text: 'first' });
-        await waitFor(() => received.length === 1, 'the first message');
+        await waitUntil(() => received.length === 1, 'the first message');
         proxy.cut();
-        await waitFor(() => aw.commandStatus !== 'connected', 'the channel to notice');
+        await waitUntil(() => aw.commandStatus !== 'connected', 'the channel to notice');
         // While it is away, more commands queue at the gateway.
         const queued = ['second', 'third'].map((text) =>
           commandOverWs(watcher, { type: 'message', stream, text }),
@@ -275,14 +267,14 @@ describe('commands out through RabbitMQ', { skip }, () => {
         return { ok: true };
       });
       try {
-        await waitFor(() => aw.commandStatus === 'connected', 'the worker to connect');
+        await waitUntil(() => aw.commandStatus === 'connected', 'the worker to connect');
         assert.ok(
           first.producers.workers().some((w) => w.kinds.includes('echo')),
           'the first gateway holds it',
         );
         await first.close();
         // The standby becomes the queue's consumer; the producer hears no pong and says hello there.
-        await waitFor(
+        await waitUntil(
           () => second.producers.workers().some((w) => w.kinds.includes('echo')),
           'the worker on the second gateway',
         );
@@ -295,7 +287,7 @@ describe('commands out through RabbitMQ', { skip }, () => {
             title: 'after failover',
           });
           assert.equal(started.ok, true, JSON.stringify(started));
-          await waitFor(() => ran.length === 1, 'the start to run');
+          await waitUntil(() => ran.length === 1, 'the start to run');
         } finally {
           watcher.close();
         }
@@ -342,7 +334,7 @@ describe('commands out through RabbitMQ', { skip }, () => {
       const watcher = await WsProbe.open(other.wsUrl);
       try {
         const task = await aw.startTask({ title: 'held by one node, cancelled on another' });
-        await waitFor(() => aw.commandStatus === 'connected', 'the channel to connect');
+        await waitUntil(() => aw.commandStatus === 'connected', 'the channel to connect');
         assert.ok(holder.producers.find(producerId), 'the first node holds the producer');
         assert.equal(other.producers.find(producerId), undefined, 'the other node does not');
         const aborted = new Promise<void>((resolve) =>

@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import Database from 'better-sqlite3';
@@ -18,6 +17,7 @@ import { TcpProxy } from '../testing/tcp-proxy.js';
 import { SqliteEngine } from '../log/sqlite.js';
 import { requireService } from '../testing/services.js';
 import { DEAD_LETTER_HEADERS } from './options.js';
+import { waitUntil } from '../testing/wait.js';
 
 const url = process.env.AGENTWIRE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const skip = await requireService('RabbitMQ', url);
@@ -43,19 +43,6 @@ function freshNames(): Names {
     commandExchange: `agentwire-test.${tag}.events.commands`,
     producerQueue: `agentwire-test.${tag}.ingest.producers`,
   };
-}
-
-/** Polls `check` until it holds; the bound only turns a hang into a failure. */
-async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 const log = (message: string) => ({ type: 'log:entry', data: { level: 'info', message } });
@@ -138,7 +125,7 @@ describe('RabbitMQ ingest', { skip }, () => {
         names,
         messages.map((m, i) => ({ ...m, messageId: `order-${i}` })),
       );
-      await until(
+      await waitUntil(
         async () => (await gateway.engine.head('task:req-1')).head === 8,
         'eight events in task:req-1',
       );
@@ -188,9 +175,9 @@ describe('RabbitMQ ingest', { skip }, () => {
         { routingKey: 'executor.step.progress', body: step('r', 's1', 'paused'), code: 'unknown_event_type' },
       ];
       await publish(names, [...refused, { routingKey: 'task:t', body: log('after the bad ones') }]);
-      await until(async () => (await gateway.engine.head('task:t')).head === 1, 'the valid message');
+      await waitUntil(async () => (await gateway.engine.head('task:t')).head === 1, 'the valid message');
       const dead = `${names.queue}.dead`;
-      await until(
+      await waitUntil(
         async () => (await channel.checkQueue(dead)).messageCount === refused.length,
         'the dead letters',
       );
@@ -223,7 +210,7 @@ describe('RabbitMQ ingest', { skip }, () => {
         seedMessage,
         { routingKey: 'task:dup', body: log('last'), messageId: 'm-last' },
       ]);
-      await until(
+      await waitUntil(
         async () => (await gateway.engine.read('task:dup', 0, 10)).events.some((e) => e.id === 'm-last'),
         'the last message',
       );
@@ -261,7 +248,7 @@ describe('RabbitMQ ingest', { skip }, () => {
           names,
           ids.map((id) => ({ routingKey: 'task:ordered', body: log(id), messageId: id })),
         );
-        await until(
+        await waitUntil(
           async () => (await nodes[1]!.engine.head('task:ordered')).head === ids.length,
           'every message',
         );
@@ -307,7 +294,7 @@ describe('RabbitMQ ingest', { skip }, () => {
       const first = await startChild(path, names);
       try {
         await publish(names, messages);
-        await until(() => stored() >= total / 3, 'a third of the messages stored');
+        await waitUntil(() => stored() >= total / 3, 'a third of the messages stored');
       } finally {
         await kill(first);
       }
@@ -316,8 +303,8 @@ describe('RabbitMQ ingest', { skip }, () => {
 
       const second = await startChild(path, names);
       try {
-        await until(() => stored() === total, 'every message stored after the restart');
-        await until(
+        await waitUntil(() => stored() === total, 'every message stored after the restart');
+        await waitUntil(
           async () => (await channel.checkQueue(names.queue)).messageCount === 0,
           'the queue drained',
         );
@@ -413,20 +400,20 @@ describe('RabbitMQ unreachable', { skip }, () => {
         assert.deepEqual((await readyz(gw)).body.checks.amqp, { ok: true });
         await proxy.close();
         let answer = await readyz(gw);
-        await until(async () => (answer = await readyz(gw)).status === 503, 'readiness to fail');
+        await waitUntil(async () => (answer = await readyz(gw)).status === 503, 'readiness to fail');
         assert.equal(answer.body.checks.amqp.ok, false);
         assert.equal(typeof answer.body.checks.amqp.cause, 'string');
         assert.deepEqual(answer.body.checks.log, undefined, 'the memory log has nothing to fail');
         assert.match(answer.body.error.message, /amqp/);
         assert.equal((await fetch(`${gw.url}/healthz`)).status, 200);
         // The log still works, so the watchers hear of it on the system stream.
-        await until(
+        await waitUntil(
           async () => (await alerts(gw, 'agentwire:amqp')).some((a) => a.severity === 'critical'),
           'a critical alert',
         );
 
         proxy = await TcpProxy.start(url, port);
-        await until(async () => (await readyz(gw)).status === 200, 'readiness to return', 30_000);
+        await waitUntil(async () => (await readyz(gw)).status === 200, 'readiness to return', 30_000);
         assert.ok((await alerts(gw, 'agentwire:amqp')).some((a) => a.severity === 'info'));
         // And it consumes again.
         channel.publish(names.exchange, 'task:back', Buffer.from(JSON.stringify(log('back'))), {
@@ -434,7 +421,7 @@ describe('RabbitMQ unreachable', { skip }, () => {
           messageId: 'back-1',
         });
         await channel.waitForConfirms();
-        await until(async () => (await gw.engine.head('task:back')).head === 1, 'the message stored');
+        await waitUntil(async () => (await gw.engine.head('task:back')).head === 1, 'the message stored');
       } finally {
         await gw.close();
         await proxy.close();
@@ -466,14 +453,14 @@ describe('RabbitMQ unreachable', { skip }, () => {
           messageId: 'locked-1',
         });
         await channel.waitForConfirms();
-        await until(() => engine.health.fault !== undefined, 'the storage failure');
+        await waitUntil(() => engine.health.fault !== undefined, 'the storage failure');
         assert.equal(engine.health.fault?.cause, 'SQLITE_BUSY');
         assert.equal((await readyz(gw)).body.checks.log.cause, 'SQLITE_BUSY');
         blocker.exec('ROLLBACK');
         locked = false;
-        await until(async () => (await gw.engine.head('task:locked')).head === 1, 'the message stored');
+        await waitUntil(async () => (await gw.engine.head('task:locked')).head === 1, 'the message stored');
         assert.equal((await channel.checkQueue(`${names.queue}.dead`)).messageCount, 0);
-        await until(async () => (await readyz(gw)).status === 200, 'readiness to return');
+        await waitUntil(async () => (await readyz(gw)).status === 200, 'readiness to return');
       } finally {
         if (locked) blocker.exec('ROLLBACK');
         blocker.close();

@@ -191,7 +191,12 @@ export class AmqpIngest {
       const { msg } = delivery;
       try {
         const decoded = decodeDelivery(
-          { content: msg.content, routingKey: msg.fields.routingKey, messageId: msg.properties.messageId },
+          {
+            content: msg.content,
+            routingKey: msg.fields.routingKey,
+            messageId: msg.properties.messageId,
+            headers: msg.properties.headers as Record<string, unknown> | undefined,
+          },
           this.options.maxMessageBytes,
         );
         let entry = streams.get(decoded.stream);

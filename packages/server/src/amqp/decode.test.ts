@@ -34,6 +34,27 @@ describe('AMQP message decoding', () => {
       assert.deepEqual(got, { stream: 'task:t1', event: { id: 'e-1', ...log } });
     });
 
+    it('carries the trace context of the message, else of the traceparent header', () => {
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      const other = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      const headers = { traceparent: Buffer.from(other), tracestate: 'a=1' };
+      assert.deepEqual(decodeDelivery({ ...delivery({ id: 'e', ...log }), headers }, MAX).event, {
+        id: 'e',
+        ...log,
+        trace: { traceparent: other, tracestate: 'a=1' },
+      });
+      const own = { id: 'e', ...log, trace: { traceparent } };
+      assert.deepEqual(decodeDelivery({ ...delivery(own), headers }, MAX).event, own);
+      assert.deepEqual(decodeDelivery({ ...delivery(step('running')), headers }, MAX).event.trace, {
+        traceparent: other,
+        tracestate: 'a=1',
+      });
+      assert.throws(
+        () => decodeDelivery({ ...delivery(log), headers: { traceparent: 'nope' } }, MAX),
+        refusedWith('invalid_message'),
+      );
+    });
+
     it('prefers the stream the message names', () => {
       assert.equal(
         decodeDelivery(delivery({ ...log, stream: 'project:p' }, 'task:t1'), MAX).stream,

@@ -17,6 +17,8 @@ export interface AmqpDelivery {
   routingKey: string;
   /** The AMQP `message-id` property, if the publisher set one. */
   messageId?: unknown;
+  /** The message's headers: `traceparent` and `tracestate` there carry the publisher's trace. */
+  headers?: Record<string, unknown>;
 }
 
 /** A delivery turned into one event for one stream, with the id that makes redelivery harmless. */
@@ -62,7 +64,12 @@ export function decodeDelivery(delivery: AmqpDelivery, maxBytes: number): Decode
   if (isEventType(type) || !isSeedType(type)) {
     // Canonical (an unknown type is refused by parseEventInput with unknown_event_type).
     const { stream, ...rest } = message;
-    const event = parseEventInput({ ...rest, id: rest.id ?? idOf(delivery) });
+    const trace = rest.trace ?? traceOf(delivery.headers);
+    const event = parseEventInput({
+      ...rest,
+      id: rest.id ?? idOf(delivery),
+      ...(trace !== undefined && { trace }),
+    });
     return { stream: streamOf(stream, delivery.routingKey), event: event as DecodedEvent['event'] };
   }
 
@@ -86,8 +93,33 @@ export function decodeDelivery(delivery: AmqpDelivery, maxBytes: number): Decode
     requestId === undefined
       ? streamOf(message.stream, delivery.routingKey)
       : assertStreamName(taskStream(requestId));
-  const event = parseEventInput({ id: idOf(delivery), type: rule.event, data: compact(rule.data(view)) });
+  const trace = traceOf(delivery.headers);
+  const event = parseEventInput({
+    id: idOf(delivery),
+    type: rule.event,
+    data: compact(rule.data(view)),
+    ...(trace !== undefined && { trace }),
+  });
   return { stream, event: event as DecodedEvent['event'] };
+}
+
+/**
+ * The trace context of the message headers, as OpenTelemetry's AMQP propagation writes it
+ * (validated with the event: a malformed one refuses the message like any other bad field).
+ */
+function traceOf(headers: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const traceparent = headers?.traceparent;
+  if (traceparent === undefined) return undefined;
+  const tracestate = headers?.tracestate;
+  return {
+    traceparent: text(traceparent),
+    ...(tracestate !== undefined && { tracestate: text(tracestate) }),
+  };
+}
+
+/** amqplib hands header values over as Buffers when the publisher sent them as byte arrays. */
+function text(value: unknown): unknown {
+  return Buffer.isBuffer(value) ? value.toString('latin1') : value;
 }
 
 /** The AMQP message id when it can be an event id, else a digest of it or of the content. */

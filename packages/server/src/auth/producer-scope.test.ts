@@ -10,6 +10,7 @@ import {
 import WebSocket from 'ws';
 import type { Gateway } from '../gateway.js';
 import { A, B, secureGateway, token } from '../testing/auth-kit.js';
+import { waitUntil } from '../testing/wait.js';
 
 /** A producer channel opened with a credential, recording what the gateway answers. */
 async function openProducer(gw: Gateway, credential: string) {
@@ -24,13 +25,8 @@ async function openProducer(gw: Gateway, credential: string) {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
-  const until = async (predicate: () => boolean) => {
-    const deadline = Date.now() + 5000;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(ops)}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
+  const until = (predicate: () => boolean) =>
+    waitUntil(predicate, () => `a frame; got ${JSON.stringify(ops)}`);
   return { ws, ops, until, closed: () => closed };
 }
 

@@ -10,6 +10,7 @@ import { commandOverHttp, commandOverWs } from '../testing/producers.js';
 import { wipeRedisPrefix } from '../testing/redis.js';
 import { requireService } from '../testing/services.js';
 import { WsProbe } from '../testing/ws-probe.js';
+import { waitUntil } from '../testing/wait.js';
 
 const url = process.env.AGENTWIRE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const skip = await requireService('Redis', url);
@@ -106,9 +107,7 @@ describe('commands and presence across a cluster of gateways', { skip }, () => {
     await b.producers.awaitOwner(task.stream);
     assert.ok(b.producers.ownerOf(task.stream), 'it claimed the task again on node B');
     // Node A hears that the task is owned elsewhere and lets go, so it will never orphan it.
-    const deadline = Date.now() + 2_000;
-    while (a.producers.ownerOf(task.stream) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => a.producers.ownerOf(task.stream) === undefined, 'node A to let go', 2_000);
     assert.equal(a.producers.ownerOf(task.stream), undefined, 'node A let go of the task');
     const reply = await commandOverHttp(c.url, { type: 'cancel', stream: task.stream });
     assert.ok(reply.ok, JSON.stringify(reply));
@@ -124,9 +123,7 @@ describe('commands and presence across a cluster of gateways', { skip }, () => {
         await task.complete({ echoed: input });
       });
     });
-    const until = Date.now() + 5_000;
-    while (a.producers.workers().length === 0 && Date.now() < until)
-      await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => a.producers.workers().length > 0, 'the worker on node a');
     // Presence is exchanged every couple of seconds; a round now makes the worker known at once.
     await a.cluster!.presence.refresh();
     await c.cluster!.presence.refresh();

@@ -11,20 +11,12 @@ import { createGateway, type Gateway } from '../gateway.js';
 import { wipeRedisPrefix } from '../testing/redis.js';
 import { requireService } from '../testing/services.js';
 import { WsProbe } from '../testing/ws-probe.js';
+import { waitUntil } from '../testing/wait.js';
 
 const url = process.env.AGENTWIRE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const skip = await requireService('Redis', url);
 const child = fileURLToPath(new URL('../testing/children/limits-child.js', import.meta.url));
 const MAX = 3;
-
-/** Tries `attempt` every 200 ms until it succeeds: for state that changes with time, not an event. */
-async function eventually(attempt: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await attempt())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('limits across a cluster', { skip }, () => {
   const prefix = `agentwire-test:cluster-limits-${randomBytes(6).toString('hex')}:`;
@@ -81,7 +73,13 @@ describe('limits across a cluster', { skip }, () => {
 
     held[2]!.close();
     // The slot freed on node three is usable from node one.
-    await eventually(async () => (await connect(nodes[0]!.wsUrl, user)) !== undefined, 'a freed slot');
+    // Every 200 ms: each attempt opens a connection, and the slot frees with time, not on an event.
+    await waitUntil(
+      async () => (await connect(nodes[0]!.wsUrl, user)) !== undefined,
+      'a freed slot',
+      5_000,
+      200,
+    );
     assert.equal(await connect(nodes[1]!.wsUrl, user), undefined);
   });
 
@@ -129,10 +127,11 @@ describe('limits across a cluster', { skip }, () => {
     proc.kill('SIGKILL');
     await exited;
     // No clean shutdown told anyone: the child's two slots come back when its presence report expires.
-    await eventually(
+    await waitUntil(
       async () => (await connect(nodes[1]!.wsUrl, user)) !== undefined,
       'the dead node’s slots',
       20_000,
+      200,
     );
     assert.ok(await connect(nodes[2]!.wsUrl, user));
     assert.equal(await connect(nodes[1]!.wsUrl, user), undefined, 'the limit still holds after');

@@ -28,6 +28,7 @@ import type { LogEngine } from '../log/engine.js';
 import type { Logger } from '../logger.js';
 import { Readiness, type ReadinessReport } from '../readiness.js';
 import type { SnapshotService } from '../snapshots.js';
+import { withHeaderTrace } from '../tracing.js';
 import { getTask } from '../tasks.js';
 import type { TaskIndex } from '../task-list/task-index.js';
 import { parseTaskListQuery, taskListAnswer, waitForTaskList } from '../task-list/http-task-list.js';
@@ -183,7 +184,7 @@ async function publishEvents(ctx: ApiContext, { req, res, params, principal }: C
   if (security.enabled && !who.publish) await security.authorizePublish(who, stream, []);
   const body = await readJsonBody(req, ctx.limits.maxBodyBytes);
   assertSchema(PublishBody, body, 'invalid_message', 'Invalid publish body');
-  const events = (body as { events: unknown[] }).events;
+  const events = withHeaderTrace((body as { events: unknown[] }).events, req.headers);
   await security.authorizePublish(who, stream, events);
   sendJson<PublishResult>(res, 200, await ctx.publish(stream, events));
 }

@@ -6,6 +6,7 @@ import { encodeEnvelope, frameOf, framesFor } from './encode.js';
 import { RecentEvents, defaultRecentEvents, type RecentEventsOptions } from './recent.js';
 import type { Sink } from './sink.js';
 import { UnwatchedStreams } from './unwatched.js';
+import { startFanOut } from '../tracing.js';
 
 export interface HubRecentOptions extends RecentEventsOptions {
   /**
@@ -127,8 +128,11 @@ export class Hub {
       if (this.keepsRecent(stream)) this.recent.add(stream, events);
       else this.recent.forget(stream);
       snapshots.onAppend(stream, events);
+      const span = startFanOut(stream, events);
+      const delivered = this.deliveredEvents;
       this.fanOut(stream, events);
       this.fanOutPatterns(stream, events);
+      span?.setAttribute('agentwire.events.delivered', this.deliveredEvents - delivered).end();
     });
   }
 

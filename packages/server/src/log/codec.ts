@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
+import { AgentwireError, type AnyEnvelope, type TraceContext } from '@agentwire/protocol';
 import type { AppendInput } from './engine.js';
 
 /**
@@ -43,9 +43,11 @@ export function appendedEnvelope(
   json: string,
 ): AnyEnvelope {
   if (input.json === undefined)
-    return makeEnvelope(stream, epoch, seq, input.id, input.type, input.time, json);
-  const { id, type, time, data } = input;
-  return { stream, seq, epoch, id, type, time, data } as AnyEnvelope;
+    return makeEnvelope(stream, epoch, seq, input.id, input.type, input.time, json, input.trace);
+  const { id, type, time, data, trace } = input;
+  const envelope = { stream, seq, epoch, id, type, time, data } as AnyEnvelope;
+  if (trace) envelope.trace = trace;
+  return envelope;
 }
 
 export function makeEnvelope(
@@ -56,9 +58,30 @@ export function makeEnvelope(
   type: string,
   time: number,
   json: string,
+  trace?: TraceContext,
 ): AnyEnvelope {
   // The log stores any type ingest accepted; the catalog narrowing is the reader's business.
-  return { stream, seq, epoch, id, type, time, data: JSON.parse(json) as unknown } as AnyEnvelope;
+  const envelope = { stream, seq, epoch, id, type, time, data: JSON.parse(json) as unknown } as AnyEnvelope;
+  // Absent rather than undefined: envelopes without one serialize and compare as before.
+  if (trace) envelope.trace = trace;
+  return envelope;
+}
+
+/**
+ * A trace context in one stored string: the traceparent, then the tracestate after a newline (a
+ * character neither may contain), so engines keep it in one column or field.
+ */
+export function encodeTrace(trace: TraceContext | undefined): string | undefined {
+  if (!trace) return undefined;
+  return trace.tracestate === undefined ? trace.traceparent : `${trace.traceparent}\n${trace.tracestate}`;
+}
+
+export function decodeTrace(stored: string | null | undefined): TraceContext | undefined {
+  if (!stored) return undefined;
+  const cut = stored.indexOf('\n');
+  return cut < 0
+    ? { traceparent: stored }
+    : { traceparent: stored.slice(0, cut), tracestate: stored.slice(cut + 1) };
 }
 
 export function closedError(kind: string): AgentwireError {

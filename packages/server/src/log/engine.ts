@@ -1,4 +1,9 @@
-import type { AnyEnvelope, HistoryPage, StreamHead as WireStreamHead } from '@agentwire/protocol';
+import type {
+  AnyEnvelope,
+  HistoryPage,
+  StreamHead as WireStreamHead,
+  TraceContext,
+} from '@agentwire/protocol';
 import type { StorageHealth } from './storage-health.js';
 
 /** One event as the engine receives it: ingest has validated it and assigned its id and time. */
@@ -7,6 +12,8 @@ export interface AppendInput {
   type: string;
   data: unknown;
   time: number;
+  /** The producer's trace context, stored and returned with the event. */
+  trace?: TraceContext;
   /**
    * `data` already encoded by ingest. When present, `data` belongs to the log (a JSON value nobody
    * else holds, equal to `JSON.parse(json)`), so the engine neither encodes it again nor copies it

@@ -3,7 +3,9 @@ import {
   appendedEnvelope,
   closedError,
   encodeData,
+  decodeTrace,
   encodeInputs,
+  encodeTrace,
   makeEnvelope,
   newEpoch,
   readBounds,
@@ -29,6 +31,7 @@ interface StoredEvent {
   type: string;
   time: number;
   json: string;
+  trace?: string;
 }
 
 interface MemoryStream {
@@ -97,7 +100,10 @@ export class MemoryEngine implements LogEngine {
       }
       const json = encoded[i] ?? 'null';
       const seq = ++state.head;
-      state.events.push({ seq, id: input.id, type: input.type, time: input.time, json });
+      const stored: StoredEvent = { seq, id: input.id, type: input.type, time: input.time, json };
+      const trace = encodeTrace(input.trace);
+      if (trace !== undefined) stored.trace = trace;
+      state.events.push(stored);
       state.ids.set(input.id, seq);
       state.updatedAt = now;
       results.push({ id: input.id, seq, duplicate: false });
@@ -115,7 +121,9 @@ export class MemoryEngine implements LogEngine {
     const start = Math.max(0, bounds.after + 1 - head.first);
     const events = (state?.events ?? [])
       .slice(start, start + bounds.limit)
-      .map((e) => makeEnvelope(stream, this.epoch, e.seq, e.id, e.type, e.time, e.json));
+      .map((e) =>
+        makeEnvelope(stream, this.epoch, e.seq, e.id, e.type, e.time, e.json, decodeTrace(e.trace)),
+      );
     return Promise.resolve({ ...head, events });
   }
 

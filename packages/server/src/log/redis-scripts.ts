@@ -25,7 +25,7 @@ function script(name: string, keys: number, source: string): LuaScript {
  * Appends the calls of one group commit to one stream.
  * KEYS: meta, events, ids, index, epoch.
  * ARGV: epoch candidate, now, channel, node id, tombstone prefix ('' = none), stream, call count,
- *       then per call: event count n, then n × (id, type, time, data).
+ *       then per call: event count n, then n × (id, type, time, data, trace ('' = none)).
  * Returns: { epoch, then one number per event: its new seq, or minus the seq it duplicates }.
  * Announces `[node, stream, firstSeq, lastSeq]` on the channel when anything was stored.
  */
@@ -63,12 +63,17 @@ for _ = 1, tonumber(ARGV[7]) do
       out[#out + 1] = -tonumber(seen)
     else
       head = head + 1
-      redis.call('XADD', events, head .. '-0', 'i', id, 't', ARGV[pos + 1], 'm', ARGV[pos + 2], 'd', ARGV[pos + 3])
+      if ARGV[pos + 4] == '' then
+        redis.call('XADD', events, head .. '-0', 'i', id, 't', ARGV[pos + 1], 'm', ARGV[pos + 2], 'd', ARGV[pos + 3])
+      else
+        redis.call('XADD', events, head .. '-0', 'i', id, 't', ARGV[pos + 1], 'm', ARGV[pos + 2], 'd', ARGV[pos + 3],
+          'c', ARGV[pos + 4])
+      end
       redis.call('HSET', ids, id, head)
       if firstNew == 0 then firstNew = head end
       out[#out + 1] = head
     end
-    pos = pos + 4
+    pos = pos + 5
   end
 end
 if firstNew > 0 then

@@ -1,6 +1,15 @@
 import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
 import type { Redis } from 'ioredis';
-import { appendedEnvelope, closedError, encodeData, makeEnvelope, newEpoch, readBounds } from './codec.js';
+import {
+  appendedEnvelope,
+  closedError,
+  decodeTrace,
+  encodeData,
+  encodeTrace,
+  makeEnvelope,
+  newEpoch,
+  readBounds,
+} from './codec.js';
 import type {
   AppendBatchResult,
   AppendInput,
@@ -139,7 +148,9 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
     ];
     for (const p of batch) {
       args.push(p.inputs.length);
-      p.inputs.forEach((input, i) => args.push(input.id, input.type, input.time, p.encoded[i] ?? 'null'));
+      p.inputs.forEach((input, i) =>
+        args.push(input.id, input.type, input.time, p.encoded[i] ?? 'null', encodeTrace(input.trace) ?? ''),
+      );
     }
     const keys = [
       this.keys.meta(stream),
@@ -438,6 +449,7 @@ function toEnvelope(stream: string, epoch: string, entry: StreamEntry): AnyEnvel
     field(fields, 't') ?? '',
     Number(field(fields, 'm')),
     field(fields, 'd') ?? 'null',
+    decodeTrace(field(fields, 'c')),
   );
 }
 

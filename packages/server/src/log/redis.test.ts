@@ -178,10 +178,12 @@ describe('redis log engine', { skip }, () => {
               'log:entry',
               1,
               '{}',
+              '',
               '4',
               'log:entry',
               1,
               '{}',
+              '',
             ],
           );
           await b.append('task:1', [ev('5'), ev('6')]);

@@ -3,7 +3,7 @@ import { AgentwireError } from '@agentwire/protocol';
 import { newEpoch } from './codec.js';
 
 /** Bumped on every incompatible change; stored in PRAGMA user_version. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 // Events are keyed by an integer stream id (sid) rather than the stream's name: both of the
 // event table's B-trees repeat the key in every entry, and a name of twenty-odd bytes made each
@@ -38,7 +38,9 @@ const CREATE = `
     id   TEXT NOT NULL,
     type TEXT NOT NULL,
     time INTEGER NOT NULL,
-    data TEXT NOT NULL
+    data TEXT NOT NULL,
+    -- The producer's W3C trace context (codec.ts encodeTrace); NULL for most events.
+    trace TEXT
   );
   CREATE UNIQUE INDEX IF NOT EXISTS events_seq ON events (sid, seq);
   -- The idempotency key: an insert that hits it is a duplicate, not an error.
@@ -77,6 +79,9 @@ const FROM_V2 = `
   DROP TABLE events_v2;
 `;
 
+/** Version 3 had no trace context; old rows read as untraced. */
+const FROM_V3 = `ALTER TABLE events ADD COLUMN trace TEXT;`;
+
 /** Creates or checks the schema and returns the database epoch. */
 export function migrate(db: Database): string {
   return db
@@ -90,6 +95,7 @@ export function migrate(db: Database): string {
       }
       if (version === 1) db.exec(FROM_V1);
       else if (version === 2) db.exec(FROM_V2);
+      else if (version === 3) db.exec(FROM_V3);
       else if (version < SCHEMA_VERSION) db.exec(CREATE);
       if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
       const row = db.prepare(`SELECT value FROM meta WHERE key = 'epoch'`).get() as

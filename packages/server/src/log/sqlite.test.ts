@@ -232,6 +232,49 @@ describe('sqlite engine specifics', () => {
     }
   });
 
+  it('adds the trace column to a version-3 database, whose rows read as untraced', async () => {
+    const path = freshPath();
+    writeOldDatabase(
+      path,
+      3,
+      `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE streams (sid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, epoch TEXT NOT NULL,
+        head INTEGER NOT NULL, first INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+      CREATE INDEX streams_updated ON streams (updated_at, name);
+      CREATE TABLE events (sid INTEGER NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
+        time INTEGER NOT NULL, data TEXT NOT NULL);
+      CREATE UNIQUE INDEX events_seq ON events (sid, seq);
+      CREATE UNIQUE INDEX events_id ON events (id, sid);
+      CREATE TABLE checkpoints (stream TEXT PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL);
+      INSERT INTO meta VALUES ('epoch', 'epoch-v3');
+      INSERT INTO streams VALUES (1, 'task:a', 'epoch-v3', 1, 1, 100, 100);
+      INSERT INTO events VALUES (1, 1, 'a1', 'log:entry', 10, '{"n":1}');
+    `,
+    );
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const engine = new SqliteEngine({ path });
+    await using(engine, async () => {
+      await engine.append('task:a', [{ ...ev('a2'), trace: { traceparent } }]);
+      const read = await engine.read('task:a', 0, 10);
+      assert.deepEqual(
+        read.events.map((e) => [e.id, e.trace]),
+        [
+          ['a1', undefined],
+          ['a2', { traceparent }],
+        ],
+      );
+      assert.equal('trace' in (read.events[0] as object), false);
+    });
+    const db = new Database(path);
+    try {
+      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    } finally {
+      db.close();
+    }
+  });
+
   it('waits out a reader holding old frames at the timer pace instead of retrying in a loop', async () => {
     const path = freshPath();
     const engine = new SqliteEngine({ path, checkpointIntervalMs: 20 });

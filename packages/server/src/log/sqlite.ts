@@ -5,8 +5,10 @@ import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
 import {
   appendedEnvelope,
   closedError,
+  decodeTrace,
   encodeData,
   encodeInputs,
+  encodeTrace,
   makeEnvelope,
   readBounds,
 } from './codec.js';
@@ -107,6 +109,7 @@ interface EventRow {
   type: string;
   time: number;
   data: string;
+  trace: string | null;
 }
 
 const DEFAULT_MAX_BATCH_EVENTS = 5000;
@@ -146,7 +149,7 @@ export class SqliteEngine implements LogEngine {
     selectStream: Database.Statement<[string], StreamRow>;
     insertStream: Database.Statement<[string, string, number, number, number, number]>;
     updateStream: Database.Statement<[number, number, number]>;
-    insertEvent: Database.Statement<[number, number, string, string, number, string]>;
+    insertEvent: Database.Statement<[number, number, string, string, number, string, string | null]>;
     selectSeqById: Database.Statement<[number, string], number>;
     selectEvents: Database.Statement<[number, number, number], EventRow>;
     listStreams: Database.Statement<[string, string, number], StreamListRow>;
@@ -206,13 +209,13 @@ export class SqliteEngine implements LogEngine {
       updateStream: db.prepare('UPDATE streams SET head = ?, updated_at = ? WHERE sid = ?'),
       // DO NOTHING only swallows uniqueness conflicts: a hit means the id is already in the stream.
       insertEvent: db.prepare(
-        `INSERT INTO events (sid, seq, id, type, time, data) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        `INSERT INTO events (sid, seq, id, type, time, data, trace) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
       selectSeqById: db
         .prepare<[number, string], number>('SELECT seq FROM events WHERE sid = ? AND id = ?')
         .pluck(),
       selectEvents: db.prepare(
-        'SELECT seq, id, type, time, data FROM events WHERE sid = ? AND seq > ? ORDER BY seq LIMIT ?',
+        'SELECT seq, id, type, time, data, trace FROM events WHERE sid = ? AND seq > ? ORDER BY seq LIMIT ?',
       ),
       listStreams: db.prepare(
         `SELECT name, epoch, head, first, created_at, updated_at FROM streams
@@ -277,7 +280,9 @@ export class SqliteEngine implements LogEngine {
           ? []
           : this.sql.selectEvents
               .all(row.sid, bounds.after, bounds.limit)
-              .map((r) => makeEnvelope(stream, head.epoch, r.seq, r.id, r.type, r.time, r.data));
+              .map((r) =>
+                makeEnvelope(stream, head.epoch, r.seq, r.id, r.type, r.time, r.data, decodeTrace(r.trace)),
+              );
       return { ...head, events };
     });
   }
@@ -432,7 +437,15 @@ export class SqliteEngine implements LogEngine {
           const created = this.sql.insertStream.run(p.stream, s.epoch, 0, 1, now, now);
           s.sid = Number(created.lastInsertRowid);
         }
-        const { changes } = this.sql.insertEvent.run(s.sid, seq, input.id, input.type, input.time, json);
+        const { changes } = this.sql.insertEvent.run(
+          s.sid,
+          seq,
+          input.id,
+          input.type,
+          input.time,
+          json,
+          encodeTrace(input.trace) ?? null,
+        );
         if (changes === 1) {
           s.head = seq;
           s.dirty = true;

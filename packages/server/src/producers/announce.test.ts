@@ -2,14 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, type Producer } from '@agentwire/agent';
 import { createGateway, type Gateway } from '../gateway.js';
-
-async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { waitUntil } from '../testing/wait.js';
 
 /**
  * A producer announces itself with its first task or kind, and the gateway only listens once it
@@ -33,8 +26,8 @@ describe('a producer announced in a burst', () => {
         const tasks = await Promise.all(
           [1, 2, 3].map((i) => aw.startTask({ title: `Burst ${i}`, taskId: `${via}-burst-${i}` })),
         );
-        await waitFor(() => aw.commandStatus === 'connected', 'the command channel');
-        await waitFor(
+        await waitUntil(() => aw.commandStatus === 'connected', 'the command channel');
+        await waitUntil(
           () => gw.producers.workers().some((w) => w.kinds.length === 3),
           `three kinds; the gateway has ${JSON.stringify(gw.producers.workers())}`,
         );

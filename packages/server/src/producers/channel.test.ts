@@ -4,6 +4,7 @@ import { taskIdOf, taskStream, type AnyEnvelope, type EventData } from '@agentwi
 import { createGateway, type Gateway } from '../gateway.js';
 import { WsProbe } from '../testing/ws-probe.js';
 import { commandOverWs, RawProducer } from '../testing/producers.js';
+import { waitUntil } from '../testing/wait.js';
 
 /**
  * The gateway's side of the producer channel, driven by hand-written frames: routing, acks,
@@ -106,7 +107,10 @@ describe('producer channel: the gateway side', () => {
     assert.equal((reply as { code: string }).code, 'timeout');
     assert.deepEqual((reply as { details?: unknown }).details, { delivered: true });
     producer.send({ op: 'ack', id: producer.commands[0]!.id });
-    await waitFor(async () => (await events(stream)).at(-1)?.type === 'task:cancelled');
+    await waitUntil(
+      async () => (await events(stream)).at(-1)?.type === 'task:cancelled',
+      'the cancel to land',
+    );
     producer.close();
   });
 
@@ -117,8 +121,9 @@ describe('producer channel: the gateway side', () => {
     const reply = commandOverWs(watcher, { type: 'message', stream, text: 'one' });
     const original = await first.command();
     first.terminate(); // the ack is never sent
-    await waitFor(() =>
-      gw.producers.list().some((p) => p.producerId === producerId && p.connected === false),
+    await waitUntil(
+      () => gw.producers.list().some((p) => p.producerId === producerId && p.connected === false),
+      'the producer to be seen away',
     );
     const queued = commandOverWs(watcher, { type: 'message', stream, text: 'two' });
     await new Promise((r) => setTimeout(r, 50));
@@ -143,7 +148,10 @@ describe('producer channel: the gateway side', () => {
     const stream = await task();
     const away = await RawProducer.open(gw.url, { streams: [stream], producerId: 'away' });
     away.terminate();
-    await waitFor(() => gw.producers.list().some((p) => p.producerId === 'away' && p.connected === false));
+    await waitUntil(
+      () => gw.producers.list().some((p) => p.producerId === 'away' && p.connected === false),
+      'the producer to be seen away',
+    );
     const reply = await commandOverWs(watcher, { type: 'message', stream, text: 'anyone?' });
     assert.equal((reply as { code: string }).code, 'timeout');
     assert.deepEqual((reply as { details?: unknown }).details, { delivered: false });
@@ -159,14 +167,21 @@ describe('producer channel: the gateway side', () => {
     p1.terminate();
     const p2 = await RawProducer.open(gw.url, { streams: [leaving], name: 'polite' });
     p2.send({ op: 'bye' });
-    await waitFor(async () => (await events(leaving)).at(-1)?.type === 'task:failed');
+    await waitUntil(
+      async () => (await events(leaving)).at(-1)?.type === 'task:failed',
+      'the polite producer’s task to fail',
+    );
     const byeFailure = (await events(leaving)).at(-1)!;
     assert.equal((byeFailure.data as { reason?: string }).reason, 'orphaned');
     assert.match(
       (byeFailure.data as { error: { message: string } }).error.message,
       /polite .* left without finishing it/,
     );
-    await waitFor(async () => (await events(silent)).at(-1)?.type === 'task:failed', 3_000);
+    await waitUntil(
+      async () => (await events(silent)).at(-1)?.type === 'task:failed',
+      'the silent producer’s task to fail',
+      3_000,
+    );
     const failure = (await events(silent)).at(-1)!;
     assert.equal((failure.data as { reason?: string }).reason, 'orphaned');
     assert.match(
@@ -327,11 +342,3 @@ describe('producer channel: the gateway side', () => {
     p.close();
   });
 });
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

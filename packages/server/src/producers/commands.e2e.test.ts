@@ -8,6 +8,7 @@ import { WsProbe } from '../testing/ws-probe.js';
 import { commandOverHttp, commandOverWs, type Reply } from '../testing/producers.js';
 import { ChildProducer, now } from '../testing/child-producer.js';
 import { TcpProxy } from '../testing/tcp-proxy.js';
+import { waitUntil } from '../testing/wait.js';
 
 /**
  * Watchers act back on producers running in other processes: the agent SDK over HTTP plus its
@@ -271,15 +272,15 @@ describe('commands reach remote producers (end to end)', () => {
       task.onMessage((m) => void received.push(m));
       const watcher = await WsProbe.open(gw.wsUrl);
       const stream = task.stream;
-      await waitFor(() => aw.commandStatus === 'connected');
+      await waitUntil(() => aw.commandStatus === 'connected', 'the command channel to connect');
 
       // Lost ack: the producer gets the message, but its ack never reaches the gateway.
       proxy.blackhole();
       const first = commandOverWs(watcher, { type: 'message', stream, text: 'first' });
-      await waitFor(() => received.length === 1);
+      await waitUntil(() => received.length === 1, 'the first message');
       proxy.cut();
       // While it is away, more commands queue at the gateway.
-      await waitFor(() => aw.commandStatus !== 'connected');
+      await waitUntil(() => aw.commandStatus !== 'connected', 'the producer to notice the cut');
       const queued = ['second', 'third'].map((text) =>
         commandOverWs(watcher, { type: 'message', stream, text }),
       );
@@ -316,12 +317,4 @@ function fromSio(ack: unknown): Reply {
   return a.ok === true
     ? { ok: true, result: a.result }
     : { ok: false, code: a.error?.code ?? 'internal', message: a.error?.message ?? JSON.stringify(ack) };
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }

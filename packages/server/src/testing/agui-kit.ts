@@ -194,12 +194,3 @@ async function* endlessTokens(): AsyncGenerator<string> {
     yield `t${i} `;
   }
 }
-
-/** Polls `predicate` until it holds; for conditions on what a client has received. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

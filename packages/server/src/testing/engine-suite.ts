@@ -136,6 +136,27 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
           assert.equal((await engine.head('task:7')).epoch, result.epoch);
         }));
 
+      it('stores and returns the trace context, and no trace field for an untraced event', () =>
+        withEngine(async ({ engine }) => {
+          const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+          const inputs: AppendInput[] = [
+            { ...ev('t1'), trace: { traceparent } },
+            { ...ev('t2'), trace: { traceparent, tracestate: 'congo=t61rcWkgMzE, rojo=00f067aa0ba902b7' } },
+            ev('t3'),
+            // Owned data takes the other path through the engines (no copy).
+            { ...ev('t4'), json: '{"id":"t4"}', trace: { traceparent } },
+          ];
+          const result = await engine.append('task:trace', inputs);
+          const read = await engine.read('task:trace', 0, 10);
+          for (const events of [result.appended, read.events]) {
+            assert.deepEqual(
+              events.map((e) => e.trace),
+              inputs.map((i) => i.trace),
+            );
+            assert.equal('trace' in (events[2] as object), false);
+          }
+        }));
+
       it('accepts an empty batch without creating the stream', () =>
         withEngine(async ({ engine }) => {
           const result = await engine.append('task:empty', []);
@@ -437,9 +458,10 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
       if (reopen) {
         it('keeps events, heads, checkpoints and the epoch across a reopen', () =>
           withEngine(async (box) => {
+            const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
             const first = await box.engine.append(
               'task:1',
-              range(1, 5).map((i) => ev(`e${i}`, { i })),
+              range(1, 5).map((i) => ({ ...ev(`e${i}`, { i }), ...(i === 4 && { trace: { traceparent } }) })),
             );
             await box.engine.append('task:2', [ev('other')]);
             await box.engine.trim('task:1', 2);
@@ -449,6 +471,7 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
             box.engine = await reopen(box.engine);
             const after = await box.engine.read('task:1', 0, 100);
             assert.deepEqual(after, before);
+            assert.deepEqual(after.events[1]?.trace, { traceparent });
             assert.equal(after.epoch, first.epoch);
             assert.equal(after.first, 3);
             assert.deepEqual(await box.engine.listStreams({ limit: 10 }), listedBefore);

@@ -1,12 +1,21 @@
 /**
- * Resolves once `check` holds, looking again every few milliseconds: for state no event announces
- * (a broker's queue, another node's registry). The bound only turns a hang into a failure that
- * names what was awaited.
+ * Resolves once `check` holds, looking again every `intervalMs`: for state no event announces
+ * (a broker's queue, another node's registry, what a client has received so far). The bound only
+ * turns a hang into a failure that names what was awaited; `what` may be a function, so the failure
+ * describes the state at the moment it gave up.
  */
-export async function waitUntil(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  what: string | (() => string),
+  timeoutMs = 10_000,
+  intervalMs = 10,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

@@ -11,20 +11,13 @@ import {
 } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
 import { MemoryEngine } from '../log/memory.js';
+import { waitUntil } from '../testing/wait.js';
 
 const log = (i: number): AnyEventInput => ({
   type: 'log:entry',
   data: { level: 'info', message: `line ${i}` },
 });
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
-async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('long-polling transport', () => {
   let gw: Gateway;
@@ -62,7 +55,7 @@ describe('long-polling transport', () => {
     assert.deepEqual(empty.body.events, []);
     assert.equal(empty.body.head, 1);
     const waiting = poll(s, `?after=1&epoch=${epoch}&wait=25`);
-    await until(() => gw.stats().pendingPolls === 1);
+    await waitUntil(() => gw.stats().pendingPolls === 1, 'a poll to wait');
     await gw.publish(s, [log(2), log(3)]);
     const answered = await waiting;
     assert.deepEqual(
@@ -113,10 +106,13 @@ describe('long-polling transport', () => {
     const pending = fetch(pollUrl(gw.url, s, '?after=0&wait=25'), { signal: controller.signal }).catch(
       () => 'aborted',
     );
-    await until(() => gw.stats().pendingPolls === 1);
+    await waitUntil(() => gw.stats().pendingPolls === 1, 'a poll to wait');
     controller.abort();
     assert.equal(await pending, 'aborted');
-    await until(() => gw.stats().pendingPolls === 0 && gw.hub.subscriptionCount === 0);
+    await waitUntil(
+      () => gw.stats().pendingPolls === 0 && gw.hub.subscriptionCount === 0,
+      'the poll and its subscription to end',
+    );
   });
 
   it('refuses bad input with typed errors', async () => {
@@ -166,7 +162,7 @@ describe('long-polling transport', () => {
   it('answers waiting polls when the gateway shuts down', async () => {
     const other = await createGateway({ port: 0, logLevel: 'silent' });
     const waiting = poll('task:poll-bye', '?after=0&wait=25', other.url);
-    await until(() => other.stats().pendingPolls === 1);
+    await waitUntil(() => other.stats().pendingPolls === 1, 'a poll to wait');
     await other.close();
     const { status, body } = await waiting;
     assert.equal(status, 200);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Backoff } from './backoff.js';
+import { Backoff, backoffDelay } from './backoff.js';
 
 test('the ceiling grows by factor from minDelayMs and stops at maxDelayMs', () => {
   const b = new Backoff({ minDelayMs: 100, maxDelayMs: 1_000, factor: 3, jitter: 0 });
@@ -41,4 +41,26 @@ test('invalid options are refused early', () => {
   assert.throws(() => new Backoff({ factor: 0.5 }), RangeError);
   assert.throws(() => new Backoff({ minDelayMs: Number.NaN }), RangeError);
   assert.equal(new Backoff({ jitter: 7 }).options.jitter, 1);
+});
+
+test('backoffDelay is the same function without the counter, for callers that count attempts', () => {
+  const options = { minDelayMs: 100, maxDelayMs: 5_000, factor: 2, jitter: 1 };
+  assert.deepEqual(
+    [0, 1, 2, 10].map((attempt) => backoffDelay(attempt, options, () => 0)),
+    [100, 200, 400, 5_000],
+  );
+  assert.equal(
+    backoffDelay(3, options, () => 0.5),
+    400,
+  );
+  assert.equal(
+    backoffDelay(-1, options, () => 0),
+    100,
+    'a negative attempt is the first',
+  );
+  assert.equal(
+    backoffDelay(2, { ...options, jitter: 9 }, () => 0.999999),
+    0,
+    'jitter is clamped to 1',
+  );
 });
