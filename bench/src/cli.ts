@@ -7,8 +7,9 @@ import { installNchan, type ServerKind } from './server-proc.js';
 import { ALL_SERVERS, fdLimit, runBench, SCENARIOS, type ScenarioName } from './run.js';
 import { renderTable } from './table.js';
 
-const USAGE = `usage: npm run bench -- [scenario...] [--quick] [--servers=agentwire,ws,socketio,nchan] [--markdown] [--cpu-prof=DIR] [--no-pin]
-scenarios: ${SCENARIOS.join(', ')} (also: broadcast, idle); default: all`;
+const USAGE = `usage: npm run bench -- [scenario...] [--quick] [--servers=agentwire,ws,socketio,nchan] [--markdown] [--cpu-prof=DIR] [--no-pin] [--tasks=N]
+scenarios: ${SCENARIOS.join(', ')} (also: broadcast, idle); default: all
+--tasks=N: tasks streaming at once in \`tokens\` (default 200; the full size is 1000)`;
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -76,6 +77,7 @@ const rows = await runBench({
   ...(pin && { serverCore: 0 }),
   ...(flag('workers') && { workers: Number(flag('workers')) }),
   ...(cpuProfDir && { cpuProfDir }),
+  ...(flag('tasks') && { tokensTasks: Number(flag('tasks')) }),
 });
 console.log(
   `\n${machine}\nbefore: ${before}; after: ${busy()}; took ${Math.round((Date.now() - started) / 1000)} s\n`,

@@ -10,6 +10,7 @@ import { runIdle } from './scenarios/idle.js';
 import { runIngest } from './scenarios/ingest.js';
 import { runNodeKill } from './scenarios/node-kill.js';
 import { runStorm } from './scenarios/storm.js';
+import { runTokens } from './scenarios/tokens.js';
 
 export const SCENARIOS = [
   'broadcast-1k',
@@ -19,6 +20,7 @@ export const SCENARIOS = [
   'idle-50k',
   'ingest',
   'storm',
+  'tokens',
   'node-kill',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -32,6 +34,8 @@ export interface BenchOptions {
   serverCore?: number;
   workers?: number;
   cpuProfDir?: string;
+  /** Tasks in the `tokens` scenario (default: the scale's). */
+  tokensTasks?: number;
   log?: (message: string) => void;
 }
 
@@ -112,6 +116,15 @@ export async function runBench(options: BenchOptions): Promise<Row[]> {
           break;
         case 'storm':
           rows.push(...(await runStorm(ctx, name, scale.storm, MISSED)));
+          break;
+        case 'tokens':
+          rows.push(
+            ...(await runTokens(ctx, {
+              tasks: options.tokensTasks ?? scale.tokens.tasks,
+              durationMs: scale.tokens.durationMs,
+              joinsPerS: scale.tokens.joinsPerS,
+            })),
+          );
           break;
         case 'node-kill':
           rows.push(

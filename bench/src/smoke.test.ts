@@ -40,6 +40,19 @@ test('bench harness smoke run', async (t) => {
       assert.ok(r.perSec! > 0 && !r.note, `${r.mode}: ${r.note ?? 'nothing acknowledged'}`);
   });
 
+  await t.test('token streams: deltas delivered, late joins measured, slow readers’ text exact', async () => {
+    const rows = await run('tokens');
+    assert.deepEqual(
+      rows.map((r) => r.server),
+      servers.filter((s) => s !== 'nchan'),
+    );
+    for (const r of rows) {
+      assert.ok(r.perSec! > 0, `${r.server} delivered nothing`);
+      assert.match(r.note ?? '', /late join [\d,]+ B/);
+      assert.match(r.note ?? '', /slow: (\d+)\/\1 exact/, `${r.server}: ${r.note}`);
+    }
+  });
+
   await t.test(
     'node kill: agentwire subscribers of the killed node resume on the other, nothing lost',
     async () => {

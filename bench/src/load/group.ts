@@ -69,13 +69,20 @@ export class LoadGroup {
     dialect: Dialect,
     port: number,
     streams: string[],
-    { resumable = false, inflight = 256, timeoutMs = 120_000 } = {},
+    { resumable = false, inflight = 256, timeoutMs = 120_000, coalesce = false } = {},
   ): Promise<OpenResult> {
     const addresses = takeAddresses(streams.length);
     const targets: ConnTarget[][] = this.workers.map(() => []);
     streams.forEach((stream, i) => {
       const localAddress = addresses[Math.floor(i / PER_ADDRESS)]!;
-      targets[i % this.workers.length]!.push({ dialect, port, stream, localAddress, resumable });
+      targets[i % this.workers.length]!.push({
+        dialect,
+        port,
+        stream,
+        localAddress,
+        resumable,
+        ...(coalesce && { coalesce }),
+      });
     });
     const per = Math.max(1, Math.ceil(inflight / this.workers.length));
     const results = await this.all<OpenResult>((i) => ({

@@ -17,6 +17,8 @@ export interface ConnTarget {
   resumable?: boolean;
   /** nchan: resume after this message id. */
   lastEventId?: string;
+  /** agentwire: accept merged token deltas, as the client SDK does. */
+  coalesce?: boolean;
 }
 
 /** What every connection of a worker adds to. */
@@ -30,6 +32,8 @@ export interface Tally {
 // Every benchmark event carries `"t":<monotonic ns>` in its payload and no other key is named `t`,
 // so counting this marker counts deliveries whatever the dialect wraps the event in.
 const MARK = Buffer.from('"t":');
+// Token deltas carry their stamp inside the text instead (driver.ts, tokenText).
+const TOKEN_MARK = Buffer.from('~t');
 // Clients must mask; an all-zero key is a valid key and spares us the XOR.
 const ZERO_MASK = Buffer.alloc(4);
 // One read buffer per thread: the callback consumes it synchronously before the next read.
@@ -191,7 +195,8 @@ export class LeanConn {
     const t = this.target;
     if (t.dialect === 'agentwire') {
       const since = t.since === undefined ? '' : `,"since":{"seq":${t.since}}`;
-      this.send(`{"op":"subscribe","stream":${JSON.stringify(t.stream)}${since}}`);
+      const coalesce = t.coalesce ? ',"coalesce":true' : '';
+      this.send(`{"op":"subscribe","stream":${JSON.stringify(t.stream)}${since}${coalesce}}`);
     } else if (t.dialect === 'nchan') {
       this.settle(true);
     }
@@ -224,6 +229,18 @@ export class LeanConn {
         this.tally.hist.record((now - stamp) / 1000);
         events++;
       }
+      if (events === 0)
+        for (
+          let i = buf.indexOf(TOKEN_MARK, start);
+          i !== -1 && i < end;
+          i = buf.indexOf(TOKEN_MARK, i + 2)
+        ) {
+          let j = i + 2;
+          let stamp = 0;
+          for (let c = buf[j]!; c >= 48 && c <= 57; c = buf[++j]!) stamp = stamp * 10 + (c - 48);
+          this.tally.hist.record((now - stamp) / 1000);
+          events++;
+        }
     }
     if (events > 0) {
       this.tally.delivered += events;

@@ -18,6 +18,8 @@ export interface Scale {
   searchSteps: number;
   /** Pause before a memory reading, for connections and buffers to settle. */
   settleMs: number;
+  /** The `tokens` scenario: tasks streaming at once (`--tasks=` overrides), how long, late joins per second. */
+  tokens: { tasks: number; durationMs: number; joinsPerS: number };
   /** node-kill: subscribers over two nodes, the publisher's rate and length, when the node dies. */
   nodeKill: { subscribers: number; rate: number; durationMs: number; killAtMs: number };
 }
@@ -34,6 +36,7 @@ export const scales: Record<Scale['name'], Scale> = {
     fixedMs: 5000,
     searchSteps: 8,
     settleMs: 500,
+    tokens: { tasks: 200, durationMs: 10_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 10_000, killAtMs: 2000 },
   },
   quick: {
@@ -47,6 +50,7 @@ export const scales: Record<Scale['name'], Scale> = {
     fixedMs: 2000,
     searchSteps: 5,
     settleMs: 500,
+    tokens: { tasks: 200, durationMs: 6_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 8000, killAtMs: 2000 },
   },
   smoke: {
@@ -60,6 +64,7 @@ export const scales: Record<Scale['name'], Scale> = {
     fixedMs: 150,
     searchSteps: 1,
     settleMs: 20,
+    tokens: { tasks: 4, durationMs: 1_500, joinsPerS: 4 },
     nodeKill: { subscribers: 10, rate: 50, durationMs: 3000, killAtMs: 500 },
   },
 };

@@ -2,7 +2,7 @@ import { connect } from '@agentwire/agent';
 import { createGateway, type EngineConfig } from '@agentwire/server';
 import { Histogram } from '../hist.js';
 import { serveController, type ServerCommand } from './child.js';
-import { benchInput, nowNs, runOpenLoop, streamNames } from './driver.js';
+import { benchInput, nowNs, runOpenLoop, streamNames, tokenText } from './driver.js';
 
 // The gateway under test, with the product's defaults (limits, heartbeats, permessage-deflate off).
 const engine: EngineConfig =
@@ -59,6 +59,32 @@ async function ingest(command: IngestCommand): Promise<unknown> {
   return { acked, failed, elapsedMs, hist: hist.counts };
 }
 
+// Token streams go through the agent SDK as an agent's would: one call per token, the SDK batching
+// per stream while a commit is in flight. The first token of a task opens the task and its answer.
+const tokenProducer = connect({ publisher: gateway, maxBatchSize: 1000 });
+const tokenCounts = new Map<string, number>();
+
+function tokens(stream: string, stamps: number[]): void {
+  let next = tokenCounts.get(stream);
+  if (next === undefined) {
+    next = 0;
+    tokenProducer
+      .publish(stream, [
+        { type: 'task:start', data: { taskId: stream.slice(5), title: 'bench answer' } },
+        { type: 'message:start', data: { messageId: 'answer', role: 'assistant' } },
+      ])
+      .catch(() => void publishErrors++);
+  }
+  for (const stamp of stamps) {
+    tokenProducer
+      .publish(stream, [
+        { type: 'message:delta', data: { messageId: 'answer', delta: tokenText(next++, stamp) } },
+      ])
+      .catch(() => void publishErrors++);
+  }
+  tokenCounts.set(stream, next);
+}
+
 serveController(gateway.port, {
   // The gateway's default per-batch limit.
   maxGroup: 1000,
@@ -80,6 +106,8 @@ serveController(gateway.port, {
     );
   },
   connections: () => Number(gateway.stats().connections),
+  tokens,
+  heldBytes: () => gateway.hub.maxSubscriberBytes,
   ingest,
   close: () => gateway.close(),
 });

@@ -3,6 +3,8 @@ import { runOpenLoop, streamNames, type PublishFn, type StreamSet } from './driv
 /** Commands the controller sends a server process over IPC; each is answered `{ id, result | error }`. */
 export type ServerCommand =
   | { cmd: 'run'; streams: StreamSet; rate: number; durationMs: number }
+  /** Token deltas (`tokens` scenario): `rate` in all, round-robin over the task streams. */
+  | { cmd: 'tokens'; streams: StreamSet; rate: number; durationMs: number }
   | { cmd: 'burst'; streams: StreamSet; perStream: number }
   | { cmd: 'gc' }
   | { cmd: 'stats' }
@@ -25,6 +27,10 @@ export interface ServerHooks {
   /** Connected clients as the server counts them. */
   connections(): number | Promise<number>;
   ingest?(command: Extract<ServerCommand, { cmd: 'ingest' }>): Promise<unknown>;
+  /** Publishes one token delta per stamp to `stream` (the `tokens` scenario). */
+  tokens?: PublishFn;
+  /** The most bytes the server holds for any one subscriber (unsent, or held back). */
+  heldBytes?(): number;
   close(): Promise<void>;
 }
 
@@ -50,6 +56,9 @@ export function serveController(port: number, hooks: ServerHooks): void {
     switch (msg.cmd) {
       case 'run':
         return runOpenLoop(streamNames(msg.streams), msg.rate, msg.durationMs, hooks.publish, hooks.maxGroup);
+      case 'tokens':
+        if (!hooks.tokens) throw new Error('This server has no token streams.');
+        return runOpenLoop(streamNames(msg.streams), msg.rate, msg.durationMs, hooks.tokens, 1);
       case 'burst':
         await hooks.burst(streamNames(msg.streams), msg.perStream);
         return {};
@@ -62,7 +71,11 @@ export function serveController(port: number, hooks: ServerHooks): void {
         }
         return process.memoryUsage();
       case 'stats':
-        return { connections: await hooks.connections(), memory: process.memoryUsage() };
+        return {
+          connections: await hooks.connections(),
+          memory: process.memoryUsage(),
+          heldBytes: hooks.heldBytes?.() ?? 0,
+        };
       case 'ingest':
         if (!hooks.ingest) throw new Error('This server has no ingest.');
         return hooks.ingest(msg);

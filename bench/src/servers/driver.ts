@@ -98,3 +98,37 @@ export function benchInput(stamp: number): {
 } {
   return { type: 'custom:event', data: { name: 'bench', payload: { t: stamp } } };
 }
+
+/**
+ * Token streams (the `tokens` scenario): token `index` of a task's answer, stamped with its due
+ * time after `~t`. The marker sits inside the delta's text, so a merged delta still carries every
+ * token's stamp and the load side counts each token once, whatever merged it.
+ */
+export function tokenText(index: number, stamp: number): string {
+  return ` ${index}~t${stamp}`;
+}
+
+/** The envelope the peers send for a token: the same fields and size as agentwire's. */
+export class TokenMaker {
+  private readonly seqs = new Map<string, number>();
+  private readonly epoch = randomUUID();
+
+  make(stream: string, stamp: number): { text: string; index: number; envelope: object } {
+    const seq = (this.seqs.get(stream) ?? 0) + 1;
+    this.seqs.set(stream, seq);
+    const text = tokenText(seq - 1, stamp);
+    return {
+      text,
+      index: seq - 1,
+      envelope: {
+        stream,
+        seq,
+        epoch: this.epoch,
+        id: randomUUID(),
+        type: 'message:delta',
+        time: Date.now(),
+        data: { messageId: 'answer', delta: text },
+      },
+    };
+  }
+}

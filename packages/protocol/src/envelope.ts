@@ -42,7 +42,8 @@ export interface Envelope<T extends EventType = EventType> {
   /**
    * Set on a `message:delta` that stands for the consecutive deltas `fromSeq`..`seq` of one
    * message, merged for a subscriber that asked for it (`coalesce` on subscribe) while it was
-   * behind or catching up. Its `delta` is their concatenation; `id` and `time` are the last one's.
+   * behind or catching up. Its `delta` is their concatenation; `id`, `time` and `trace` are the
+   * last one's.
    */
   fromSeq?: number;
 }

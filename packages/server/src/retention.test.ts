@@ -7,6 +7,7 @@ import { reduceTaskEvents, type AnyEnvelope, type AnyEventInput } from '@agentwi
 import type { EngineConfig } from './log/open.js';
 import { createGateway } from './gateway.js';
 import { WsProbe } from './testing/ws-probe.js';
+import { waitUntil } from './testing/wait.js';
 
 function history(n: number): AnyEventInput[] {
   const out: AnyEventInput[] = [
@@ -55,13 +56,11 @@ for (const kind of ['memory', 'sqlite'] as const) {
         witness.close();
         const expected = JSON.parse(JSON.stringify(reduceTaskEvents(all)));
 
-        const deadline = Date.now() + 5000;
         const retained = async () => {
           const h = await gw.engine.head(stream);
           return h.head - h.first + 1;
         };
-        while ((await retained()) !== 40 && Date.now() < deadline)
-          await new Promise((r) => setTimeout(r, 20));
+        await waitUntil(async () => (await retained()) === 40, 'retention to trim to 40', 5000, 20);
         const head = await gw.engine.head(stream);
         assert.equal(head.head - head.first + 1, 40, 'exactly maxEvents retained');
 

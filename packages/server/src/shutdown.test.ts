@@ -11,6 +11,7 @@ import { SioProbe } from './testing/sio-probe.js';
 import { createGateway } from './gateway.js';
 import { openEngine } from './log/index.js';
 import { WsProbe } from './testing/ws-probe.js';
+import { waitUntil } from './testing/wait.js';
 
 type Outcome =
   | { kind: 'stored'; ids: string[]; at: number }
@@ -71,8 +72,12 @@ describe('graceful shutdown', () => {
       const producers = Array.from({ length: 16 }, (_, i) =>
         produce(gw.url, `task:load-${i % 4}`, i, outcomes),
       );
-      while (outcomes.filter((o) => o.kind === 'stored').length < 40)
-        await new Promise((r) => setTimeout(r, 5));
+      await waitUntil(
+        () => outcomes.filter((o) => o.kind === 'stored').length >= 40,
+        '40 stored publishes',
+        10_000,
+        5,
+      );
 
       const closeCalled = performance.now();
       const closing = gw.close({ drainDelayMs: 300, graceMs: 5_000 });

@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { createGateway, type Gateway } from './gateway.js';
 import { SqliteEngine } from './log/sqlite.js';
 import type { StorageFault, StorageHealth } from './log/storage-health.js';
+import { waitUntil } from './testing/wait.js';
 
 const root = mkdtempSync(join(tmpdir(), 'agentwire-storage-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -56,13 +57,14 @@ async function readyzWhen(
   accept: (answer: Awaited<ReturnType<typeof readyz>>) => boolean,
   timeoutMs = 20_000,
 ): Promise<Awaited<ReturnType<typeof readyz>>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const answer = await readyz(gw);
-    if (accept(answer)) return answer;
-    if (Date.now() > deadline) throw new Error(`/readyz kept answering ${JSON.stringify(answer.body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  let answer = await readyz(gw);
+  await waitUntil(
+    async () => accept((answer = await readyz(gw))),
+    () => `/readyz to change; it kept answering ${JSON.stringify(answer.body)}`,
+    timeoutMs,
+    50,
+  );
+  return answer;
 }
 
 /** Resolves at the health's next change that `accept` takes (a fault, or recovery with undefined). */

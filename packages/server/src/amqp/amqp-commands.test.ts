@@ -11,7 +11,7 @@ import { TcpProxy } from '../testing/tcp-proxy.js';
 import { commandOverWs } from '../testing/producers.js';
 import { requireService } from '../testing/services.js';
 import { WsProbe } from '../testing/ws-probe.js';
-import { waitUntil } from '../testing/wait.js';
+import { letTimePass, waitUntil } from '../testing/wait.js';
 
 const url = process.env.AGENTWIRE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const skip = await requireService('RabbitMQ', url);
@@ -167,12 +167,11 @@ describe('commands out through RabbitMQ', { skip }, () => {
         await waitUntil(() => heard.length === 2, 'both messages');
         assert.deepEqual(heard, ['hello', 'wrap up']);
         // The handler's return value completes the task.
-        const deadline = Date.now() + 10_000;
         let types: string[] = [];
-        while (!types.includes('task:complete') && Date.now() < deadline) {
+        await waitUntil(async () => {
           types = (await gw.engine.read(stream, 0, 100)).events.map((e) => e.type);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
+          return types.includes('task:complete');
+        }, 'the task to complete');
         assert.deepEqual(types, ['task:start', 'chat:message', 'chat:message', 'task:complete']);
       } finally {
         watcher.close();
@@ -215,7 +214,7 @@ describe('commands out through RabbitMQ', { skip }, () => {
         const queued = ['second', 'third'].map((text) =>
           commandOverWs(watcher, { type: 'message', stream, text }),
         );
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await letTimePass(300);
         assert.equal(received.length, 1);
         proxy.restore();
         const replies = await Promise.all([first, ...queued]);

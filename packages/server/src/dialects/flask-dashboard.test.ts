@@ -7,6 +7,7 @@ import { AgentwireError } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
 import { RecordingRouter } from '../testing/recording-router.js';
 import { SioProbe } from '../testing/sio-probe.js';
+import { letTimePass } from '../testing/wait.js';
 
 const PATH = '/dashboard/socket.io';
 // The script is not compiled; dist/dialects/… reaches it in src/ by path.
@@ -189,7 +190,7 @@ describe('flask-dashboard dialect (seed 003)', () => {
     // Leaving a room closes its feeds: nothing more arrives for it.
     assert.deepEqual(await chat.socket.emitWithAck('leave_room', 'chat'), { ok: true, room: 'chat' });
     await aw.publish('task:fd-1', [{ type: 'chat:message', data: { messageId: 'fd-m3', text: 'again' } }]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await letTimePass(100);
     assert.equal(chat.of('chat_message').length, 1);
     admin.close();
     chat.close();

@@ -5,6 +5,7 @@ import { AgentwireError, taskStream } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
 import { RecordingRouter } from '../testing/recording-router.js';
 import { SioProbe } from '../testing/sio-probe.js';
+import { letTimePass } from '../testing/wait.js';
 
 const PATH = '/mageagent/socket.io';
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -328,7 +329,7 @@ describe('mageagent dialect (seeds 000/001) with socket.io-client', () => {
     const gone = await p.socket.emitWithAck('unsubscribe', { room: 'task:mage-after-errors' });
     assert.deepEqual(gone, { ok: true, room: 'task:mage-after-errors', stream: 'task:mage-after-errors' });
     await gw.publish('task:mage-after-errors', [{ type: 'task:complete', data: {} }]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await letTimePass(100);
     assert.equal(p.of('task:complete').length, 0);
     p.close();
   });

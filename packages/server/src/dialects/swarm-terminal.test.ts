@@ -5,6 +5,7 @@ import { AgentwireError } from '@agentwire/protocol';
 import WebSocket from 'ws';
 import { createGateway, type Gateway } from '../gateway.js';
 import type { SwarmMessage } from './swarm-terminal.js';
+import { waitUntil } from '../testing/wait.js';
 
 type Frame =
   SwarmMessage | { type: 'batch'; messages: SwarmMessage[] } | { type: string; [k: string]: unknown };
@@ -36,12 +37,12 @@ class Terminal {
     );
   }
 
-  async until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-    for (const deadline = Date.now() + timeoutMs; !condition();) {
-      if (Date.now() > deadline)
-        throw new Error(`timed out; frames: ${JSON.stringify(this.frames.map((f) => f.type))}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+  until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+    return waitUntil(
+      condition,
+      () => `frames; got ${JSON.stringify(this.frames.map((f) => f.type))}`,
+      timeoutMs,
+    );
   }
 }
 

@@ -144,6 +144,10 @@ describe('a slow reader on a real socket', () => {
     assert.equal(text, expected, 'the final text, byte for byte');
     assert.ok(mine.length < 10, `${mine.length} events for ${40 * 50} deltas: merged while held`);
     assert.equal(gw.hub.slowConsumerEvictions, 0);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const merged = Number(/^agentwire_coalesced_events_total (\d+)/m.exec(metrics)?.[1]);
+    assert.ok(merged >= 40 * 50 - mine.length, `${merged} events counted as merged`);
+    assert.match(metrics, /^agentwire_held_bytes 0$/m);
     probe.close();
   });
 

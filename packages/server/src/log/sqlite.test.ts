@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { AgentwireError } from '@agentwire/protocol';
 import type { AppendBatchResult, AppendInput, LogEngine } from './engine.js';
 import { runEngineSuite } from '../testing/engine-suite.js';
-import { waitUntil } from '../testing/wait.js';
+import { letTimePass, waitUntil } from '../testing/wait.js';
 import { SCHEMA_VERSION } from './sqlite-schema.js';
 import { SqliteEngine } from './sqlite.js';
 
@@ -285,7 +285,8 @@ describe('sqlite engine specifics', () => {
       reader.exec('BEGIN');
       reader.prepare('SELECT count(*) FROM events').get();
       for (let i = 1; i <= 200; i++) await engine.append('task:held', [ev(`h${i}`)]);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // A window for a retry loop to show itself: a spinning one would start hundreds of passes.
+      await letTimePass(300);
       const stats = engine.checkpointStats();
       // Timer-paced: about one round per 20 ms tick. Retrying at once ran thousands.
       assert.ok((stats?.started ?? 0) >= 1 && (stats?.started ?? 0) <= 40, `started: ${stats?.started}`);

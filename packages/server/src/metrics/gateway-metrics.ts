@@ -18,6 +18,10 @@ export interface MetricsSources {
   producers(): { connected: number; workers: number; queuedCommands: number };
   refusals(): ReadonlyMap<string, number>;
   slowConsumerEvictions(): number;
+  /** Events merged into another on their way to a subscriber (coalesced token deltas). */
+  coalescedEvents?(): number;
+  /** Bytes of events held back for subscribers that are behind. */
+  heldBytes?(): number;
   /** 1 while a dependency the node needs is reachable, 0 while not; absent when not configured. */
   dependencies(): Record<string, boolean>;
   /** The log engine's kind, and its size on disk where the engine can tell. */
@@ -184,6 +188,25 @@ export class GatewayMetrics {
         const now = sources.slowConsumerEvictions();
         if (now > evicted) this.inc(now - evicted);
         evicted = now;
+      },
+    });
+    let coalesced = 0;
+    new Counter({
+      name: 'agentwire_coalesced_events_total',
+      help: 'Token deltas merged into another on their way to a subscriber that was behind or catching up.',
+      registers,
+      collect() {
+        const now = sources.coalescedEvents?.() ?? 0;
+        if (now > coalesced) this.inc(now - coalesced);
+        coalesced = now;
+      },
+    });
+    new Gauge({
+      name: 'agentwire_held_bytes',
+      help: 'Bytes of events held in the hub for subscribers whose connection is behind.',
+      registers,
+      collect() {
+        this.set(sources.heldBytes?.() ?? 0);
       },
     });
     new Gauge({

@@ -126,7 +126,11 @@ describe('producer channel: the gateway side', () => {
       'the producer to be seen away',
     );
     const queued = commandOverWs(watcher, { type: 'message', stream, text: 'two' });
-    await new Promise((r) => setTimeout(r, 50));
+    // The unacknowledged command and the new one wait at the gateway for the producer to return.
+    await waitUntil(
+      () => (gw.producers.stats() as { queuedCommands: number }).queuedCommands === 2,
+      'the second command to queue',
+    );
     const back = await RawProducer.open(gw.url, { producerId, streams: [stream] });
     const welcome = back.ops.find((o) => o.op === 'welcome');
     assert.equal(welcome?.op === 'welcome' && welcome.resumed, true);

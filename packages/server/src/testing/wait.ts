@@ -19,3 +19,12 @@ export async function waitUntil(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Lets `ms` pass on the real clock. Only for proving that something does NOT happen (nothing more
+ * arrives, nothing is delivered while away, a timer-paced loop does not spin): no event announces an
+ * absence, so the test gives it a window to show up. Anything awaited positively uses waitUntil.
+ */
+export function letTimePass(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
