@@ -1,4 +1,4 @@
-import { assertStreamName, taskStream, type AnyEventInput, type EventData } from '@agentwire/protocol';
+import { assertStreamName, taskStream, type AnyEventInput } from '@agentwire/protocol';
 import type { ChannelStatus } from './channel/command-channel.js';
 import type { CommandSession } from './command-session.js';
 import { newId } from './ids.js';
@@ -6,10 +6,11 @@ import { quiet, type Outbox } from './outbox.js';
 import { prepareEvent, type PreparedEvent } from './prepare.js';
 import type { Ack } from './stream-queue.js';
 import { TaskHandle } from './task.js';
+import type { StartTaskOptions } from './start-task-options.js';
 import { activeTraceContext } from './tracing.js';
 import { Worker, type TaskHandler, type WorkerOptions } from './worker.js';
 
-export type StartTaskOptions = Omit<EventData<'task:start'>, 'taskId'> & { taskId?: string };
+export type { StartTaskOptions };
 
 /**
  * What `connect()` returns: starts tasks, owns the outbox every handle publishes through, and the

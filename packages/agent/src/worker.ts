@@ -1,7 +1,7 @@
 import { AgentwireError, type StartDelivery } from '@agentwire/protocol';
 import { context, trace, type Span } from '@opentelemetry/api';
 import type { StartHandler } from './command-session.js';
-import type { StartTaskOptions } from './producer.js';
+import type { StartTaskOptions } from './start-task-options.js';
 import type { TaskHandle } from './task.js';
 import { failed, tracer } from './tracing.js';
 

@@ -1,11 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { EventData, EventType } from './catalog.js';
-import { STREAM_NAME_PATTERN } from './streams.js';
+import { Epoch, EventId, Seq, StreamName } from './fields.js';
 
-export const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
-export const EventId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' });
-export const StreamName = Type.String({ pattern: STREAM_NAME_PATTERN, maxLength: 161 });
-export const Epoch = Type.String({ minLength: 1, maxLength: 64 });
+export { Epoch, EventId, Seq, StreamName };
 
 /**
  * W3C Trace Context `traceparent` (version 00): version, 32-hex trace id, 16-hex parent span id,

@@ -1,58 +1,39 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
+import { SYSTEM_STREAM, type AnyEventInput, type ProducerPort, type StatsAnswer } from '@agentwire/protocol';
+import { AmqpIngest } from './amqp/consumer.js';
+import type { Cluster } from './cluster/cluster.js';
+import type { CommandRouter } from './commands.js';
+import { DependencyWatch, type DependencyAlert } from './dependency-watch.js';
+import { ProducerChannelEdge } from './edge/producer-channel.js';
+import { EdgeRouter } from './edge/router.js';
+import { DEFAULT_PORT, type GatewayOptions } from './gateway-options.js';
+import { startProducers } from './gateway/producers.js';
+import { openStorage } from './gateway/storage.js';
 import {
-  AgentwireError,
-  PRODUCER_PATH,
-  SYSTEM_STREAM,
-  type AnyEventInput,
-  type ProducerPort,
-  type StatsAnswer,
-} from '@agentwire/protocol';
-import { Ownership } from './auth/ownership.js';
-import { Security } from './auth/security.js';
-import { noProducerRouter, type CommandRouter } from './commands.js';
-import { DEFAULT_PORT, defaultLimits, type GatewayOptions, type Limits } from './config.js';
-import { ConfigError } from './config-error.js';
-import { handleApi } from './http/api.js';
-import { refuseUpgrade } from './http/refuse-upgrade.js';
-import { sendError } from './http/respond.js';
-import { serveStatic } from './http/static.js';
-import { Hub, defaultHubRecent } from './hub/hub.js';
-import { Ingest, type PublishResult } from './ingest.js';
+  CLUSTER_TRANSPORTS,
+  connectionCounts,
+  METRIC_TRANSPORTS,
+  openTransports,
+  renameCounts,
+} from './gateway/transports.js';
+import { HttpApi } from './http/api.js';
+import { HttpDrain } from './http/drain.js';
+import { StaticFiles } from './http/static.js';
+import type { Hub } from './hub/hub.js';
+import type { PublishResult } from './ingest.js';
+import { defaultLimits, type Limits } from './limits/limits.js';
 import type { LogEngine } from './log/engine.js';
-import { openEngine } from './log/index.js';
-import { DeliveryMetrics } from './delivery-metrics.js';
+import { RedisEngine } from './log/redis.js';
+import { createLogger, type Logger } from './logger.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { MetricsEndpoint } from './metrics/metrics-endpoint.js';
-import { DependencyWatch, type DependencyAlert } from './dependency-watch.js';
-import { Readiness } from './readiness.js';
-import { createLogger, type Logger } from './logger.js';
 import { connectInProcess } from './producers/in-process.js';
-import { defaultProducerOptions } from './producers/options.js';
-import { ProducerRegistry } from './producers/registry.js';
-import { ProducerRouter } from './producers/router.js';
-import { Cluster } from './cluster/cluster.js';
-import { HttpDrain } from './http/drain.js';
-import { RedisEngine } from './log/redis.js';
-import { ProducerEndpoint } from './producers/ws-endpoint.js';
-import { AmqpIngest } from './amqp/consumer.js';
-import { AmqpProducerEndpoint } from './amqp/producer-endpoint.js';
+import type { ProducerRegistry } from './producers/registry.js';
+import { Readiness } from './readiness.js';
 import { applyRetention } from './retention.js';
-import { SnapshotService } from './snapshots.js';
-import { HttpCommands } from './transports/http-commands.js';
-import { PollingTransport } from './transports/polling.js';
-import { SseTransport } from './transports/sse.js';
-import { WsTransport } from './transports/ws.js';
-import { DEFAULT_SOCKETIO_PATHS, SocketIoTransport } from './transports/socketio.js';
-import { SwarmPolling } from './transports/swarm-polling.js';
-import { SwarmTerminalTransport } from './transports/swarm-terminal.js';
-import { DEFAULT_SWARM_STREAM } from './dialects/swarm-terminal.js';
-import { AgUiSurface } from './agui/surface.js';
-import { ProjectFeed } from './projects/project-feed.js';
-import { TaskIndex } from './task-list/task-index.js';
-import { TaskWatches } from './task-list/task-watches.js';
+import { FlaskDashboardStatus } from './transports/flask-dashboard-status.js';
+import { WS_PATH } from './transports/ws.js';
 
 export interface Gateway extends ProducerPort {
   /** `http://host:port` of the running gateway. */
@@ -99,78 +80,24 @@ export interface GatewayCloseOptions {
   graceMs?: number;
 }
 
-/** Starts a gateway: log engine, hub, HTTP API and WebSocket transport on one port. */
+/**
+ * Starts a gateway on one port, in phases: storage and hub; the ingest paths; the transports; the
+ * producers and the cluster; readiness; the edge that routes every request and upgrade. `close`
+ * takes them down in the order `shutdown` gives.
+ */
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
-  const publicUrl = options.publicUrl === undefined ? undefined : parsePublicUrl(options.publicUrl);
   const limits: Limits = { ...defaultLimits, ...options.limits };
-  const config = options.engine ?? { kind: 'memory' };
-  const engine =
-    config.kind === 'custom'
-      ? config.engine
-      : await openEngine(config, {
-          onConnectionError: (err) => logger.warn({ err: err.message }, 'log storage connection error'),
-        });
-  const snapshots = new SnapshotService(engine);
-  // Before the hub, so a task's project is known by the time its events are fanned out.
-  const ownership = new Ownership(engine, snapshots);
-  const security = new Security({
-    auth: options.auth,
-    allowedOrigins: options.allowedOrigins,
-    // Names nobody but the machine's own configuration controls are served without being listed.
-    allowedHosts: [
-      ...(options.allowedHosts ?? []),
-      ...(options.host === undefined ? [] : [options.host]),
-      hostname(),
-    ],
-    ...(publicUrl !== undefined && { publicUrl }),
-    limits,
-    ownership,
-    logger,
-  });
-  const hub = new Hub(
-    engine,
-    snapshots,
-    limits.maxBufferedBytes,
-    { ...defaultHubRecent, ...options.recentEvents },
-    typeof options.coalesce === 'object' ? options.coalesce : { enabled: options.coalesce !== false },
-  );
-  if (security.enabled) {
-    // Every subscription on every transport and dialect passes this one check (docs/security.md).
-    hub.guard = security.guardRead;
-    hub.patternFilter = security.filterPattern;
-    // A task that moves to another project leaves the subscribers who may not follow it there.
-    hub.visibleRun = security.visibleRun;
-  }
-  // Each task's events also go to its project's stream, before the producer is answered.
-  const projectFeed =
-    options.projectStreams === false ? undefined : new ProjectFeed(engine, ownership, logger);
-  const ingest = new Ingest(
-    engine,
-    limits.maxEventsPerBatch,
-    projectFeed && ((s, b) => projectFeed.copy(s, b)),
-  );
-  // The task list (GET /v1/tasks, watch_tasks), built on first use and then kept current.
-  const taskListIntervalMs = options.taskList?.intervalMs ?? 250;
-  const taskIndex = new TaskIndex(engine, snapshots, logger, {
-    maxTasks: options.taskList?.maxTasks ?? 100_000,
-  });
-  const taskWatches = new TaskWatches(
-    taskIndex,
-    { intervalMs: taskListIntervalMs, maxBufferedBytes: limits.maxBufferedBytes },
-    logger,
-  );
-  // After the hub, so its latency samples include the fan-out (the system view charts them).
-  const metrics = new DeliveryMetrics(engine, config.kind === 'sqlite' ? config.path : undefined);
-  // Its gauges read the transports and producers made below, at scrape time.
+  const started = Date.now();
+
+  // Storage and hub: the log, what is derived from it, the access rules, the fan-out.
+  const storage = await openStorage(options, logger, limits);
+  const { engine, snapshots, hub, security, ingest, taskIndex, taskWatches, projectFeed, delivery } = storage;
+
+  // Ingest: one path per way events arrive, each counted under its own label. The gauges read the
+  // transports and producers set up below, when Prometheus scrapes.
   const prometheus = new GatewayMetrics(engine, {
-    connections: () => ({
-      websocket: ws.connectionCount,
-      socketio: socketio.connectionCount,
-      swarm_terminal: swarm.connectionCount,
-      sse: sse.connectionCount,
-      long_poll: polling.pendingCount,
-    }),
+    connections: () => renameCounts(connectionCounts(transports), METRIC_TRANSPORTS),
     subscriptions: () => hub.subscriptionCount,
     streams: () => hub.streamCount,
     deliveredEvents: () => hub.deliveredEvents,
@@ -179,15 +106,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     heldBytes: () => hub.heldBytes,
     refusals: () => security.refusals.counts,
     producers: () => {
-      const s = producers.stats() as { connectedProducers: number; queuedCommands: number };
-      return {
-        connected: s.connectedProducers,
-        queuedCommands: s.queuedCommands,
-        workers: producers.workers().length,
-      };
+      const { connectedProducers, queuedCommands } = producers.registry.stats();
+      return { connected: connectedProducers, queuedCommands, workers: producers.registry.workers().length };
     },
     log: () => {
-      const bytes = metrics.stats().logBytes;
+      const bytes = delivery.stats().logBytes;
       return { engine: engine.kind, ...(bytes !== undefined && { bytes }) };
     },
     dependencies: (): Record<string, boolean> => ({
@@ -195,9 +118,6 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       ...(amqp && { rabbitmq: amqp.attached }),
     }),
   });
-  const started = Date.now();
-  let ready = false;
-  let closingSince: number | undefined;
   let publishedEvents = 0;
   // HTTP and AMQP ingest parse each request for this call alone, so the log may own what they pass.
   const publishEvents = async (stream: string, events: readonly unknown[], owned: boolean | string[]) => {
@@ -206,6 +126,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     return result;
   };
   const publishInProcess = prometheus.countIngest('in_process', publishEvents);
+  const publish = (stream: string, events: AnyEventInput[] | unknown[]) =>
+    publishInProcess(stream, events, false);
   const publishHttp = prometheus.countIngest('http', (stream: string, events: readonly unknown[]) =>
     publishEvents(stream, events, true),
   );
@@ -213,46 +135,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     publishEvents(stream, events, true),
   );
 
-  const gateway: Gateway = {
-    url: '',
-    wsUrl: '',
-    metricsUrl: undefined,
-    port: 0,
-    engine,
-    hub,
-    logger,
-    limits,
-    commands: noProducerRouter,
-    producers: undefined as unknown as ProducerRegistry,
-    cluster: undefined,
-    connectProducer: (receive, closed) => connectInProcess(producers, logger, receive, closed),
-    publish: (stream, events) => publishInProcess(stream, events, false),
-    publishEncoded: (stream, events, jsons) => publishInProcess(stream, events, jsons),
-    stats: () => ({
-      uptimeMs: Date.now() - started,
-      engine: engine.kind,
-      connections: ws.connectionCount,
-      socketioConnections: socketio.connectionCount,
-      swarmTerminalConnections: swarm.connectionCount,
-      sseConnections: sse.connectionCount,
-      aguiConnections: agui.connectionCount,
-      pendingPolls: polling.pendingCount,
-      subscriptions: hub.subscriptionCount,
-      streams: hub.streamCount,
-      publishedEvents,
-      deliveredEvents: hub.deliveredEvents,
-      taskList: { indexed: taskIndex.size, watches: taskWatches.count },
-      ...(projectFeed && { projectStreams: projectFeed.stats() }),
-      ...producers.stats(),
-      ...metrics.stats(),
-      watchers: hub.watcherCounts(),
-      memory: process.memoryUsage().rss,
-      ...(cluster && { cluster: cluster.stats() }),
-    }),
-    close: async () => {},
-  };
-
-  // Every watcher's command, from every transport, is checked here before it is routed.
+  // Transports. Every watcher's command, from every one of them, is checked here and then routed
+  // by `gateway.commands` (the producer router, or what a test puts in its place).
   const commands: CommandRouter = {
     dispatch: (command, sender) =>
       prometheus.countCommand(command.type, async () => {
@@ -260,127 +144,200 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         return gateway.commands.dispatch(command, sender);
       }),
   };
-  const ws = new WsTransport({
-    hub,
-    commands,
-    limits,
-    heartbeatMs: options.heartbeatMs ?? 15_000,
-    logger,
-    security,
-    taskWatches,
-  });
+  const transports = openTransports(options, storage, commands, limits, logger);
 
-  // Per-stream HTTP transports and commands for clients without a WebSocket.
-  const sse = new SseTransport({ hub, limits, logger, security });
-  const polling = new PollingTransport({ hub, limits, logger, security });
-  const httpCommands = new HttpCommands({ commands, maxBodyBytes: limits.maxBodyBytes, security });
-  const agui = new AgUiSurface({ hub, engine, snapshots, logger, commands, security, limits });
-  // With auth, dialect tokens are verified like every other credential; without, as configured.
-  const verifyToken = security.enabled ? security.verifyToken : options.verifyDialectToken;
-
-  // Socket.IO (native and seed dialects) and seed 004's terminal, on the same port (docs/dialects.md).
-  const socketio = new SocketIoTransport({
-    hub,
-    snapshots,
-    commands,
+  // Producers and the cluster.
+  const producers = await startProducers(options, {
+    storage,
+    publish,
+    connections: () => renameCounts(connectionCounts(transports), CLUSTER_TRANSPORTS),
     limits,
     logger,
-    security,
-    paths: options.socketio?.paths ?? DEFAULT_SOCKETIO_PATHS,
-    ...(options.socketio?.corsOrigin !== undefined && { corsOrigin: options.socketio.corsOrigin }),
-    ...(verifyToken && { verifyToken }),
   });
-  const swarmOptions = {
-    hub,
+  // RabbitMQ ingest (docs/scaling.md): the same ingest as HTTP and in-process; it starts last.
+  const amqp = options.amqp
+    ? new AmqpIngest(options.amqp, publishAmqp, logger, limits.maxEventsPerBatch)
+    : undefined;
+
+  // Readiness follows every dependency this node needs (docs/http-api.md#readiness).
+  const lifecycle: Lifecycle = { ready: false, closingSince: undefined };
+  const readiness = watchReadiness(lifecycle, started, engine, amqp, logger, (data) =>
+    publish(SYSTEM_STREAM, [{ type: 'system:alert', data }]),
+  );
+
+  const stats = (): StatsAnswer => ({
+    uptimeMs: Date.now() - started,
+    engine: engine.kind,
+    ...connectionCounts(transports),
+    subscriptions: hub.subscriptionCount,
+    streams: hub.streamCount,
+    publishedEvents,
+    deliveredEvents: hub.deliveredEvents,
+    taskList: { indexed: taskIndex.size, watches: taskWatches.count },
+    ...(projectFeed && { projectStreams: projectFeed.stats() }),
+    ...producers.registry.stats(),
+    ...delivery.stats(),
+    watchers: hub.watcherCounts(),
+    memory: process.memoryUsage().rss,
+    ...(producers.cluster && { cluster: producers.cluster.stats() }),
+  });
+
+  // The edge: every request and upgrade is offered to these in order; the first that takes it answers.
+  const { ws, sse, polling, httpCommands, agui, socketio, swarm, swarmPolling } = transports;
+  const metricsEndpoint = options.metrics === false ? undefined : new MetricsEndpoint(prometheus, security);
+  const api = new HttpApi({
     engine,
+    publish: publishHttp,
     snapshots,
     limits,
+    readiness: () => readiness.report(),
     logger,
-    heartbeatMs: options.heartbeatMs ?? 15_000,
-    streamTemplate: options.swarmTerminal?.stream ?? DEFAULT_SWARM_STREAM,
+    stats,
+    commands,
     security,
     taskIndex,
-    ...(verifyToken && { verifyToken }),
-  };
-  const swarm = new SwarmTerminalTransport(swarmOptions);
-  const swarmPolling = new SwarmPolling(swarmOptions);
+    taskListIntervalMs: storage.taskListIntervalMs,
+  });
+  const drain = new HttpDrain();
+  const edge = new EdgeRouter({
+    edges: [
+      ws,
+      new ProducerChannelEdge(producers.endpoint, security),
+      sse,
+      polling,
+      httpCommands,
+      ...(metricsEndpoint ? [metricsEndpoint] : []),
+      new FlaskDashboardStatus(socketio, security),
+      socketio,
+      swarm,
+      swarmPolling,
+      agui,
+      api,
+      ...(options.staticDir ? [new StaticFiles(options.staticDir)] : []),
+    ],
+    security,
+    drain,
+    logger,
+  });
+  const { server } = edge;
+  const address = await listen(server, options);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const displayHost = host === '0.0.0.0' || host === '[::]' ? 'localhost' : host;
+  let metricsUrl: string | undefined;
+  if (metricsEndpoint && options.metrics && options.metrics.port !== undefined) {
+    const metricsHost = options.metrics.host ?? '127.0.0.1';
+    const port = await metricsEndpoint.listen(metricsHost, options.metrics.port);
+    metricsUrl = `http://${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${port}/metrics`;
+  }
 
-  // Commands reach producers through the registry: in-process, over /v1/producer, or over AMQP.
-  const producers = new ProducerRegistry({
+  const retentionPolicy = options.retention ?? {};
+  const retentionTimer = setInterval(() => {
+    applyRetention(engine, snapshots, retentionPolicy).catch((err: unknown) =>
+      logger.error({ err }, 'retention failed'),
+    );
+  }, options.retentionIntervalMs ?? 60_000);
+  retentionTimer.unref();
+
+  // Shutdown order, top to bottom (the comments say why each step is where it is).
+  const shutdown = async ({ drainDelayMs = 0, graceMs = 10_000 }: GatewayCloseOptions): Promise<void> => {
+    lifecycle.ready = false;
+    lifecycle.closingSince = Date.now();
+    clearInterval(retentionTimer);
+    // Readiness fails first, while everything still works: a load balancer stops routing here.
+    if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
+    // Then no new connections (clients are refused at once and try another node), and new
+    // requests on kept-alive connections get 503 shutting_down.
+    const stopped = drain.begin(server);
+    // First, so the messages it is storing are acknowledged while the log is still open.
+    await amqp?.stop();
+    await ws.close(1012, 'shutting_down');
+    producers.router.close();
+    await producers.endpoint.close();
+    await producers.amqp?.stop();
+    await producers.registry.close();
+    await Promise.all([socketio.close(), swarm.close()]);
+    sse.close();
+    agui.close();
+    polling.close();
+    taskWatches.close();
+    taskIndex.close();
+    // Requests in flight (an ingest batch being committed) finish while the log is open.
+    if (!(await drain.settled(graceMs)))
+      logger.warn({ requests: drain.requestsInFlight }, 'closing with HTTP requests still in flight');
+    delivery.close();
+    await metricsEndpoint?.close();
+    prometheus.close();
+    hub.close();
+    storage.taskProjects.close();
+    await producers.cluster?.close();
+    server.closeAllConnections();
+    server.close(); // the HTTP server's own timers; listening stopped above
+    await stopped;
+    // Flushes: every append issued before is committed (and delivered) before it returns.
+    await engine.close();
+  };
+  let closing: Promise<void> | undefined;
+
+  const gateway: Gateway = {
+    url: `http://${displayHost}:${address.port}`,
+    wsUrl: `ws://${displayHost}:${address.port}${WS_PATH}`,
+    metricsUrl,
+    port: address.port,
     engine,
-    snapshots,
-    publish: (stream, events) => gateway.publish(stream, events),
+    hub,
     logger,
-    options: { ...defaultProducerOptions, ...options.producers },
-  });
-  // Producers that connect through RabbitMQ: their commands go out on the command exchange.
-  const amqpProducers = options.amqp ? new AmqpProducerEndpoint(options.amqp, producers, logger) : undefined;
-  // Before the cluster: its first presence report counts this endpoint's producers.
-  const producerEndpoint = new ProducerEndpoint({
-    registry: producers,
-    maxFrameBytes: limits.maxBodyBytes,
-    logger,
-  });
-  // With several nodes on one Redis, a command may be for a producer connected to another node.
-  let cluster: Cluster | undefined;
-  if (config.kind === 'redis') {
+    limits,
+    commands: producers.router,
+    producers: producers.registry,
+    cluster: producers.cluster,
+    connectProducer: (receive, closed) => connectInProcess(producers.registry, logger, receive, closed),
+    publish,
+    publishEncoded: (stream, events, jsons) => publishInProcess(stream, events, jsons),
+    stats,
+    close: (closeOptions = {}) => (closing ??= shutdown(closeOptions)),
+  };
+  lifecycle.ready = true;
+  if (amqp) {
     try {
-      cluster = await Cluster.open({
-        url: config.url,
-        prefix: engine instanceof RedisEngine ? engine.prefix : (config.prefix ?? 'agentwire:'),
-        ...(engine instanceof RedisEngine && { nodeId: engine.nodeId }),
-        registry: producers,
-        producerOptions: producers.options,
-        logger,
-        localConnections: () => security.connections.counts(),
-        report: () => ({
-          connections: {
-            websocket: ws.connectionCount,
-            socketio: socketio.connectionCount,
-            swarmTerminal: swarm.connectionCount,
-            sse: sse.connectionCount,
-            polls: polling.pendingCount,
-          },
-          subscriptions: hub.subscriptionCount,
-          producers: producerEndpoint.connectionCount + (amqpProducers?.connectionCount ?? 0),
-          watchers: hub.watcherCounts(),
-          users: Object.fromEntries(security.connections.counts()),
-          workers: producers.workers(),
-        }),
-      });
-      // Per-user connections and per-producer ingest rate count for the cluster, not this node.
-      security.shareLimits(cluster.limits);
+      await amqp.start();
+      await producers.amqp?.start();
     } catch (err) {
-      await amqpProducers?.stop();
-      await producers.close();
-      await engine.close();
+      await gateway.close();
       throw err;
     }
   }
-  const router = new ProducerRouter({
-    registry: cluster?.producers ?? producers,
-    engine,
-    snapshots,
-    publish: (stream, events) => gateway.publish(stream, events),
-    logger,
-  });
-  Object.assign(gateway, { producers, cluster });
-  gateway.commands = router;
+  return gateway;
+}
 
-  // Readiness follows every dependency this node needs (docs/http-api.md#readiness); a dependency
-  // that fails is logged with its cause and announced on the system stream where the log allows.
+/** Whether this node takes traffic: starting, ready, or shutting down since when. */
+interface Lifecycle {
+  ready: boolean;
+  closingSince: number | undefined;
+}
+
+/**
+ * The readiness checks (the gateway's own state, the log storage, the RabbitMQ ingest); a
+ * dependency that fails is logged with its cause and announced on the system stream where the
+ * log allows.
+ */
+function watchReadiness(
+  lifecycle: Lifecycle,
+  started: number,
+  engine: LogEngine,
+  amqp: AmqpIngest | undefined,
+  logger: Logger,
+  announce: (data: DependencyAlert) => Promise<unknown>,
+): Readiness {
   const readiness = new Readiness();
   readiness.add('gateway', () =>
-    ready
+    lifecycle.ready
       ? { ok: true }
-      : closingSince === undefined
+      : lifecycle.closingSince === undefined
         ? { ok: false, cause: 'starting', since: started }
-        : { ok: false, cause: 'shutting_down', since: closingSince },
+        : { ok: false, cause: 'shutting_down', since: lifecycle.closingSince },
   );
   const alert = (data: DependencyAlert): void => {
-    gateway
-      .publish(SYSTEM_STREAM, [{ type: 'system:alert', data }])
-      .catch((err: unknown) => logger.debug({ err }, 'system alert not stored'));
+    announce(data).catch((err: unknown) => logger.debug({ err }, 'system alert not stored'));
   };
   const health = engine.health;
   if (health) {
@@ -393,136 +350,6 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       return { ok: false, cause: fault.cause, since: fault.since, ...(fault.lasting && { lasting: true }) };
     });
   }
-
-  const ctx = {
-    engine,
-    ingest: { publish: publishHttp } as Ingest,
-    snapshots,
-    limits,
-    readiness: () => readiness.report(),
-    logger,
-    stats: gateway.stats,
-    commands,
-    security,
-    taskIndex,
-    taskListIntervalMs,
-  };
-
-  const metricsEndpoint = options.metrics === false ? undefined : new MetricsEndpoint(prometheus, security);
-  const drain = new HttpDrain();
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
-      sendError(res, new AgentwireError('not_found', 'Malformed URL.'));
-      return;
-    }
-    if (!drain.admit(req, res, url.pathname)) return;
-    if (!security.origins.hosts.allows(req.headers.host)) {
-      sendError(res, foreignHost(req));
-      return;
-    }
-    // Pages from origins not allowed get nothing; allowed ones get CORS headers (docs/security.md).
-    if (!security.origins.allows(req)) {
-      sendError(res, new AgentwireError('forbidden', 'This origin is not allowed.'));
-      return;
-    }
-    if (security.origins.cors(req, res)) return;
-    if (sse.handle(req, res, url) || polling.handle(req, res, url) || httpCommands.handle(req, res, url))
-      return;
-    if (metricsEndpoint?.handle(req, res, url)) return;
-    if (socketio.handleRequest(req, res, url) || swarmPolling.handleRequest(req, res, url)) return;
-    if (agui.handleRequest(req, res, url)) return;
-    handleApi(ctx, req, res, url)
-      .then((handled) => {
-        if (handled) return;
-        if (options.staticDir && serveStatic(options.staticDir, url.pathname, req, res)) return;
-        sendError(res, new AgentwireError('not_found', `Nothing at ${url.pathname.slice(0, 200)}.`));
-      })
-      .catch((err: unknown) => {
-        logger.error({ err }, 'request failed');
-        sendError(res, err);
-      });
-  });
-  server.on('upgrade', (req, socket, head) => {
-    socket.on('error', destroySocket);
-    const path = (req.url ?? '').split('?')[0];
-    if (!security.origins.hosts.allows(req.headers.host)) {
-      refuseUpgrade(socket, foreignHost(req));
-      return;
-    }
-    // Cross-site WebSocket hijacking: a page from another origin cannot open any of our sockets.
-    if (!security.origins.allows(req)) {
-      refuseUpgrade(socket, new AgentwireError('forbidden', 'This origin is not allowed.'));
-      return;
-    }
-    if (path === '/v1/ws') {
-      ws.handleUpgrade(req, socket, head);
-      return;
-    }
-    if (path === PRODUCER_PATH) {
-      // Producers authenticate separately: an API key or a token with the publish scope.
-      security
-        .authenticate(security.credentialOf(req, new URL(req.url ?? '/', 'http://localhost')))
-        .then((p) => {
-          if (!p.publish)
-            throw new AgentwireError('forbidden', 'The producer channel needs a producer credential.');
-          producerEndpoint.handleUpgrade(req, socket, head, security.producerCredential(p));
-        })
-        .catch((err: unknown) => refuseUpgrade(socket, err));
-      return;
-    }
-    if (
-      socketio.handleUpgrade(req, socket, head, path ?? '') ||
-      swarm.handleUpgrade(req, socket, head, path ?? '')
-    )
-      return;
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-  });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-  });
-  // Long-lived connections are normal here; only guard against slow header attacks.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 60_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    const listen = { port: options.port ?? DEFAULT_PORT, host: options.host ?? '127.0.0.1' };
-    server.listen({ ...listen, backlog: options.backlog ?? 4096 }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const displayHost = host === '0.0.0.0' || host === '[::]' ? 'localhost' : host;
-  Object.assign(gateway, {
-    port: address.port,
-    url: `http://${displayHost}:${address.port}`,
-    wsUrl: `ws://${displayHost}:${address.port}/v1/ws`,
-  });
-
-  if (metricsEndpoint && options.metrics && options.metrics.port !== undefined) {
-    const host = options.metrics.host ?? '127.0.0.1';
-    const port = await metricsEndpoint.listen(host, options.metrics.port);
-    Object.assign(gateway, {
-      metricsUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`,
-    });
-  }
-
-  const retentionPolicy = options.retention ?? {};
-  const retentionTimer = setInterval(() => {
-    applyRetention(engine, snapshots, retentionPolicy).catch((err: unknown) =>
-      logger.error({ err }, 'retention failed'),
-    );
-  }, options.retentionIntervalMs ?? 60_000);
-  retentionTimer.unref();
-  // RabbitMQ ingest (docs/scaling.md): publishes through the same ingest as HTTP and in-process.
-  const amqp = options.amqp
-    ? new AmqpIngest(options.amqp, publishAmqp, logger, limits.maxEventsPerBatch)
-    : undefined;
   if (amqp) {
     const watch = new DependencyWatch('amqp', 'the RabbitMQ ingest', logger, alert);
     amqp.onAttachment = (attachment, err) => {
@@ -535,85 +362,16 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       return a.attached ? { ok: true } : { ok: false, cause: a.cause, since: a.since };
     });
   }
-  ready = true;
-
-  let closing: Promise<void> | undefined;
-  gateway.close = (closeOptions = {}) =>
-    (closing ??= (async () => {
-      ready = false;
-      closingSince = Date.now();
-      clearInterval(retentionTimer);
-      const { drainDelayMs = 0, graceMs = 10_000 } = closeOptions;
-      // Readiness fails first, while everything still works: a load balancer stops routing here.
-      if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
-      // Then no new connections (clients are refused at once and try another node), and new
-      // requests on kept-alive connections get 503 shutting_down.
-      const stopped = drain.begin(server);
-      // First, so the messages it is storing are acknowledged while the log is still open.
-      await amqp?.stop();
-      await ws.close(1012, 'shutting_down');
-      router.close();
-      await producerEndpoint.close();
-      await amqpProducers?.stop();
-      await producers.close();
-      await Promise.all([socketio.close(), swarm.close()]);
-      sse.close();
-      agui.close();
-      polling.close();
-      taskWatches.close();
-      taskIndex.close();
-      // Requests in flight (an ingest batch being committed) finish while the log is open.
-      if (!(await drain.settled(graceMs)))
-        logger.warn({ requests: drain.requestsInFlight }, 'closing with HTTP requests still in flight');
-      metrics.close();
-      await metricsEndpoint?.close();
-      prometheus.close();
-      hub.close();
-      ownership.close();
-      await cluster?.close();
-      server.closeAllConnections();
-      server.close(); // the HTTP server's own timers; listening stopped above
-      await stopped;
-      // Flushes: every append issued before is committed (and delivered) before it returns.
-      await engine.close();
-    })());
-  if (amqp) {
-    try {
-      await amqp.start();
-      await amqpProducers?.start();
-    } catch (err) {
-      await gateway.close();
-      throw err;
-    }
-  }
-  return gateway;
+  return readiness;
 }
 
-/** A request addressed to a name the gateway does not serve: a DNS rebinding, or a missing setting. */
-function foreignHost(req: IncomingMessage): AgentwireError {
-  const host = String(req.headers.host).slice(0, 100);
-  return new AgentwireError(
-    'forbidden',
-    `This gateway does not serve the host ${JSON.stringify(host)}; add it with --allowed-host or --public-url.`,
-    { host },
-  );
-}
-
-function parsePublicUrl(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    // refused below
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-    throw new ConfigError(`publicUrl must be an http(s) URL; got ${value.slice(0, 100)}.`);
-  return url.origin;
-}
-
-// A plain function, not a closure: one made inside the upgrade handler would keep the handler's
-// whole scope (the request, its headers, the head buffer) alive for as long as the socket is open,
-// about a kilobyte per connection.
-function destroySocket(this: Duplex): void {
-  this.destroy();
+function listen(server: Server, options: GatewayOptions): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const address = { port: options.port ?? DEFAULT_PORT, host: options.host ?? '127.0.0.1' };
+    server.listen({ ...address, backlog: options.backlog ?? 4096 }, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }

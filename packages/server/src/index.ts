@@ -1,12 +1,8 @@
 export type { CommandRouter, CommandSender } from './commands.js';
 export { ConfigError } from './config-error.js';
-export {
-  defaultLimits,
-  DEFAULT_PORT,
-  type EngineConfig,
-  type GatewayOptions,
-  type Limits,
-} from './config.js';
+export { DEFAULT_PORT, type GatewayOptions } from './gateway-options.js';
+export { defaultLimits, type Limits } from './limits/limits.js';
+export type { EngineConfig } from './log/open.js';
 export { defaultCoalesce, type CoalesceOptions } from './hub/coalesce.js';
 export { createGateway, type Gateway, type GatewayCloseOptions } from './gateway.js';
 export type {
@@ -26,8 +22,14 @@ export {
   parseSocketIoPath,
   type SocketIoOptions,
   type SocketIoPath,
-} from './transports/socketio.js';
-export { acceptAnyToken, type Principal, type TokenContext, type TokenVerifier } from './transports/token.js';
+} from './transports/socketio-paths.js';
+export {
+  acceptAnyToken,
+  type TokenContext,
+  type Principal,
+  type TokenIdentity,
+  type TokenVerifier,
+} from './auth/dialect-token.js';
 export { defaultProducerOptions, type ProducerOptions } from './producers/options.js';
 export type { ProducerRegistry } from './producers/registry.js';
 export {

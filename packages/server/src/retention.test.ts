@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { reduceTaskEvents, type AnyEnvelope, type AnyEventInput } from '@agentwire/protocol';
-import type { EngineConfig } from './config.js';
+import type { EngineConfig } from './log/open.js';
 import { createGateway } from './gateway.js';
 import { WsProbe } from './testing/ws-probe.js';
 import { waitUntil } from './testing/wait.js';

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Epoch, EventId, Seq, StreamName } from '../envelope.js';
+import { Epoch, EventId, Seq, StreamName } from '../fields.js';
 
 /**
  * A project stream's copy of one event of one of its tasks: `data` is that event's envelope as its

@@ -14,13 +14,14 @@ import {
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Security } from '../auth/security.js';
 import type { CommandRouter, CommandSender } from '../commands.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import { readJsonBody } from '../http/body.js';
 import { sendError, sendJson } from '../http/respond.js';
 import { runOptions } from './options.js';
 import { parseInterruptId } from './interrupts.js';
 import { AgUiStream, SSE_HEADERS, type AgUiStreamDeps } from './stream.js';
 import { AgUiTranslator } from './translator.js';
+import type { Edge } from '../edge/edge.js';
 
 export interface AgUiSurfaceOptions extends AgUiStreamDeps {
   /** The gateway's command router (authorizing), through which runs start, answer and cancel tasks. */
@@ -43,7 +44,7 @@ const NOTICE_CODES = new Set(['question_closed', 'not_found']);
  * answer the questions that paused the previous run. `POST /v1/agui/connect` only attaches, and
  * `POST /v1/agui/threads/{threadId}/cancel` cancels the thread's task.
  */
-export class AgUiSurface {
+export class AgUiSurface implements Edge {
   private readonly streams = new Set<AgUiStream>();
   private readonly heartbeat: NodeJS.Timeout | undefined;
 

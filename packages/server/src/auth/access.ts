@@ -6,7 +6,7 @@ import {
   taskStream,
   type Command,
 } from '@agentwire/protocol';
-import type { Ownership } from './ownership.js';
+import type { TaskProjects } from './task-projects.js';
 import { atLeast, type AuthPrincipal } from './principal.js';
 
 const forbidden = (what: string) => new AgentwireError('forbidden', `Not allowed: ${what}.`);
@@ -25,7 +25,7 @@ const forbidden = (what: string) => new AgentwireError('forbidden', `Not allowed
  * another project's tasks.
  */
 export class AccessPolicy {
-  constructor(private readonly ownership: Ownership) {}
+  constructor(private readonly taskProjects: TaskProjects) {}
 
   async mayRead(p: AuthPrincipal, stream: string): Promise<boolean> {
     if (p.role === undefined) return false;
@@ -37,7 +37,7 @@ export class AccessPolicy {
     if (p.role === undefined) return false;
     const quick = this.quickScope(p, stream);
     if (quick !== undefined) return quick;
-    const owner = this.ownership.peek(stream);
+    const owner = this.taskProjects.peek(stream);
     if (owner === undefined) return undefined;
     return owner !== null && typeof p.scope !== 'string' && p.scope.projects(owner);
   }
@@ -101,7 +101,7 @@ export class AccessPolicy {
       throw forbidden(`publishing to ${stream}`);
     }
     if (taskIdOf(stream) === undefined) throw forbidden(`publishing to ${stream}`);
-    const owner = await this.ownership.owner(stream);
+    const owner = await this.taskProjects.owner(stream);
     if (owner !== undefined && (owner === null || !scope.projects(owner)))
       throw forbidden(`publishing to ${stream}`);
     let started = false;
@@ -129,7 +129,7 @@ export class AccessPolicy {
     const quick = this.quickScope(p, stream);
     if (quick === true) return;
     if (quick === false) throw forbidden(`claiming ${stream}`);
-    const owner = await this.ownership.owner(stream);
+    const owner = await this.taskProjects.owner(stream);
     if (owner === undefined) return;
     if (owner !== null && typeof p.scope !== 'string' && p.scope.projects(owner)) return;
     throw forbidden(`claiming ${stream}`);
@@ -138,7 +138,7 @@ export class AccessPolicy {
   private async inScope(p: AuthPrincipal, stream: string): Promise<boolean> {
     const quick = this.quickScope(p, stream);
     if (quick !== undefined) return quick;
-    const owner = await this.ownership.owner(stream);
+    const owner = await this.taskProjects.owner(stream);
     return typeof owner === 'string' && typeof p.scope !== 'string' && p.scope.projects(owner);
   }
 

@@ -1,4 +1,4 @@
-import type { Principal } from '../transports/token.js';
+import type { TokenIdentity } from './dialect-token.js';
 import type { Matcher } from './patterns.js';
 
 /** What a watcher may do: viewer watches, operator also steers, admin also sees the gateway itself. */
@@ -25,7 +25,7 @@ export type Scope =
     };
 
 /** A caller after authentication: who, with which role, over which streams, and until when. */
-export interface AuthPrincipal extends Principal {
+export interface AuthPrincipal extends TokenIdentity {
   /** `open`: a gateway without auth; `token`: a verified JWT; `api-key`: a configured producer key. */
   readonly kind: 'open' | 'token' | 'api-key';
   /** Watcher rights; undefined for credentials that only publish (API keys by default). */

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { AgentwireError, type AnyEnvelope, type Command } from '@agentwire/protocol';
 import type { CommandSender } from '../commands.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import type { Sink } from '../hub/sink.js';
 import { ConnectionLimiter } from '../limits/connection-limiter.js';
 import { IngestLimiter } from '../limits/ingest-limiter.js';
@@ -10,12 +10,12 @@ import { RefusalTally } from '../limits/refusal-tally.js';
 import type { SharedConnectionSlots, SharedIngestBuckets } from '../limits/shared.js';
 import type { Logger } from '../logger.js';
 import type { ProducerCredential } from '../producers/credential.js';
-import type { TokenContext } from '../transports/token.js';
+import type { TokenContext } from './dialect-token.js';
 import { AccessPolicy } from './access.js';
 import type { AuthOptions } from './options.js';
 import { HostPolicy } from './hosts.js';
 import { OriginPolicy } from './origins.js';
-import type { Ownership } from './ownership.js';
+import type { TaskProjects } from './task-projects.js';
 import { atLeast, OPEN_PRINCIPAL, type AuthPrincipal } from './principal.js';
 import { producerIdentity, publishGrant } from './publish-grant.js';
 import { requestCredential } from './request-credential.js';
@@ -30,7 +30,7 @@ export interface SecurityOptions {
   /** The gateway's public URL: its host is served and its origin is the gateway's own. */
   publicUrl?: string;
   limits: Limits;
-  ownership: Ownership;
+  taskProjects: TaskProjects;
   logger: Logger;
 }
 
@@ -66,7 +66,7 @@ export class Security {
       hosts,
       options.publicUrl === undefined ? [] : [options.publicUrl],
     );
-    this.access = new AccessPolicy(options.ownership);
+    this.access = new AccessPolicy(options.taskProjects);
     const sharedError = (err: unknown) => this.sharedLimitFailed(err);
     this.connections = new ConnectionLimiter(
       () => options.limits.maxConnectionsPerUser,
@@ -206,7 +206,7 @@ export class Security {
   /** How many of `events` of `stream` `p` may read: all, or those before a move out of its reach. */
   readableRun(p: AuthPrincipal, stream: string, events: readonly AnyEnvelope[]): number {
     if (!this.enabled) return events.length;
-    return this.options.ownership.visibleCount(stream, events, (project) =>
+    return this.options.taskProjects.visibleCount(stream, events, (project) =>
       this.access.mayReadOwned(p, stream, project),
     );
   }
@@ -255,7 +255,7 @@ export class Security {
   private warm(stream: string): void {
     if (this.warming.has(stream) || this.warming.size > 1000) return;
     this.warming.add(stream);
-    this.options.ownership
+    this.options.taskProjects
       .owner(stream)
       .catch((err: unknown) => this.options.logger.debug({ err, stream }, 'task owner lookup failed'))
       .finally(() => this.warming.delete(stream));

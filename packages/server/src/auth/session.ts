@@ -1,10 +1,20 @@
 import { AgentwireError } from '@agentwire/protocol';
-import { MessageLimiter, type Admission } from '../limits/message-limiter.js';
+import type { ConnectionLimiter } from '../limits/connection-limiter.js';
+import { MessageLimiter, type Admission, type MessageLimits } from '../limits/message-limiter.js';
+import type { RefusalTally } from '../limits/refusal-tally.js';
 import type { AuthPrincipal } from './principal.js';
-import type { Security } from './security.js';
 
 /** setTimeout's ceiling (about 24.8 days); a later expiry is re-armed when this fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What a session asks of the gateway's security (`Security` is the one implementation). */
+export interface SessionPolicy {
+  readonly limits: MessageLimits;
+  readonly refusals: RefusalTally;
+  readonly connections: ConnectionLimiter;
+  readonly authTimeoutMs: number;
+  authenticate(credential: string | undefined): Promise<AuthPrincipal>;
+}
 
 export interface SessionHooks {
   /** Ends the connection with a typed error: an expired token, a missing `auth`, a flood. */
@@ -24,7 +34,7 @@ export class Session {
   private closed = false;
 
   constructor(
-    private readonly security: Security,
+    private readonly security: SessionPolicy,
     private readonly hooks: SessionHooks,
   ) {
     this.limiter = new MessageLimiter(security.limits, security.refusals);

@@ -1,6 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import type { Edge } from '../edge/edge.js';
 
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -12,6 +13,15 @@ const types: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
 };
+
+/** The dashboard (or any built single-page app) at `/`, last in line: what no other edge took. */
+export class StaticFiles implements Edge {
+  constructor(private readonly dir: string) {}
+
+  handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    return serveStatic(this.dir, url.pathname, req, res);
+  }
+}
 
 /**
  * Serves a built single-page app from `dir`; unknown paths without an extension fall back to

@@ -78,6 +78,23 @@ const isStart = (e: AnyEnvelope) => e.type === 'task:start';
  * what it missed from the log while live events queue behind, then switches to the live tail: the
  * seq check on every frame makes the switch gapless and duplicate-free.
  */
+/** The access rules every subscription passes, on every transport (docs/security.md); none on an open gateway. */
+export interface HubGuards {
+  /**
+   * Runs before any subscription is positioned; a rejection ends the subscription like any other
+   * failure of `start`, as a typed error.
+   */
+  guard?: (stream: string, sink: Sink) => Promise<void>;
+  /** Whether a prefix subscriber may see a stream's events; decided per batch, without waiting. */
+  patternFilter?: (stream: string, sink: Sink) => boolean;
+  /**
+   * How many of a run of events about to reach a subscription its sink may see; asked when the
+   * run holds a `task:start` (a task may move to another project). The subscription gets that
+   * many and then ends with `forbidden`, whichever ingest path or node stored the move.
+   */
+  visibleRun?: (stream: string, events: readonly AnyEnvelope[], sink: Sink) => number;
+}
+
 export class Hub {
   private readonly streams = new Map<string, Set<Subscription>>();
   private readonly patterns = new Set<PatternSubscription>();
@@ -87,20 +104,9 @@ export class Hub {
   slowConsumerEvictions = 0;
   /** Events that reached a subscriber merged into another (coalesced token deltas). */
   coalescedEvents = 0;
-  /**
-   * Runs before any subscription is positioned (the gateway's access rules, docs/security.md); a
-   * rejection ends the subscription like any other failure of `start`, as a typed error.
-   */
-  guard: ((stream: string, sink: Sink) => Promise<void>) | undefined;
-  /** Whether a prefix subscriber may see a stream's events; decided per batch, without waiting. */
-  patternFilter: ((stream: string, sink: Sink) => boolean) | undefined;
-  /**
-   * How many of a run of events about to reach a subscription its sink may see; asked when the
-   * run holds a `task:start` (a task may move to another project). The subscription gets that
-   * many and then ends with `forbidden`, whichever ingest path or node stored the move.
-   */
-  visibleRun: ((stream: string, events: readonly AnyEnvelope[], sink: Sink) => number) | undefined;
-
+  private readonly guard: HubGuards['guard'];
+  private readonly patternFilter: HubGuards['patternFilter'];
+  private readonly visibleRun: HubGuards['visibleRun'];
   private readonly recent: RecentEvents;
   private readonly unwatched: UnwatchedStreams;
   private readonly coalesce: CoalesceOptions;
@@ -115,7 +121,11 @@ export class Hub {
     private readonly maxBufferedBytes: number,
     recentEvents: HubRecentOptions = defaultHubRecent,
     coalesce: Partial<CoalesceOptions> = {},
+    guards: HubGuards = {},
   ) {
+    this.guard = guards.guard;
+    this.patternFilter = guards.patternFilter;
+    this.visibleRun = guards.visibleRun;
     this.coalesce = { ...defaultCoalesce, ...coalesce };
     this.behindBytes = Math.min(this.coalesce.behindBytes, Math.floor(maxBufferedBytes / 2));
     this.recent = new RecentEvents(recentEvents);

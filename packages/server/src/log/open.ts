@@ -3,10 +3,14 @@ import { MemoryEngine } from './memory.js';
 import { RedisEngine } from './redis.js';
 import { SqliteEngine } from './sqlite.js';
 
+/** Which log engine a gateway stores events in, and its settings. */
 export type EngineConfig =
   | { kind: 'memory' }
   | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full'; checkpointIntervalMs?: number }
-  | { kind: 'redis'; url: string; prefix?: string; dedupeWindowMs?: number };
+  /** Several gateway nodes sharing one Redis under one prefix form a cluster (docs/scaling.md). */
+  | { kind: 'redis'; url: string; prefix?: string; dedupeWindowMs?: number }
+  /** An engine of your own, already open; the gateway closes it when it closes. */
+  | { kind: 'custom'; engine: LogEngine };
 
 export interface EngineHooks {
   /** Networked engines: the connection to the storage failed or dropped (it reconnects by itself). */
@@ -19,6 +23,8 @@ export interface EngineHooks {
  */
 export async function openEngine(config: EngineConfig, hooks: EngineHooks = {}): Promise<LogEngine> {
   switch (config.kind) {
+    case 'custom':
+      return config.engine;
     case 'memory':
       return new MemoryEngine();
     case 'sqlite':

@@ -1,121 +1,114 @@
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
 import { messageOf } from '../error-text.js';
+import type { CheckpointerReply, IntegrityReply } from './sqlite-checkpoint-worker.js';
 
-/**
- * The background checkpointer's thread: its own connection to the log database, copying WAL
- * frames back into the database file when asked, so the writer's event loop never does that bulk
- * copy itself (on this hardware ~45 ms per 10,000 pages, which every append queued behind it
- * would wait for). PASSIVE never blocks the writer or readers.
- */
-interface CheckpointerData {
-  path: string;
-  busyTimeoutMs: number;
+/** A damaged database, as the integrity check reports it: SQLite's code and its first findings. */
+export class IntegrityProblem extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'IntegrityProblem';
+  }
 }
 
-export type CheckpointerReply =
-  | {
-      ok: true;
-      framesInWal: number;
-      framesCopied: number;
-      /** The last pass copied little, so little is left for the writer to copy itself. */
-      caughtUp: boolean;
-      /** A reader still used frames the pass could not copy: trying again at once would spin. */
-      heldBack: boolean;
+/**
+ * Checkpoints the writer's WAL from a worker thread. The worker copies the bulk; the writer then
+ * checkpoints the few frames committed while it ran, which completes the backfill, so SQLite
+ * starts the WAL over at the next commit instead of growing it without end under steady load.
+ */
+export class Checkpointer {
+  /** Set by the writer after each commit; a round runs only when something was committed. */
+  dirty = false;
+  private readonly worker: Worker;
+  private readonly timer: NodeJS.Timeout;
+  private running = false;
+  private exited = false;
+  private closing: Promise<void> | undefined;
+  private rounds = 0;
+  private started = 0;
+  private lastError: string | undefined;
+  private onIntegrity: ((problem: IntegrityProblem) => void) | undefined;
+
+  constructor(
+    private readonly db: Database.Database,
+    path: string,
+    intervalMs: number,
+    busyTimeoutMs: number,
+  ) {
+    this.worker = new Worker(new URL('./sqlite-checkpoint-worker.js', import.meta.url), {
+      workerData: { path, busyTimeoutMs },
+    });
+    // A failed worker leaves the writer's own autocheckpoint (the WAL bound) in charge.
+    this.worker.on('error', (err) => (this.lastError = err.message));
+    this.worker.on('message', (reply: CheckpointerReply | IntegrityReply) => {
+      if ('integrity' in reply) this.integrityChecked(reply);
+      else this.finish(reply);
+    });
+    this.worker.on('exit', () => (this.exited = true));
+    this.worker.unref();
+    this.timer = setInterval(() => this.start(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Checks the whole file once on the worker's thread; `found` hears of damage, if any. */
+  checkIntegrity(found: (problem: IntegrityProblem) => void): void {
+    this.onIntegrity = found;
+    this.worker.postMessage('integrity');
+  }
+
+  stats(): { rounds: number; started: number; lastError: string | undefined } {
+    return { rounds: this.rounds, started: this.started, lastError: this.lastError };
+  }
+
+  close(): Promise<void> {
+    clearInterval(this.timer);
+    this.closing ??= new Promise<void>((resolve) => {
+      if (this.exited) return resolve();
+      // Unreferenced so an idle checkpointer never holds the process open; closing must wait for it.
+      this.worker.ref();
+      this.worker.once('exit', () => resolve());
+      this.worker.postMessage('close');
+    });
+    return this.closing;
+  }
+
+  private integrityChecked(reply: IntegrityReply): void {
+    if (reply.problems.length === 0 || this.closing) return;
+    this.onIntegrity?.(new IntegrityProblem(reply.code ?? 'SQLITE_CORRUPT', reply.problems.join('; ')));
+  }
+
+  private start(): void {
+    if (this.running || !this.dirty || this.closing || this.exited) return;
+    this.running = true;
+    this.dirty = false;
+    this.started++;
+    this.worker.postMessage('checkpoint');
+  }
+
+  private finish(reply: CheckpointerReply): void {
+    this.running = false;
+    if (this.closing) return;
+    if (!reply.ok) {
+      this.lastError = reply.message;
+      return;
     }
-  | { ok: false; message: string };
-
-/** The answer to `integrity`: the first problems `PRAGMA quick_check` found, none when the file is sound. */
-export interface IntegrityReply {
-  integrity: true;
-  problems: string[];
-  /** SQLite's code when the check itself failed (the file cannot even be read as a database). */
-  code?: string;
-}
-
-const MAX_PASSES = 4;
-/** Frames committed during a pass below which another pass is not worth it. */
-const SMALL_REMAINDER = 64;
-
-const { path, busyTimeoutMs } = workerData as CheckpointerData;
-const port = parentPort!;
-const db = new Database(path, { timeout: busyTimeoutMs });
-lowerPriority();
-
-/**
- * The writer's core is usually this thread's core too, and at equal priority the scheduler hands
- * it whole time slices (a few ms) in the middle of the event loop's work: the bulk copy of a
- * second's frames then doubled every acknowledgement's wait while it ran. Nice 10 (a tenth of the
- * writer's weight) mostly leaves it the time the event loop leaves idle, while still letting it
- * keep up with a saturated writer, which nice 19 did not. Linux only (a thread's id is in
- * /proc/thread-self); elsewhere it keeps its priority.
- */
-function lowerPriority(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
-  } catch {
-    // Not Linux, or not allowed: checkpoints still run, at the thread's normal priority.
-  }
-}
-
-port.on('message', (message: unknown) => {
-  if (message === 'close') {
-    db.close();
-    port.close();
-    return;
-  }
-  if (message === 'integrity') {
-    port.postMessage(checkIntegrity());
-    return;
-  }
-  let reply: CheckpointerReply;
-  try {
-    // Each pass copies what the writer committed during the one before, so the remainder shrinks
-    // fast. The writer copies the last of it on its own thread, where appends wait for every frame
-    // (~10 ms for the few hundred a single pass leaves at 50k events/s), so leave it as little as we can.
-    let row: { log: number; checkpointed: number } | undefined;
-    let caughtUp = false;
-    let heldBack = false;
-    for (let pass = 0; pass < MAX_PASSES && !caughtUp; pass++) {
-      const before = row?.log ?? 0;
-      [row] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
-      // A pass that could not copy everything is held back by a reader: another would be too.
-      heldBack = !row || row.checkpointed < row.log;
-      if (heldBack) break;
-      caughtUp = row!.log - before <= SMALL_REMAINDER;
+    // Behind (its syncs waited on the disk while the writer went on, or a busy core starved it):
+    // copying the rest here would stall every append for as long. Go on at once instead of at the
+    // next tick, or the WAL grows to SQLite's own bound and the writer checkpoints it inline.
+    if (!reply.caughtUp) {
+      // A reader holding old frames is waited out at the timer's pace, not in a loop.
+      this.dirty = true;
+      if (!reply.heldBack) setImmediate(() => this.start()).unref();
+      return;
     }
-    reply = {
-      ok: true,
-      framesInWal: row?.log ?? 0,
-      framesCopied: row?.checkpointed ?? 0,
-      caughtUp,
-      heldBack,
-    };
-  } catch (err) {
-    reply = { ok: false, message: messageOf(err) };
-  }
-  port.postMessage(reply);
-});
-
-/**
- * Reads every page of the database (`quick_check` skips only the index-content comparison), off
- * the writer's thread. Checkpoint requests wait behind it; on a large file the writer's own
- * autocheckpoint bounds the WAL meanwhile.
- */
-function checkIntegrity(): IntegrityReply {
-  try {
-    const rows = db.pragma('quick_check(5)') as { quick_check: string }[];
-    const problems = rows.map((r) => r.quick_check).filter((text) => text !== 'ok');
-    return { integrity: true, problems };
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    return {
-      integrity: true,
-      problems: [messageOf(err)],
-      ...(typeof code === 'string' && { code }),
-    };
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      this.rounds++;
+    } catch (err) {
+      this.lastError = messageOf(err);
+    }
   }
 }

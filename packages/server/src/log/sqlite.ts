@@ -27,7 +27,7 @@ import type {
 } from './engine.js';
 import { messageOf } from '../error-text.js';
 import { AppendNotifier } from './notifier.js';
-import { Checkpointer } from './sqlite-checkpoint.js';
+import { Checkpointer } from './sqlite-checkpointer.js';
 import { migrate } from './sqlite-schema.js';
 import { StorageHealth } from './storage-health.js';
 

@@ -4,6 +4,7 @@ import { AgentwireError } from '@agentwire/protocol';
 import type { Security } from '../auth/security.js';
 import { sendError } from '../http/respond.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
+import type { Edge } from '../edge/edge.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -12,7 +13,7 @@ export const METRICS_PATH = '/metrics';
  * optionally on a port of its own (`metrics.port`), where the bind address is the protection — a
  * scraper on a private interface needs no token.
  */
-export class MetricsEndpoint {
+export class MetricsEndpoint implements Edge {
   private server: Server | undefined;
 
   constructor(
@@ -21,7 +22,7 @@ export class MetricsEndpoint {
   ) {}
 
   /** The gateway port's route: true when the request was this endpoint's. */
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+  handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     if (url.pathname !== METRICS_PATH) return false;
     this.security
       .principalOf(req, url)

@@ -442,7 +442,7 @@ export class ProducerRegistry {
     }
   }
 
-  stats(): Record<string, unknown> {
+  stats(): { producers: number; connectedProducers: number; ownedTasks: number; queuedCommands: number } {
     const all = [...this.sessions.values()];
     return {
       producers: all.length,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AgentwireError, projectIdOf, type AnyEnvelope, type AnyEventInput } from '@agentwire/protocol';
-import type { EngineConfig } from '../config.js';
+import type { EngineConfig } from '../log/open.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import type { LogEngine } from '../log/engine.js';
 import { MemoryEngine } from '../log/memory.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isStreamName, projectStream, taskIdOf, type AnyEnvelope } from '@agentwire/protocol';
-import type { Ownership } from '../auth/ownership.js';
+import type { TaskProjects } from '../auth/task-projects.js';
 import { encodeEnvelope } from '../hub/encode.js';
 import type { AppendBatchResult, AppendInput, LogEngine } from '../log/engine.js';
 import type { Logger } from '../logger.js';
@@ -14,7 +14,7 @@ export interface ProjectFeedStats {
 
 /**
  * Writes each task's events, as ingest commits them, into the stream `project:<projectId>` of the
- * project the task belongs to at that event (its latest `task:start`, as `Ownership` says), as
+ * project the task belongs to at that event (its latest `task:start`, as `TaskProjects` says), as
  * `project:event` envelopes. A project stream is then an ordinary stream: one seq per project,
  * resumable, retained and fanned out like any other, on every transport.
  *
@@ -29,7 +29,7 @@ export class ProjectFeed {
 
   constructor(
     private readonly engine: LogEngine,
-    private readonly ownership: Ownership,
+    private readonly taskProjects: TaskProjects,
     private readonly logger: Logger,
   ) {}
 
@@ -55,12 +55,12 @@ export class ProjectFeed {
   private async copyNow(stream: string, batch: AppendBatchResult, retried: boolean): Promise<void> {
     const events = retried ? await this.withDuplicates(stream, batch) : batch.appended;
     if (events.length === 0) return;
-    let owner = await this.ownership.ownerAt(stream, events[0]!.seq - 1);
+    let owner = await this.taskProjects.ownerAt(stream, events[0]!.seq - 1);
     const runs = new Map<string, AnyEnvelope[]>();
     let expected = events[0]!.seq;
     for (const e of events) {
       // A hole (a retried batch mixing old and new events): the owner there is asked again.
-      if (e.seq !== expected) owner = await this.ownership.ownerAt(stream, e.seq - 1);
+      if (e.seq !== expected) owner = await this.taskProjects.ownerAt(stream, e.seq - 1);
       expected = e.seq + 1;
       if (e.type === 'task:start') {
         const projectId = (e.data as { projectId?: unknown }).projectId;

@@ -1,7 +1,7 @@
 import { connect, type Producer, type TaskHandle } from '@agentwire/agent';
 import { taskStream, type AnyEnvelope } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
-import type { GatewayOptions } from '../config.js';
+import type { GatewayOptions } from '../gateway-options.js';
 
 /**
  * Test support for the AG-UI surface: a gateway with an in-process worker for kind `agent` that

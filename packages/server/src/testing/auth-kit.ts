@@ -1,6 +1,6 @@
 import { projectStream, taskIdOf, type AnyEventInput } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
-import type { GatewayOptions } from '../config.js';
+import type { GatewayOptions } from '../gateway-options.js';
 import { mintToken, type MintClaims } from '../auth/mint.js';
 
 /**

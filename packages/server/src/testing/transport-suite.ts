@@ -11,7 +11,7 @@ import {
   type Since,
   type TaskState,
 } from '@agentwire/protocol';
-import type { GatewayOptions } from '../config.js';
+import type { GatewayOptions } from '../gateway-options.js';
 import { createGateway, type Gateway } from '../gateway.js';
 
 /** What a transport told its client when a subscription took effect. */

@@ -4,6 +4,7 @@ import type { Security } from '../auth/security.js';
 import type { CommandRouter } from '../commands.js';
 import { readJsonBody } from '../http/body.js';
 import { sendError, sendJson } from '../http/respond.js';
+import type { Edge } from '../edge/edge.js';
 
 export interface HttpCommandsOptions {
   /** The gateway's router, looked up per request because the gateway lets it be replaced. */
@@ -17,10 +18,10 @@ export interface HttpCommandsOptions {
  * clients, scripts). The body is a protocol `Command` plus an optional `ref`; the answer is
  * `{ref, result}`, or the typed error with the registry's status, like a WebSocket `ack`/`error`.
  */
-export class HttpCommands {
+export class HttpCommands implements Edge {
   constructor(private readonly options: HttpCommandsOptions) {}
 
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+  handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     if (url.pathname !== '/v1/commands') return false;
     this.dispatch(req, url).then(
       (body) => sendJson<CommandAnswer>(res, 200, body),

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError, type AnyEnvelope, type PollAnswer } from '@agentwire/protocol';
 import type { Security } from '../auth/security.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import { sendError, sendJson } from '../http/respond.js';
 import type { Hub, SubscribeRequest, SubscribeResult, Subscription } from '../hub/hub.js';
 import type { Sink } from '../hub/sink.js';
@@ -16,6 +16,7 @@ import {
   sinceFrom,
 } from './http-params.js';
 import { envelopesOf } from './native-frames.js';
+import type { Edge } from '../edge/edge.js';
 
 export interface PollingTransportOptions {
   hub: Hub;
@@ -41,7 +42,7 @@ interface PollParams {
  * also exactly as on the WebSocket. Without `after` the poll is a handshake and answers at once
  * with the current position (and a snapshot with `snapshot=1`).
  */
-export class PollingTransport {
+export class PollingTransport implements Edge {
   private readonly pending = new Set<PendingPoll>();
 
   constructor(private readonly options: PollingTransportOptions) {}
@@ -52,7 +53,7 @@ export class PollingTransport {
   }
 
   /** Serves the polling route; false for any other path, so the caller routes it elsewhere. */
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+  handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     const raw = matchStreamRoute(url.pathname, 'poll');
     if (raw === undefined) return false;
     let params: PollParams;

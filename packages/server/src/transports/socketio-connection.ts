@@ -4,13 +4,13 @@ import { atLeast } from '../auth/principal.js';
 import type { Security } from '../auth/security.js';
 import type { Session } from '../auth/session.js';
 import type { CommandRouter } from '../commands.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import type { Emit, Feed, Handshake, Intent, Outcome, SocketIoDialect } from '../dialects/dialect.js';
 import type { Hub, PatternSubscription, Subscription } from '../hub/hub.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotService } from '../snapshots.js';
 import { DialectSink } from './dialect-sink.js';
-import type { Principal } from './token.js';
+import type { TokenIdentity } from '../auth/dialect-token.js';
 
 export interface SocketIoConnectionDeps {
   hub: Hub;
@@ -43,7 +43,7 @@ export class SocketIoConnection {
     readonly socket: Socket,
     private readonly dialect: SocketIoDialect,
     private readonly deps: SocketIoConnectionDeps,
-    private readonly principal: Principal,
+    private readonly principal: TokenIdentity,
     private readonly session: Session,
   ) {
     this.handshake = { query: { ...socket.handshake.query }, auth: { ...socket.handshake.auth } };

@@ -7,7 +7,7 @@ import { RecordingRouter } from '../testing/recording-router.js';
 import { SioProbe } from '../testing/sio-probe.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { WsProbe } from '../testing/ws-probe.js';
-import { parseSocketIoPath } from './socketio.js';
+import { parseSocketIoPath } from './socketio-paths.js';
 
 /** Envelopes a native Socket.IO client received, `event` and `events` flattened. */
 function envelopes(p: SioProbe): AnyEnvelope[] {

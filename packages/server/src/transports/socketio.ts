@@ -5,7 +5,7 @@ import { Server as Engine, type Socket as EngineSocket } from 'engine.io';
 import { Server as SocketIoServer, type Namespace, type Socket } from 'socket.io';
 import type { Security } from '../auth/security.js';
 import type { CommandRouter } from '../commands.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import {
   dialectNames,
   isDialectName,
@@ -15,64 +15,14 @@ import {
 } from '../dialects/index.js';
 import { errorBody } from '../dialects/helpers.js';
 import type { Hub } from '../hub/hub.js';
-import { sendError, sendJson } from '../http/respond.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotService } from '../snapshots.js';
 import { SocketIoConnection } from './socketio-connection.js';
+import { normalizeSocketIoPath, type SocketIoPath } from './socketio-paths.js';
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Session } from '../auth/session.js';
-import { acceptAnyToken, type Principal, type TokenVerifier } from './token.js';
-
-export interface SocketIoPath {
-  /** URL path Socket.IO answers on, e.g. `/mageagent/socket.io` (a client's `path` option). */
-  path: string;
-  dialect: DialectName;
-}
-
-export interface SocketIoOptions {
-  /** Paths and the dialect each speaks; replaces DEFAULT_SOCKETIO_PATHS when given. */
-  paths?: SocketIoPath[];
-  /** Origins allowed by CORS on the polling transport. Default `*`, as the seed servers had it. */
-  corsOrigin?: string | string[];
-}
-
-/**
- * The native protocol on Socket.IO's default path, and each seed dialect on a path of its own.
- * A frontend that hard-codes `/socket.io` gets its dialect by configuration (`/socket.io=progress`),
- * by a proxy rewrite, or by connecting to the dialect's namespace (docs/dialects.md).
- */
-export const DEFAULT_SOCKETIO_PATHS: readonly SocketIoPath[] = [
-  { path: '/socket.io', dialect: 'native' },
-  { path: '/mageagent/socket.io', dialect: 'mageagent' },
-  { path: '/progress/socket.io', dialect: 'progress' },
-  { path: '/dashboard/socket.io', dialect: 'flask-dashboard' },
-];
-
-/** Paths the gateway serves itself; Socket.IO may not take them over. */
-const RESERVED = ['/v1', '/ws', '/api', '/healthz', '/readyz'];
-
-export function normalizeSocketIoPath(path: string): string {
-  const p = `/${path.trim()}`.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
-  if (p === '' || p === '/' || !/^[A-Za-z0-9._~\-/]+$/.test(p)) {
-    throw new Error(`Invalid Socket.IO path ${JSON.stringify(path)}: use a URL path such as /socket.io.`);
-  }
-  if (RESERVED.some((r) => p === r || p.startsWith(`${r}/`))) {
-    throw new Error(`Socket.IO path ${p} would shadow the gateway's own routes (${RESERVED.join(', ')}).`);
-  }
-  return p;
-}
-
-/** Parses `path=dialect`, the form of `--socketio-path` and `AGENTWIRE_SOCKETIO_PATHS` entries. */
-export function parseSocketIoPath(spec: string): SocketIoPath {
-  const eq = spec.lastIndexOf('=');
-  const dialect = spec.slice(eq + 1).trim();
-  if (eq <= 0 || !isDialectName(dialect)) {
-    throw new Error(
-      `Invalid Socket.IO path ${JSON.stringify(spec)}: use path=dialect, dialect one of ${Object.keys(socketIoDialects).join(', ')}.`,
-    );
-  }
-  return { path: normalizeSocketIoPath(spec.slice(0, eq)), dialect };
-}
+import { acceptAnyToken, type TokenIdentity, type TokenVerifier } from '../auth/dialect-token.js';
+import type { Edge } from '../edge/edge.js';
 
 export interface SocketIoTransportOptions {
   hub: Hub;
@@ -98,7 +48,7 @@ interface Mount {
  * request listener and destroys upgrades it does not own — each path gets an engine.io server that
  * the gateway hands requests to, so `/v1/ws` and seed 004's path stay with their own handlers.
  */
-export class SocketIoTransport {
+export class SocketIoTransport implements Edge {
   private readonly mounts: Mount[];
   private readonly connections = new Set<SocketIoConnection>();
   /** Engine.io connections that have not authenticated yet, and how each frees its slot. */
@@ -127,41 +77,22 @@ export class SocketIoTransport {
     return this.mounts.map(({ path, dialect }) => ({ path, dialect }));
   }
 
-  /** Takes the request if it is for a Socket.IO path or the dashboard's status endpoint. */
+  /** Takes the request if it is for a Socket.IO path (engine.io's polling transport). */
   handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
-    if (
-      url.pathname === '/api/websocket/status' &&
-      this.mounts.some((m) => m.dialect === 'flask-dashboard')
-    ) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        sendError(res, new AgentwireError('method_not_allowed'));
-        return true;
-      }
-      // Connection counts and rooms describe everyone's activity: admins only (docs/security.md).
-      const { security } = this.options;
-      security
-        .principalOf(req, url)
-        .then((p) => {
-          security.access.assertAdmin(p, 'the WebSocket status');
-          sendJson(res, 200, this.status());
-        })
-        .catch((err: unknown) => sendError(res, err));
-      return true;
-    }
     const mount = this.match(url.pathname);
     if (!mount) return false;
     mount.engine.handleRequest(req, res);
     return true;
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pathname: string): boolean {
-    const mount = this.match(pathname);
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean {
+    const mount = this.match(url.pathname);
     if (!mount) return false;
     mount.engine.handleUpgrade(req, socket, head);
     return true;
   }
 
-  /** Seed 003's `GET /api/websocket/status`: connections and room sizes on the dashboard paths. */
+  /** Connections and room sizes on the dashboard paths, for seed 003's status route. */
   status(): { status: 'active'; connections: number; rooms: Record<string, number> } {
     const rooms: Record<string, number> = Object.fromEntries(FLASK_ROOMS.map((r) => [r, 0]));
     let connections = 0;
@@ -269,7 +200,7 @@ export class SocketIoTransport {
       );
     });
     nsp.on('connection', (socket) => {
-      const principal = (socket.data.principal ?? {}) as Principal;
+      const principal = (socket.data.principal ?? {}) as TokenIdentity;
       const session = socket.data.session as Session;
       const connection = new SocketIoConnection(socket, dialect, this.options, principal, session);
       socket.data.connection = connection;
@@ -280,7 +211,7 @@ export class SocketIoTransport {
     });
   }
 
-  private async authenticate(socket: Socket, path: string, dialect: DialectName): Promise<Principal> {
+  private async authenticate(socket: Socket, path: string, dialect: DialectName): Promise<TokenIdentity> {
     const { auth, query, headers } = socket.handshake;
     const bearer = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1];
     const fromQuery = this.options.security.queryTokens ? query.token : undefined;

@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError, type SubscribedOp } from '@agentwire/protocol';
 import type { Security } from '../auth/security.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import { retryAfterSeconds } from '../http/respond.js';
 import type { Hub, SubscribeRequest, SubscribeResult, Subscription } from '../hub/hub.js';
 import type { Sink } from '../hub/sink.js';
 import type { Logger } from '../logger.js';
 import { assertGet, decodeStream, flagParam, matchStreamRoute, sinceFrom } from './http-params.js';
 import { envelopesOf } from './native-frames.js';
+import type { Edge } from '../edge/edge.js';
 
 export interface SseTransportOptions {
   hub: Hub;
@@ -33,7 +34,7 @@ const STREAM_HEADERS = {
  * Positioning and catch-up are the hub's, so the guarantee is the WebSocket's: gapless and
  * duplicate-free across reconnects.
  */
-export class SseTransport {
+export class SseTransport implements Edge {
   private readonly connections = new Set<SseConnection>();
   private readonly heartbeat: NodeJS.Timeout | undefined;
 
@@ -52,7 +53,7 @@ export class SseTransport {
   }
 
   /** Serves the SSE route; false for any other path, so the caller routes it elsewhere. */
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+  handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     const raw = matchStreamRoute(url.pathname, 'sse');
     if (raw === undefined) return false;
     let stream: string;

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError, projectIdOf, taskIdOf } from '@agentwire/protocol';
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Security } from '../auth/security.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import {
   swarmProjectSnapshot,
   swarmSnapshot,
@@ -18,7 +18,8 @@ import type { SnapshotService } from '../snapshots.js';
 import type { TaskIndex } from '../task-list/task-index.js';
 import { liveProjectStates, statesOf } from './swarm-states.js';
 import { countParam, seqParam } from './http-params.js';
-import { acceptAnyToken, type TokenVerifier } from './token.js';
+import { acceptAnyToken, type TokenVerifier } from '../auth/dialect-token.js';
+import type { Edge } from '../edge/edge.js';
 
 export interface SwarmPollingOptions {
   engine: LogEngine;
@@ -43,7 +44,7 @@ const DEFAULT_LIMIT = 200;
  * `epoch` changed) it answers the snapshot messages and `reset: true`. Stateless: any node can
  * answer any poll.
  */
-export class SwarmPolling {
+export class SwarmPolling implements Edge {
   constructor(private readonly options: SwarmPollingOptions) {}
 
   handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {

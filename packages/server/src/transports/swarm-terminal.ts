@@ -6,7 +6,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Security } from '../auth/security.js';
 import type { Session } from '../auth/session.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import { errorBody, isoTime } from '../dialects/helpers.js';
 import {
   connectionEstablished,
@@ -23,7 +23,8 @@ import type { SnapshotService } from '../snapshots.js';
 import type { TaskIndex } from '../task-list/task-index.js';
 import { DialectSink } from './dialect-sink.js';
 import { liveProjectStates, statesOf } from './swarm-states.js';
-import { acceptAnyToken, type TokenVerifier } from './token.js';
+import { acceptAnyToken, type TokenVerifier } from '../auth/dialect-token.js';
+import type { Edge } from '../edge/edge.js';
 
 export interface SwarmTerminalOptions {
   hub: Hub;
@@ -48,7 +49,7 @@ export const SWARM_WS_PATH = /^\/ws\/admin\/agent-swarm\/([^/]+)\/?$/;
  * that seq), then live messages. The terminal sends nothing; `{"type":"ping"}` is answered with
  * `{"type":"pong"}` for clients that keep their own heartbeat.
  */
-export class SwarmTerminalTransport {
+export class SwarmTerminalTransport implements Edge {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<SwarmConnection>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -69,7 +70,8 @@ export class SwarmTerminalTransport {
     return this.connections.size;
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pathname: string): boolean {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean {
+    const { pathname } = url;
     const match = SWARM_WS_PATH.exec(pathname);
     if (!match) return false;
     let projectId: string;
@@ -81,7 +83,6 @@ export class SwarmTerminalTransport {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return true;
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const connection = new SwarmConnection(ws, projectId, stream, this.options);
       this.connections.add(connection);

@@ -15,7 +15,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Security } from '../auth/security.js';
 import type { Session } from '../auth/session.js';
 import type { CommandRouter } from '../commands.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../limits/limits.js';
 import type { AuthPrincipal } from '../auth/principal.js';
 import type { Hub, Subscription } from '../hub/hub.js';
 import type { Sink } from '../hub/sink.js';
@@ -23,6 +23,7 @@ import type { Logger } from '../logger.js';
 import { refuseUpgrade } from '../http/refuse-upgrade.js';
 import type { TaskWatch, TaskWatches, TaskWatchTarget } from '../task-list/task-watches.js';
 import { cachedTextFrame, rawSocket, writeCorked } from './ws-frame.js';
+import type { Edge } from '../edge/edge.js';
 
 export interface WsTransportOptions {
   hub: Hub;
@@ -34,6 +35,9 @@ export interface WsTransportOptions {
   /** Live windows on the task list (`watch_tasks`). */
   taskWatches: TaskWatches;
 }
+
+/** The native WebSocket endpoint. */
+export const WS_PATH = '/v1/ws';
 
 /** Rows of a task-list window when `watch_tasks` names no `limit`. */
 const DEFAULT_TASK_WINDOW = 100;
@@ -47,7 +51,7 @@ const DEFAULT_TASK_WINDOW = 100;
 const MAX_BACKLOG = 64;
 
 /** The native WebSocket protocol (docs/protocol.md) on top of `ws`. */
-export class WsTransport {
+export class WsTransport implements Edge {
   readonly wss: WebSocketServer;
   private readonly connections = new Set<WsConnection>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -69,10 +73,11 @@ export class WsTransport {
     return this.connections.size;
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean {
+    if (url.pathname !== WS_PATH) return false;
     const { security } = this.options;
     // A credential in the upgrade (header, or ?token=); without one the client sends {op:"auth"}.
-    const credential = security.credentialOf(req, new URL(req.url ?? '/', 'http://localhost'));
+    const credential = security.credentialOf(req, url);
     // Until that `auth`, the connection is nobody's: it holds one of the unauthenticated slots.
     let release: (() => void) | undefined;
     if (credential === undefined) {
@@ -80,7 +85,7 @@ export class WsTransport {
         release = security.holdUnauthenticated(req);
       } catch (err) {
         refuseUpgrade(socket, err);
-        return;
+        return true;
       }
       // Also when the handshake itself fails and no connection is made.
       socket.once('close', release);
@@ -93,6 +98,7 @@ export class WsTransport {
         connection.dispose();
       });
     });
+    return true;
   }
 
   /** Closes every connection with `code` (1012 on shutdown tells clients to reconnect elsewhere). */

@@ -3,7 +3,7 @@ import { it } from 'node:test';
 import type { AnyEnvelope } from '@agentwire/protocol';
 import { MemoryEngine } from '../log/memory.js';
 import { SnapshotService } from '../snapshots.js';
-import { Ownership } from './ownership.js';
+import { TaskProjects } from './task-projects.js';
 
 const start = (projectId: string) => ({
   id: `start-${projectId}-${Math.random()}`,
@@ -20,30 +20,30 @@ const log = () => ({
 
 async function setUp() {
   const engine = new MemoryEngine();
-  const ownership = new Ownership(engine, new SnapshotService(engine));
-  return { engine, ownership };
+  const taskProjects = new TaskProjects(engine, new SnapshotService(engine));
+  return { engine, taskProjects };
 }
 
 it("counts a run against the task's project after it, or a newer one known", async () => {
-  const { engine, ownership } = await setUp();
+  const { engine, taskProjects } = await setUp();
   // In A, moved to B, moved back to A.
   await engine.append('task:t', [start('A'), log(), start('B'), log(), start('A'), log()]);
   const events = (await engine.read('task:t', 0, 100)).events;
   const readsA = (p: string | null) => p === 'A';
   const readsB = (p: string | null) => p === 'B';
-  assert.equal(ownership.visibleCount('task:t', events, readsA), 6, 'A’s task is A’s whole');
+  assert.equal(taskProjects.visibleCount('task:t', events, readsA), 6, 'A’s task is A’s whole');
   // A catch-up chunk ending in B's time: the move back to A is already known, so nothing is cut.
-  assert.equal(ownership.visibleCount('task:t', events.slice(0, 4), readsA), 4);
+  assert.equal(taskProjects.visibleCount('task:t', events.slice(0, 4), readsA), 4);
   // A reader of B only: its task ends at the move back to A.
-  assert.equal(ownership.visibleCount('task:t', events, readsB), 4);
-  assert.equal(ownership.visibleCount('task:t', events.slice(0, 4), readsB), 4, 'moved away later');
+  assert.equal(taskProjects.visibleCount('task:t', events, readsB), 4);
+  assert.equal(taskProjects.visibleCount('task:t', events.slice(0, 4), readsB), 4, 'moved away later');
   // A run without a task:start tells nothing about a move.
-  assert.equal(ownership.visibleCount('task:t', events.slice(3, 4), readsB), 1);
-  ownership.close();
+  assert.equal(taskProjects.visibleCount('task:t', events.slice(3, 4), readsB), 1);
+  taskProjects.close();
 });
 
 it('cuts at a move this node has not heard of yet (another node stored it)', async () => {
-  const { engine, ownership } = await setUp();
+  const { engine, taskProjects } = await setUp();
   await engine.append('task:u', [start('A'), log()]);
   const [first] = (await engine.read('task:u', 0, 100)).events as [AnyEnvelope];
   // What a catch-up read from a shared log returns before this node's listener hears of it.
@@ -55,8 +55,8 @@ it('cuts at a move this node has not heard of yet (another node stored it)', asy
     later(5, 'log:entry', { level: 'info', message: 'after' }),
   ];
   assert.equal(
-    ownership.visibleCount('task:u', run, (p) => p === 'A'),
+    taskProjects.visibleCount('task:u', run, (p) => p === 'A'),
     1,
   );
-  ownership.close();
+  taskProjects.close();
 });

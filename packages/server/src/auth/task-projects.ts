@@ -32,7 +32,7 @@ interface Known {
  * dashboard's pattern feed knows a task's owner by the time its first event is fanned out) and, for
  * tasks started before this process, from their snapshot.
  */
-export class Ownership {
+export class TaskProjects {
   private readonly owners = new Map<string, Known>();
   /** Stream → the `task:start`s seen since this process started: [seq, project id or null]. */
   private readonly changes = new Map<string, Array<[number, string | null]>>();

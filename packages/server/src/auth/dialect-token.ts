@@ -1,7 +1,5 @@
-import type { IncomingMessage } from 'node:http';
-
 /** Who is on the other end of a dialect connection, as far as its token tells. */
-export interface Principal {
+export interface TokenIdentity {
   /** The verified user or service, once a verifier knows it. */
   subject?: string;
   /** The token as presented, kept so later checks (expiry, scopes) can see it. */
@@ -25,15 +23,9 @@ export interface TokenContext {
 export type TokenVerifier = (
   token: string | undefined,
   context: TokenContext,
-) => Principal | Promise<Principal>;
+) => TokenIdentity | Promise<TokenIdentity>;
 
 export const acceptAnyToken: TokenVerifier = (token) => (token === undefined ? {} : { token });
 
-/** The bearer token of an HTTP request or upgrade: `?token=` first (browsers cannot set headers on WebSockets). */
-export function requestToken(req: IncomingMessage, url: URL): string | undefined {
-  const query = url.searchParams.get('token');
-  if (query) return query;
-  const header = req.headers.authorization;
-  const match = header === undefined ? null : /^Bearer\s+(.+)$/i.exec(header);
-  return match?.[1];
-}
+/** @deprecated Renamed `TokenIdentity`; `AuthPrincipal` is the authenticated caller. */
+export type Principal = TokenIdentity;
