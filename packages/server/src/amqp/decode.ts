@@ -9,7 +9,12 @@ import {
   taskStream,
   type AnyEventInput,
 } from '@agentwire/protocol';
-import { seed002Rules, seedTypeMatches, isSeedType, type SeedView } from './seed-002.js';
+import {
+  seed002Rules,
+  seedTypeMatches,
+  isSeedType,
+  type SeedView,
+} from '../surfaces/progress/progress-amqp.js';
 
 /** What the consumer knows of one AMQP delivery. */
 export interface AmqpDelivery {

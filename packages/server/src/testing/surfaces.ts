@@ -7,8 +7,8 @@
 import { errorCodes, PRODUCER_PATH } from '@agentwire/protocol';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
-import { dialectNames, type DialectName } from '../dialects/dialect.js';
-import { DEFAULT_SOCKETIO_PATHS } from '../transports/socketio-paths.js';
+import { dialectNames, type DialectName } from '../surfaces/dialect.js';
+import { DEFAULT_SOCKETIO_PATHS } from '../surfaces/socketio/socketio-paths.js';
 import { waitUntil } from './wait.js';
 
 /** A watcher following one task (or a room over every task) on one surface. */

@@ -1,5 +1,5 @@
 import { assertStreamName, taskIdOf, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
-import { agentOf, compact, isoTime } from './helpers.js';
+import { agentOf, compact, isoTime } from '../dialect-helpers.js';
 
 /**
  * Seed 004: the agent-swarm live terminal. A plain WebSocket at
