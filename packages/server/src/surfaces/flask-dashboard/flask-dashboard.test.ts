@@ -10,8 +10,8 @@ import { SioProbe } from '../../testing/sio-probe.js';
 import { letTimePass } from '../../testing/wait.js';
 
 const PATH = '/dashboard/socket.io';
-// The script is not compiled; dist/dialects/… reaches it in src/ by path.
-const PY_CLIENT = fileURLToPath(new URL('../../testing/children/flask_client.py', import.meta.url));
+// The script is not compiled; dist/surfaces/… reaches it in src/ by path.
+const PY_CLIENT = fileURLToPath(new URL('../../../src/testing/children/flask_client.py', import.meta.url));
 
 /** A Python that can import Debian's python3-socketio (pyenv's `python3` may not see dist-packages). */
 function findPython(): string | undefined {
