@@ -16,6 +16,7 @@ export type {
   StreamInfo,
 } from './log/engine.js';
 export { openEngine } from './log/index.js';
+export { parseRedisUrl, type RedisTarget, type SentinelTarget } from './log/redis-connection.js';
 export { dialectNames, isDialectName, type DialectName } from './surfaces/dialect.js';
 export {
   DEFAULT_SOCKETIO_PATHS,

@@ -7,8 +7,19 @@ import { SqliteEngine } from './sqlite.js';
 export type EngineConfig =
   | { kind: 'memory' }
   | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full'; checkpointIntervalMs?: number }
-  /** Several gateway nodes sharing one Redis under one prefix form a cluster (docs/scaling.md). */
-  | { kind: 'redis'; url: string; prefix?: string; dedupeWindowMs?: number }
+  /**
+   * Several gateway nodes sharing one Redis under one prefix form a cluster (docs/scaling.md);
+   * `url` may name a Sentinel deployment, and `waitReplicas`/`waitTimeoutMs` make every
+   * acknowledged event wait for replicas (`RedisEngineOptions`).
+   */
+  | {
+      kind: 'redis';
+      url: string;
+      prefix?: string;
+      dedupeWindowMs?: number;
+      waitReplicas?: number;
+      waitTimeoutMs?: number;
+    }
   /** An engine of your own, already open; the gateway closes it when it closes. */
   | { kind: 'custom'; engine: LogEngine };
 
@@ -40,6 +51,8 @@ export async function openEngine(config: EngineConfig, hooks: EngineHooks = {}):
         url: config.url,
         ...(config.prefix !== undefined && { prefix: config.prefix }),
         ...(config.dedupeWindowMs !== undefined && { dedupeWindowMs: config.dedupeWindowMs }),
+        ...(config.waitReplicas !== undefined && { waitReplicas: config.waitReplicas }),
+        ...(config.waitTimeoutMs !== undefined && { waitTimeoutMs: config.waitTimeoutMs }),
         ...(hooks.onConnectionError && { onConnectionError: hooks.onConnectionError }),
       });
   }

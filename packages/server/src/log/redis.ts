@@ -1,5 +1,5 @@
 import { AgentwireError } from '@agentwire/protocol';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { closedError, encodeInputs, newEpoch } from './codec.js';
 import type {
   AppendBatchResult,
@@ -13,14 +13,19 @@ import type {
   StreamInfo,
   TrimPlan,
 } from './engine.js';
-import { messageOf, redactUrl } from '../error-text.js';
+import { messageOf } from '../error-text.js';
+import { connectRedis, parseRedisUrl, redactRedisUrl } from './redis-connection.js';
 import { RedisDelivery, type PendingAppend, type RedisDeliveryStats } from './redis-delivery.js';
 import { DEFAULT_REDIS_PREFIX } from './redis-keys.js';
 import { RedisStorage, type RedisStorageStats } from './redis-storage.js';
 import type { StorageHealth } from './storage-health.js';
 
 export interface RedisEngineOptions {
-  /** `redis://[:password@]host:port[/db]` or `rediss://` for TLS. */
+  /**
+   * `redis://[:password@]host:port[/db]`, `rediss://` for TLS, or a primary found through Sentinel:
+   * `redis+sentinel://[user:pass@]host1:port1,host2:port2/<masterName>[?db=N]` (`rediss+sentinel://`
+   * for TLS). Every connection follows the primary after a failover (docs/scaling.md, "Sentinel").
+   */
   url: string;
   /** Prefix of every key and channel; nodes sharing a prefix form one cluster. Default `agentwire:`. */
   prefix?: string;
@@ -41,6 +46,14 @@ export interface RedisEngineOptions {
   onConnectionError?: (err: Error) => void;
   /** While Redis fails, how often it is probed with a small write, in ms. Default 1000. */
   probeIntervalMs?: number;
+  /**
+   * Replicas that must confirm each group commit (Redis `WAIT`) before its appends are
+   * acknowledged; fewer within `waitTimeoutMs` refuses them with `storage_unavailable` (a retry is
+   * deduplicated by event id). 0 (default) acknowledges once the primary has applied the commit.
+   */
+  waitReplicas?: number;
+  /** How long a group commit waits for `waitReplicas` confirmations, in ms. Default 1000. */
+  waitTimeoutMs?: number;
 }
 
 export type RedisEngineStats = RedisStorageStats & RedisDeliveryStats;
@@ -78,6 +91,8 @@ export class RedisEngine implements LogEngine {
         dedupeWindowMs: Math.max(0, Math.floor(options.dedupeWindowMs ?? 0)) || 0,
         maxBatchEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
         ...(options.probeIntervalMs !== undefined && { probeIntervalMs: options.probeIntervalMs }),
+        ...(options.waitReplicas !== undefined && { waitReplicas: options.waitReplicas }),
+        ...(options.waitTimeoutMs !== undefined && { waitTimeoutMs: options.waitTimeoutMs }),
       },
       delivery.onCommit,
     );
@@ -86,6 +101,8 @@ export class RedisEngine implements LogEngine {
 
   /** Connects (failing with `unavailable` if Redis cannot be reached) and joins the cluster. */
   static async open(options: RedisEngineOptions): Promise<RedisEngine> {
+    // Before connecting: a malformed URL is the operator's to fix, not a connection failure.
+    const target = parseRedisUrl(options.url);
     const onError = options.onConnectionError ?? (() => {});
     const redisOptions = {
       lazyConnect: true,
@@ -95,8 +112,11 @@ export class RedisEngine implements LogEngine {
     };
     const nodeId = newEpoch();
     // Named, so an operator can tell the nodes apart in CLIENT LIST.
-    const client = new Redis(options.url, { ...redisOptions, connectionName: `agentwire:${nodeId}:log` });
-    const subscriber = new Redis(options.url, { ...redisOptions, connectionName: `agentwire:${nodeId}:sub` });
+    const client: Redis = connectRedis(target, {
+      ...redisOptions,
+      connectionName: `agentwire:${nodeId}:log`,
+    });
+    const subscriber = connectRedis(target, { ...redisOptions, connectionName: `agentwire:${nodeId}:sub` });
     // Until the engine exists; it then reports the log connection's errors to its health.
     client.on('error', onError);
     subscriber.on('error', onError);
@@ -113,7 +133,7 @@ export class RedisEngine implements LogEngine {
       subscriber.disconnect();
       throw new AgentwireError(
         'unavailable',
-        `Cannot open the Redis log at ${redactUrl(options.url)}: ${messageOf(err)}`,
+        `Cannot open the Redis log at ${redactRedisUrl(options.url)}: ${messageOf(err)}`,
       );
     }
   }
