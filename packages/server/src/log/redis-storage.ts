@@ -43,6 +43,8 @@ export interface RedisStorageOptions {
   prefix: string;
   dedupeWindowMs: number;
   maxBatchEvents: number;
+  /** Most bytes of events an announcement carries; larger commits announce their positions only. */
+  announceMaxBytes: number;
   probeIntervalMs?: number;
 }
 
@@ -69,8 +71,8 @@ const AGE_SCAN_CHUNK = 256;
  *
  * Per stream, a Redis Stream holds the events (entry id `<seq>-0`), a hash maps event ids to seqs
  * (the dedupe index) and a hash holds the head. One Lua script per group commit checks ids, assigns
- * seqs, writes, and PUBLISHes `[node, stream, first, last]`; being atomic, it keeps seqs gapless
- * when several nodes append to one stream at once.
+ * seqs, writes, and PUBLISHes the commit (its position, and its events when they are small enough);
+ * being atomic, it keeps seqs gapless when several nodes append to one stream at once.
  *
  * Appends to a stream are group-committed: while one script call for a stream is in flight, further
  * appends to that stream queue and go together in the next call. With at most one call in flight per
@@ -83,6 +85,7 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
   private readonly candidateEpoch = newEpoch();
   private readonly dedupeWindowMs: number;
   private readonly maxBatchEvents: number;
+  private readonly announceMaxBytes: number;
   /** Per stream: appends waiting for the next group commit, and whether one is in flight. */
   private readonly lanes = new Map<string, { queue: T[]; inflight: boolean }>();
   private readonly inflight = new Set<Promise<unknown>>();
@@ -101,6 +104,7 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
     this.keys = redisKeys(options.prefix);
     this.dedupeWindowMs = options.dedupeWindowMs;
     this.maxBatchEvents = options.maxBatchEvents;
+    this.announceMaxBytes = options.announceMaxBytes;
     this.health = new StorageHealth(async () => {
       await this.client.set(this.keys.probe(nodeId), String(Date.now()), 'PX', 60_000);
     }, options.probeIntervalMs);
@@ -145,6 +149,7 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
       this.dedupeWindowMs > 0 ? this.keys.tombstones(stream) : '',
       stream,
       batch.length,
+      this.announceMaxBytes,
     ];
     for (const p of batch) {
       args.push(p.inputs.length);

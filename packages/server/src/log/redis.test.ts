@@ -173,6 +173,7 @@ describe('redis log engine', { skip }, () => {
               '',
               'task:1',
               1,
+              0,
               2,
               '3',
               'log:entry',
