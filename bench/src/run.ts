@@ -5,6 +5,7 @@ import { taskStream } from '@agentwire/protocol';
 import { LoadGroup } from './load/group.js';
 import { nchanInstalled, type ServerKind } from './server-proc.js';
 import { scales, type Context, type Row, type Scale } from './scenarios/context.js';
+import { runCluster } from './scenarios/cluster.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runIngest } from './scenarios/ingest.js';
@@ -22,6 +23,7 @@ export const SCENARIOS = [
   'storm',
   'tokens',
   'node-kill',
+  'cluster',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export const ALL_SERVERS: ServerKind[] = ['agentwire', 'ws', 'socketio', 'nchan'];
@@ -130,6 +132,14 @@ export async function runBench(options: BenchOptions): Promise<Row[]> {
           rows.push(
             ...(await runNodeKill(ctx, name, {
               ...scale.nodeKill,
+              redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+            })),
+          );
+          break;
+        case 'cluster':
+          rows.push(
+            ...(await runCluster(ctx, name, {
+              ...scale.cluster,
               redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
             })),
           );
