@@ -107,7 +107,7 @@ module.exports = {
       'server-log-is-storage',
       'The log engines know nothing of what is built on them.',
       `${S}log/`,
-      `${S}(?!log/|error-text\\.ts$|logger\\.ts$)`,
+      `${S}(?!log/|error-text\\.ts$|logger\\.ts$|config-error\\.ts$)`,
     ),
     layer(
       'server-hub-on-log',
