@@ -22,6 +22,8 @@ export interface Scale {
   tokens: { tasks: number; durationMs: number; joinsPerS: number };
   /** node-kill: subscribers over two nodes, the publisher's rate and length, when the node dies. */
   nodeKill: { subscribers: number; rate: number; durationMs: number; killAtMs: number };
+  /** durability: appends in flight, streams, throughput window, kills of redis-server per setting. */
+  durability: { concurrency: number; streams: number; measureMs: number; kills: number; killAfterMs: number };
 }
 
 export const scales: Record<Scale['name'], Scale> = {
@@ -38,6 +40,7 @@ export const scales: Record<Scale['name'], Scale> = {
     settleMs: 500,
     tokens: { tasks: 200, durationMs: 10_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 10_000, killAtMs: 2000 },
+    durability: { concurrency: 64, streams: 16, measureMs: 5000, kills: 5, killAfterMs: 1000 },
   },
   quick: {
     name: 'quick',
@@ -52,6 +55,7 @@ export const scales: Record<Scale['name'], Scale> = {
     settleMs: 500,
     tokens: { tasks: 200, durationMs: 6_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 8000, killAtMs: 2000 },
+    durability: { concurrency: 64, streams: 16, measureMs: 2000, kills: 3, killAfterMs: 500 },
   },
   smoke: {
     name: 'smoke',
@@ -66,6 +70,7 @@ export const scales: Record<Scale['name'], Scale> = {
     settleMs: 20,
     tokens: { tasks: 4, durationMs: 1_500, joinsPerS: 4 },
     nodeKill: { subscribers: 10, rate: 50, durationMs: 3000, killAtMs: 500 },
+    durability: { concurrency: 4, streams: 2, measureMs: 150, kills: 1, killAfterMs: 100 },
   },
 };
 
