@@ -8,7 +8,14 @@ export type EngineConfig =
   | { kind: 'memory' }
   | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full'; checkpointIntervalMs?: number }
   /** Several gateway nodes sharing one Redis under one prefix form a cluster (docs/scaling.md). */
-  | { kind: 'redis'; url: string; prefix?: string; dedupeWindowMs?: number }
+  | {
+      kind: 'redis';
+      url: string;
+      prefix?: string;
+      dedupeWindowMs?: number;
+      /** How long one Redis command may take before it fails with `storage_unavailable`. Default 5000. */
+      commandTimeoutMs?: number;
+    }
   /** An engine of your own, already open; the gateway closes it when it closes. */
   | { kind: 'custom'; engine: LogEngine };
 
@@ -40,6 +47,7 @@ export async function openEngine(config: EngineConfig, hooks: EngineHooks = {}):
         url: config.url,
         ...(config.prefix !== undefined && { prefix: config.prefix }),
         ...(config.dedupeWindowMs !== undefined && { dedupeWindowMs: config.dedupeWindowMs }),
+        ...(config.commandTimeoutMs !== undefined && { commandTimeoutMs: config.commandTimeoutMs }),
         ...(hooks.onConnectionError && { onConnectionError: hooks.onConnectionError }),
       });
   }
