@@ -1,4 +1,5 @@
 import { taskStream } from '@agentwire/protocol';
+import { Redis } from 'ioredis';
 import { openEngine, type LogEngine } from '@agentwire/server';
 import { requireRedisServer, startRedisServer, type RedisServer } from '@agentwire/server/testing';
 import { Histogram } from '../hist.js';
@@ -76,6 +77,22 @@ async function storedIds(engine: LogEngine, streams: number): Promise<Set<string
   return ids;
 }
 
+/**
+ * Redis's `aof_delayed_fsync`: how often, under `everysec`, a background fsync was still running
+ * and the AOF write was postponed, so writes already acknowledged were held only in Redis's memory
+ * (a kill then loses them). Counted since the server started.
+ */
+async function delayedFsyncs(redis: RedisServer): Promise<number> {
+  const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await client.connect();
+    const info = await client.info('persistence');
+    return Number(/aof_delayed_fsync:(\d+)/.exec(info)?.[1] ?? 0);
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** Opens the engine once Redis answers reads again (it may still be loading its AOF). */
 async function reopen(redis: RedisServer): Promise<LogEngine> {
   for (let attempt = 0; ; attempt++) {
@@ -122,9 +139,12 @@ export async function runDurability(
       let acked = 0;
       let lost = 0;
       let unacked = 0;
+      // Each server start counts from zero: read just before each kill, the throughput run included.
+      let delayed = 0;
       for (let k = 0; k < options.kills; k++) {
         const run = new Publishing(engine, `kill${k}`, options);
         await sleep(options.killAfterMs);
+        delayed += await delayedFsyncs(redis);
         await redis.kill('SIGKILL');
         await run.stop();
         await engine.close().catch(() => undefined);
@@ -145,7 +165,8 @@ export async function runDurability(
         primary: 'perSec',
         note:
           `${options.concurrency} one-event appends in flight; kill -9 ×${options.kills}: ` +
-          `lost ${lost} of ${acked} acknowledged, ${unacked} stored unacknowledged`,
+          `lost ${lost} of ${acked} acknowledged, ${unacked} stored unacknowledged; ` +
+          `AOF writes postponed behind a slow fsync: ${delayed}`,
       });
     } finally {
       await engine.close().catch(() => undefined);
