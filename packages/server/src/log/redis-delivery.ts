@@ -48,6 +48,8 @@ const READ_CHUNK = 1000;
 const MAX_TRACKED_STREAMS = 100_000;
 /** How long a commit waits for its own announcement before it is delivered from the reply. */
 const ANNOUNCEMENT_WAIT_MS = 2000;
+/** How soon a resync that failed (the log connection not back yet) is tried again. */
+const RESYNC_RETRY_MS = 250;
 
 /**
  * Cross-node delivery of the Redis log: every node hears every commit of every node, in seq order
@@ -60,7 +62,8 @@ const ANNOUNCEMENT_WAIT_MS = 2000;
  * is read back from the log), and this node's own commit when its announcement arrives (its events
  * are already in hand). Each stream's deliveries form one chain that remembers the last seq
  * delivered, so a seq is heard at most once and never before a smaller one; if announcements were
- * lost (the subscriber reconnected), the next commit of the stream reads the missing range first.
+ * lost (the subscriber reconnected), the node compares every stream it tracks with its head once
+ * subscribed again, and the next commit of a stream reads any range still missing first.
  * Should this node's own announcement not arrive (the subscriber is down), its commit is delivered
  * from the reply instead, after a short wait or at once when the subscriber is known to be down.
  */
@@ -71,6 +74,8 @@ export class RedisDelivery {
   private readonly busy = new Set<Promise<unknown>>();
   private listenerCount = 0;
   private closed = false;
+  /** Announcements may have been lost since the subscriber last connected: resync once it is back. */
+  private missed = false;
   private readonly counters: RedisDeliveryStats = { remoteCommits: 0, remoteEvents: 0, rangeReads: 0 };
   /** Set once the storage exists (the two refer to each other). */
   private storage!: RedisStorage<PendingAppend>;
@@ -95,8 +100,9 @@ export class RedisDelivery {
       if (from === channel) this.onAnnouncement(message);
     });
     this.subscriber.on('close', () => this.onSubscriberDown());
-    // ioredis re-subscribes after a reconnect; announcements missed meanwhile are filled in by the
-    // next commit of the same stream (and the hub re-reads on any gap it sees).
+    this.subscriber.on('ready', () => {
+      if (this.missed) this.track(this.resync());
+    });
     await this.subscriber.subscribe(channel);
   }
 
@@ -207,8 +213,37 @@ export class RedisDelivery {
 
   /** The subscriber lost its connection: announcements of commits in flight may never come. */
   private onSubscriberDown(): void {
+    this.missed = true;
     for (const [stream, lane] of this.lanes) {
       for (const commit of [...lane.awaiting]) this.deliverFromReply(stream, commit);
+    }
+  }
+
+  /**
+   * After the subscriber is back: announcements published while it was down are lost for good, and
+   * a stream may get no further commit to reveal its gap (its last events were acknowledged just
+   * before Redis went down, or committed by another node meanwhile). So once subscribed again, every
+   * stream this node tracks is compared with its head in Redis and the missing range delivered.
+   */
+  private async resync(): Promise<void> {
+    this.missed = false;
+    try {
+      // Confirmed before the heads are read, so every commit after them is announced to this node.
+      await this.subscriber.subscribe(this.storage.keys.channel);
+      const heads = await this.storage.readHeads([...this.delivered.keys()]);
+      for (const [stream, head] of heads) {
+        this.step(stream, async () => {
+          const known = this.delivered.get(stream);
+          if (known !== undefined && head > known) await this.deliverRange(stream, known, head);
+        });
+      }
+    } catch {
+      // Redis is down again (the next reconnection resyncs) or only the log connection is not back
+      // yet: try again shortly.
+      this.missed = true;
+      setTimeout(() => {
+        if (this.missed && this.ready && !this.closed) this.track(this.resync());
+      }, RESYNC_RETRY_MS).unref();
     }
   }
 
