@@ -5,6 +5,7 @@ import { taskStream } from '@agentwire/protocol';
 import { LoadGroup } from './load/group.js';
 import { nchanInstalled, type ServerKind } from './server-proc.js';
 import { scales, type Context, type Row, type Scale } from './scenarios/context.js';
+import { runFailover } from './scenarios/failover.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runIngest } from './scenarios/ingest.js';
@@ -22,6 +23,7 @@ export const SCENARIOS = [
   'storm',
   'tokens',
   'node-kill',
+  'failover',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export const ALL_SERVERS: ServerKind[] = ['agentwire', 'ws', 'socketio', 'nchan'];
@@ -133,6 +135,9 @@ export async function runBench(options: BenchOptions): Promise<Row[]> {
               redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
             })),
           );
+          break;
+        case 'failover':
+          rows.push(...(await runFailover(ctx, name, scale.failover)));
           break;
       }
     }

@@ -22,6 +22,8 @@ export interface Scale {
   tokens: { tasks: number; durationMs: number; joinsPerS: number };
   /** node-kill: subscribers over two nodes, the publisher's rate and length, when the node dies. */
   nodeKill: { subscribers: number; rate: number; durationMs: number; killAtMs: number };
+  /** failover: producers publishing at once, a cost window and how many per mode, publishing after recovery. */
+  failover: { producers: number; stepMs: number; rounds: number; afterMs: number };
 }
 
 export const scales: Record<Scale['name'], Scale> = {
@@ -38,6 +40,7 @@ export const scales: Record<Scale['name'], Scale> = {
     settleMs: 500,
     tokens: { tasks: 200, durationMs: 10_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 10_000, killAtMs: 2000 },
+    failover: { producers: 32, stepMs: 2000, rounds: 4, afterMs: 2000 },
   },
   quick: {
     name: 'quick',
@@ -52,6 +55,7 @@ export const scales: Record<Scale['name'], Scale> = {
     settleMs: 500,
     tokens: { tasks: 200, durationMs: 6_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 8000, killAtMs: 2000 },
+    failover: { producers: 32, stepMs: 1000, rounds: 3, afterMs: 1000 },
   },
   smoke: {
     name: 'smoke',
@@ -66,6 +70,7 @@ export const scales: Record<Scale['name'], Scale> = {
     settleMs: 20,
     tokens: { tasks: 4, durationMs: 1_500, joinsPerS: 4 },
     nodeKill: { subscribers: 10, rate: 50, durationMs: 3000, killAtMs: 500 },
+    failover: { producers: 4, stepMs: 300, rounds: 1, afterMs: 200 },
   },
 };
 

@@ -9,6 +9,8 @@ import { waitUntil } from './wait.js';
 export interface SentinelSetOptions {
   /** The master name the sentinels monitor. Default `agentwire`. */
   name?: string;
+  /** Replicas of the primary; with two, one is left to confirm WAIT after a failover. Default 1. */
+  replicas?: number;
   /** Sentinels; a failover needs a majority of them. Default 3. */
   sentinels?: number;
   /** How long the primary must be silent before it is considered down. Default 1000 ms. */
@@ -18,7 +20,7 @@ export interface SentinelSetOptions {
 }
 
 /**
- * A primary, one replica and several sentinels of the test's own, each on a free port with its own
+ * A primary, its replicas and several sentinels of the test's own, each on a free port with its own
  * data directory, for testing a failover: kill the primary with `primary.kill()` and the sentinels
  * promote the replica.
  */
@@ -27,7 +29,9 @@ export interface SentinelSet {
   readonly url: string;
   readonly name: string;
   readonly primary: RedisServer;
+  /** The first replica, the one a failover of a set with a single replica promotes. */
   readonly replica: RedisServer;
+  readonly replicas: readonly RedisServer[];
   readonly sentinelPorts: readonly number[];
   /** The port of the primary the sentinels name now. */
   masterPort(): Promise<number>;
@@ -51,13 +55,16 @@ export function requireRedisSentinel(): string | undefined {
 export async function startSentinelSet(options: SentinelSetOptions = {}): Promise<SentinelSet> {
   const name = options.name ?? 'agentwire';
   const primary = await startRedisServer();
-  const replica = await startRedisServer({ replicaOf: `127.0.0.1:${primary.port}` });
+  const replicas: RedisServer[] = [];
+  for (let i = 0; i < (options.replicas ?? 1); i++)
+    replicas.push(await startRedisServer({ replicaOf: `127.0.0.1:${primary.port}` }));
+  const replica = replicas[0]!;
   const dir = mkdtempSync(join(tmpdir(), 'agentwire-sentinel-'));
   const children: ChildProcess[] = [];
   const ports: number[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(children.map((c) => stop(c)));
-    await Promise.all([primary.close(), replica.close()]);
+    await Promise.all([primary, ...replicas].map((r) => r.close()));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -96,24 +103,24 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
         withRedis(port, (s) =>
           waitUntil(
             async () => {
-              const replicas = (await s.call('SENTINEL', 'REPLICAS', name)) as unknown[];
+              const known = (await s.call('SENTINEL', 'REPLICAS', name)) as unknown[];
               const peers = (await s.call('SENTINEL', 'SENTINELS', name)) as unknown[];
-              return replicas.length >= 1 && peers.length >= ports.length - 1;
+              return known.length >= replicas.length && peers.length >= ports.length - 1;
             },
-            `sentinel ${port} to know the replica and its peers`,
+            `sentinel ${port} to know the replicas and its peers`,
             20_000,
             100,
           ),
         ),
       ),
     );
-    await waitUntil(
-      async () =>
-        withRedis(replica.port, async (r) => /master_link_status:up/.test(await r.info('replication'))),
-      'the replica to be in sync',
-      20_000,
-      50,
-    );
+    for (const r of replicas)
+      await waitUntil(
+        async () => withRedis(r.port, async (c) => /master_link_status:up/.test(await c.info('replication'))),
+        `the replica on ${r.port} to be in sync`,
+        20_000,
+        50,
+      );
   } catch (err) {
     await close();
     throw err;
@@ -128,6 +135,7 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
     name,
     primary,
     replica,
+    replicas,
     sentinelPorts: ports,
     masterPort,
     async waitForFailover(oldPort, timeoutMs = 30_000) {
