@@ -7,6 +7,7 @@ import { nchanInstalled, type ServerKind } from './server-proc.js';
 import { scales, type Context, type Row, type Scale } from './scenarios/context.js';
 import { runCluster } from './scenarios/cluster.js';
 import { runDurability } from './scenarios/durability.js';
+import { runFailover } from './scenarios/failover.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runIngest } from './scenarios/ingest.js';
@@ -26,6 +27,7 @@ export const SCENARIOS = [
   'node-kill',
   'cluster',
   'durability',
+  'failover',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export const ALL_SERVERS: ServerKind[] = ['agentwire', 'ws', 'socketio', 'nchan'];
@@ -148,6 +150,9 @@ export async function runBench(options: BenchOptions): Promise<Row[]> {
           break;
         case 'durability':
           rows.push(...(await runDurability(ctx, name, scale.durability)));
+          break;
+        case 'failover':
+          rows.push(...(await runFailover(ctx, name, scale.failover)));
           break;
       }
     }

@@ -63,9 +63,10 @@ export function parseRedisUrl(url: string): RedisTarget {
 
 /**
  * Opens (lazily, as `options.lazyConnect` says) one connection to the target's primary. For
- * Sentinel, ioredis asks the sentinels for the primary on every (re)connection and also listens to
- * them for `+switch-master`, so a connection left on a demoted primary moves promptly; a write
- * refused as READONLY (a primary demoted under a live connection) reconnects the same way.
+ * Sentinel, ioredis asks the sentinels for the primary on every (re)connection: a primary that
+ * dies drops its connections, and they reconnect to the one promoted. A primary demoted while
+ * alive refuses writes with READONLY, which reconnects the same way. (ioredis's `failoverDetector`
+ * would also watch `+switch-master`, but its sentinel connections outlive `quit()`.)
  */
 export function connectRedis(target: RedisTarget | string, options: RedisOptions): Redis {
   const resolved = typeof target === 'string' ? parseRedisUrl(target) : target;
@@ -81,7 +82,6 @@ export function connectRedis(target: RedisTarget | string, options: RedisOptions
     ...(s.sentinelUsername !== undefined && { sentinelUsername: s.sentinelUsername }),
     ...(s.sentinelPassword !== undefined && { sentinelPassword: s.sentinelPassword }),
     ...(s.tls && { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true }),
-    failoverDetector: true,
     // 1: reconnect (through the sentinels) and fail the command, which the log refuses with
     // storage_unavailable; the producer's retry then reaches the new primary.
     reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 1 : false),

@@ -4,3 +4,5 @@ export { wipeRedisPrefix } from './redis.js';
 export { matchesSchema } from './schema.js';
 export { startRedisServer, requireRedisServer, waitForRedis, freePort } from './redis-server.js';
 export type { RedisServer, RedisServerOptions } from './redis-server.js';
+export { startSentinelSet, requireRedisSentinel } from './redis-sentinel.js';
+export type { SentinelSet, SentinelSetOptions } from './redis-sentinel.js';
