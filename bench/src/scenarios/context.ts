@@ -40,7 +40,7 @@ export const scales: Record<Scale['name'], Scale> = {
     settleMs: 500,
     tokens: { tasks: 200, durationMs: 10_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 10_000, killAtMs: 2000 },
-    cluster: { sizes: [1, 2, 3, 4], subscribers: 1000, streams: 100, rate: 2000, durationMs: 10_000 },
+    cluster: { sizes: [1, 2, 3, 4], subscribers: 500, streams: 100, rate: 1000, durationMs: 10_000 },
   },
   quick: {
     name: 'quick',
@@ -55,7 +55,7 @@ export const scales: Record<Scale['name'], Scale> = {
     settleMs: 500,
     tokens: { tasks: 200, durationMs: 6_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 8000, killAtMs: 2000 },
-    cluster: { sizes: [1, 2, 3, 4], subscribers: 1000, streams: 100, rate: 2000, durationMs: 5000 },
+    cluster: { sizes: [1, 2, 3, 4], subscribers: 500, streams: 100, rate: 1000, durationMs: 5000 },
   },
   smoke: {
     name: 'smoke',
