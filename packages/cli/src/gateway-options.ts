@@ -44,6 +44,12 @@ export const gatewaySpecs: OptionSpecs = {
     default: 'agentwire:',
     description: 'Key prefix; gateways sharing it form one cluster',
   },
+  'redis-announce-max-bytes': {
+    type: 'string',
+    env: 'AGENTWIRE_REDIS_ANNOUNCE_MAX_BYTES',
+    default: '65536',
+    description: "Most bytes of a commit's events its announcement carries to the other nodes (0: none)",
+  },
   'amqp-url': {
     type: 'string',
     env: 'AGENTWIRE_AMQP_URL',
@@ -219,7 +225,12 @@ export function gatewayOptions(
     const url = str('redis-url');
     if (!/^rediss?:\/\//.test(url))
       throw new UsageError('--redis-url must start with redis:// or rediss://.');
-    options.engine = { kind: 'redis', url, prefix: str('redis-prefix') };
+    options.engine = {
+      kind: 'redis',
+      url,
+      prefix: str('redis-prefix'),
+      announceMaxBytes: parseInteger(str('redis-announce-max-bytes'), 'redis-announce-max-bytes'),
+    };
   } else {
     throw new UsageError('--engine must be sqlite, memory or redis.');
   }
