@@ -42,7 +42,14 @@ export class TaskProjects {
     engine: LogEngine,
     private readonly snapshots: SnapshotService,
   ) {
-    this.unlisten = engine.onAppend((stream, events) => this.observe(stream, events));
+    this.unlisten = engine.onAppend((stream, events) => this.observe(stream, events), {
+      wants: () => false,
+      // A move may have gone by unseen: the owner is read from the snapshot again when asked.
+      skipped: (stream) => {
+        this.owners.delete(stream);
+        this.changes.delete(stream);
+      },
+    });
   }
 
   /** The owner if known right now: a project id, null for none, undefined when not yet known. */

@@ -1,6 +1,6 @@
 import type { AgentwireError } from '@agentwire/protocol';
 import type { Redis } from 'ioredis';
-import type { AppendBatchResult, AppendListener, ReadResult } from './engine.js';
+import type { AppendBatchResult, AppendInterest, AppendListener, ReadResult } from './engine.js';
 import { messageOf } from '../error-text.js';
 import { AppendNotifier } from './notifier.js';
 import { parseAnnouncement, type Announcement } from './redis-announcement.js';
@@ -22,6 +22,8 @@ export interface RedisDeliveryStats {
    * large), and commits whose announcement was lost.
    */
   rangeReads: number;
+  /** Ranges not read because no listener here wanted their stream (see `AppendInterest`). */
+  skippedRanges: number;
 }
 
 /** One script call: a group of appends to one stream. */
@@ -76,7 +78,14 @@ export class RedisDelivery {
   private closed = false;
   /** Announcements may have been lost since the subscriber last connected: resync once it is back. */
   private missed = false;
-  private readonly counters: RedisDeliveryStats = { remoteCommits: 0, remoteEvents: 0, rangeReads: 0 };
+  private readonly counters: RedisDeliveryStats = {
+    remoteCommits: 0,
+    remoteEvents: 0,
+    rangeReads: 0,
+    skippedRanges: 0,
+  };
+  /** One entry per listener: its interest, or undefined for one that wants every stream. */
+  private readonly interests = new Set<{ interest: AppendInterest | undefined }>();
   /** Set once the storage exists (the two refer to each other). */
   private storage!: RedisStorage<PendingAppend>;
 
@@ -106,14 +115,17 @@ export class RedisDelivery {
     await this.subscriber.subscribe(channel);
   }
 
-  onAppend(listener: AppendListener): () => void {
+  onAppend(listener: AppendListener, interest?: AppendInterest): () => void {
     const remove = this.notifier.add(listener);
+    const entry = { interest };
+    this.interests.add(entry);
     this.listenerCount++;
     let removed = false;
     return () => {
       if (removed) return;
       removed = true;
       this.listenerCount--;
+      this.interests.delete(entry);
       remove();
     };
   }
@@ -278,7 +290,7 @@ export class RedisDelivery {
       }
       // Commits of other nodes before this one that were not delivered (lost announcements).
       const known = this.delivered.get(stream);
-      if (known !== undefined && known < first - 1) await this.deliverRange(stream, known, first - 1);
+      if (known !== undefined && known < first - 1) await this.readOrSkip(stream, known, first - 1);
       const after = this.delivered.get(stream) ?? 0;
       const fresh = first > after ? events : events.filter((e) => e.seq > after);
       if (fresh.length > 0) this.markDelivered(stream, fresh[fresh.length - 1]!.seq);
@@ -332,16 +344,48 @@ export class RedisDelivery {
       return;
     }
     if (!events) {
-      await this.deliverRange(stream, known, last);
+      await this.readOrSkip(stream, known, last);
       return;
     }
     // Announcements lost before this one: their range comes first, or nothing does.
-    if (known < first - 1 && !(await this.deliverRange(stream, known, first - 1))) return;
+    if (known < first - 1 && !(await this.readOrSkip(stream, known, first - 1))) return;
     const after = this.delivered.get(stream) ?? known;
     const fresh = events.filter((e) => e.seq > after);
     this.markDelivered(stream, last);
     this.counters.remoteEvents += fresh.length;
     this.notifier.publish(stream, fresh, () => {});
+  }
+
+  /**
+   * Delivers (after, through] from the log if a listener here wants the stream; else moves the
+   * stream's position past it unread and tells the listeners it went by. False when a read failed.
+   */
+  private async readOrSkip(stream: string, after: number, through: number): Promise<boolean> {
+    if (this.wanted(stream)) return this.deliverRange(stream, after, through);
+    this.markDelivered(stream, through);
+    this.counters.skippedRanges++;
+    const interests = [...this.interests];
+    this.notifier.publish(stream, [], () => {
+      for (const { interest } of interests) {
+        try {
+          interest?.skipped(stream, through);
+        } catch (err) {
+          this.notifierError(err);
+        }
+      }
+    });
+    return true;
+  }
+
+  private wanted(stream: string): boolean {
+    for (const { interest } of this.interests) {
+      try {
+        if (!interest || interest.wants(stream)) return true;
+      } catch {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

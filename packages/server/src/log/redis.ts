@@ -4,6 +4,7 @@ import { closedError, encodeInputs, newEpoch } from './codec.js';
 import type {
   AppendBatchResult,
   AppendInput,
+  AppendInterest,
   AppendListener,
   Checkpoint,
   LogEngine,
@@ -187,8 +188,8 @@ export class RedisEngine implements LogEngine {
     return this.storage.listStreams(options);
   }
 
-  onAppend(listener: AppendListener): () => void {
-    return this.delivery.onAppend(listener);
+  onAppend(listener: AppendListener, interest?: AppendInterest): () => void {
+    return this.delivery.onAppend(listener, interest);
   }
 
   retentionPlan(policy: RetentionPolicy, now: number): Promise<TrimPlan[]> {

@@ -1,6 +1,6 @@
 import { AgentwireError } from '@agentwire/protocol';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { LogEngine } from '../log/engine.js';
+import type { AppendInterest, LogEngine } from '../log/engine.js';
 import { OpenQuestions } from './open-questions.js';
 
 /** How events reached ingest: a label, so bounded. */
@@ -239,13 +239,17 @@ export class GatewayMetrics {
       },
     });
     // After the hub's listener (registered earlier), so the figure includes the fan-out.
+    const interest: AppendInterest = {
+      wants: () => false,
+      skipped: (stream) => this.openQuestions.forget(stream),
+    };
     this.unlisten = engine.onAppend((stream, events) => {
       const now = Date.now();
       for (const e of events) {
         this.deliverSeconds.observe(Math.max(0, now - e.time) / 1000);
         this.openQuestions.apply(stream, e.type, e.data);
       }
-    });
+    }, interest);
   }
 
   /** Wraps a publish function so every batch through it is counted and timed under `path`. */
