@@ -7,6 +7,8 @@ import type { Producer } from '@agentwire/agent';
 export interface TokenLoad {
   /** The task ids, in start order. */
   readonly taskIds: readonly string[];
+  /** Starts the agents streaming (the tasks and agents exist before, so pages can open quietly). */
+  start(): void;
   /** Tokens the agents have handed to the SDK so far. */
   tokens(): number;
   /** Ends the open messages, completes the tasks and resolves once all of it is stored. */
@@ -53,17 +55,25 @@ export async function startTokenLoad(producer: Producer, options: TokenLoadOptio
       producer.startTask({ taskId: `${prefix}-${i}`, title: `Streaming answer ${i + 1}` }),
     ),
   );
+  const agents = await Promise.all(
+    tasks.map((task, i) => task.spawnAgent({ name: `writer-${i + 1}`, role: 'writer' })),
+  );
+  let go = () => {};
+  const started = new Promise<void>((resolve) => (go = resolve));
   const runs = tasks.map(async (task, i) => {
-    const agent = await task.spawnAgent({ name: `writer-${i + 1}`, role: 'writer' });
+    const agent = agents[i]!;
+    await started;
     for (let n = 0; !stopped; n++) await agent.streamMessage(answer(i * 7 + n));
     await agent.complete();
     await task.complete(undefined, { summary: 'done streaming' });
   });
   return {
     taskIds: tasks.map((t) => t.id),
+    start: go,
     tokens: () => tokens,
     async stop() {
       stopped = true;
+      go();
       await Promise.all(runs);
     },
   };
