@@ -19,6 +19,9 @@ const MAX_ENTRIES = 100_000;
 /** `task:start` events remembered per task, newest last, to answer `ownerAt` without reading. */
 const MAX_CHANGES = 4;
 
+/** `ownerAtIfKnown`'s answer when only reading the log can tell. */
+export const OWNER_UNKNOWN: unique symbol = Symbol('owner unknown');
+
 /** What is known of a task's project, and as of which event. */
 interface Known {
   project: string | null;
@@ -102,13 +105,24 @@ export class TaskProjects {
    * else from the snapshot through `seq` (a task that changed projects before this process began).
    */
   async ownerAt(stream: string, seq: number): Promise<string | null | undefined> {
+    const known = this.ownerAtIfKnown(stream, seq);
+    if (known !== OWNER_UNKNOWN) return known;
+    if (!this.changes.has(stream)) return this.owner(stream);
+    const state = await this.snapshots.stateThrough(stream, seq);
+    return state ? (state.projectId ?? null) : undefined;
+  }
+
+  /** `ownerAt` when it can answer without reading the log, else OWNER_UNKNOWN. */
+  ownerAtIfKnown(stream: string, seq: number): string | null | undefined | typeof OWNER_UNKNOWN {
     if (taskIdOf(stream) === undefined) return undefined;
     if (seq <= 0) return null;
     const changes = this.changes.get(stream);
-    if (!changes) return this.owner(stream);
+    if (!changes) {
+      const known = this.owners.get(stream);
+      return known === undefined ? OWNER_UNKNOWN : known.project;
+    }
     for (let i = changes.length - 1; i >= 0; i--) if (changes[i]![0] <= seq) return changes[i]![1];
-    const state = await this.snapshots.stateThrough(stream, seq);
-    return state ? (state.projectId ?? null) : undefined;
+    return OWNER_UNKNOWN;
   }
 
   close(): void {
