@@ -73,3 +73,21 @@ it('answers ownerAt without reading once the owner is known', async () => {
   assert.equal(await taskProjects.ownerAt('task:w', 2), null);
   taskProjects.close();
 });
+
+it('reads a task’s history once for concurrent owner lookups', async () => {
+  const { engine, taskProjects } = await setUp();
+  await engine.append('task:x', [start('A'), log()]);
+  let reads = 0;
+  const read = engine.read.bind(engine);
+  engine.read = (stream, after, limit) => {
+    reads++;
+    return read(stream, after, limit);
+  };
+  const fresh = new TaskProjects(engine, new SnapshotService(engine));
+  assert.deepEqual(await Promise.all([fresh.owner('task:x'), fresh.owner('task:x')]), ['A', 'A']);
+  assert.equal(reads, 1, 'one read of a two-event history');
+  assert.equal(await fresh.owner('task:x'), 'A');
+  assert.equal(reads, 1, 'then known');
+  fresh.close();
+  taskProjects.close();
+});

@@ -39,6 +39,8 @@ export class TaskProjects {
   private readonly owners = new Map<string, Known>();
   /** Stream → the `task:start`s seen since this process started: [seq, project id or null]. */
   private readonly changes = new Map<string, Array<[number, string | null]>>();
+  /** Histories being read for `owner`, so concurrent lookups of one task read it once. */
+  private readonly reading = new Map<string, Promise<string | null | undefined>>();
   private readonly unlisten: () => void;
 
   constructor(
@@ -53,15 +55,29 @@ export class TaskProjects {
     return this.owners.get(stream)?.project;
   }
 
-  /** The owner of a task stream, read from its snapshot when not known; undefined for no such task. */
-  async owner(stream: string): Promise<string | null | undefined> {
+  /** The owner of a task stream, read from its history when not known; undefined for no such task. */
+  owner(stream: string): Promise<string | null | undefined> {
     const known = this.owners.get(stream);
-    if (known !== undefined || taskIdOf(stream) === undefined) return known?.project;
-    const snap = await this.snapshots.get(stream);
-    if (!snap.state) return undefined;
+    if (known !== undefined || taskIdOf(stream) === undefined) return Promise.resolve(known?.project);
+    let reading = this.reading.get(stream);
+    if (!reading) {
+      reading = this.read(stream).finally(() => this.reading.delete(stream));
+      this.reading.set(stream, reading);
+    }
+    return reading;
+  }
+
+  /**
+   * Folds the task's history without entering it in the snapshot cache: a cached snapshot is
+   * folded again on every event of its task, which only pays for tasks someone asks a snapshot of
+   * (late joiners), not for every task whose owner is looked up once.
+   */
+  private async read(stream: string): Promise<string | null | undefined> {
+    const state = await this.snapshots.stateThrough(stream, Number.MAX_SAFE_INTEGER);
+    if (!state) return undefined;
     // A task:start that committed while we read has already set the newer value.
     if (!this.owners.has(stream))
-      this.remember(stream, { project: snap.state.projectId ?? null, epoch: snap.epoch, seq: snap.seq });
+      this.remember(stream, { project: state.projectId ?? null, epoch: state.epoch, seq: state.seq });
     return this.owners.get(stream)?.project;
   }
 
