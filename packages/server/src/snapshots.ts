@@ -67,10 +67,13 @@ export class SnapshotService {
     let state = checkpoint?.state as TaskState | undefined;
     let after = checkpoint?.seq ?? 0;
     while (after < throughSeq) {
-      const chunk = await this.engine.read(stream, after, Math.min(READ_CHUNK, throughSeq - after));
+      const limit = Math.min(READ_CHUNK, throughSeq - after);
+      const chunk = await this.engine.read(stream, after, limit);
       if (chunk.events.length === 0) break;
       for (const e of chunk.events) state = reduceTask(state, e);
       after = chunk.events[chunk.events.length - 1]!.seq;
+      // A short chunk ends at the head: no need to ask again for nothing.
+      if (chunk.events.length < limit) break;
     }
     return state;
   }

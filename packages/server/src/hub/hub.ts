@@ -2,7 +2,7 @@ import { AgentwireError, type AnyEnvelope, type Since, type TaskState } from '@a
 import type { AppendInterest, LogEngine } from '../log/engine.js';
 import type { SnapshotService } from '../snapshots.js';
 import { HeldEvents, compact, compactedFrame, defaultCoalesce, type CoalesceOptions } from './coalesce.js';
-import { encodeEnvelope, frameOf, framesFor } from './encode.js';
+import { frameOf, liveFrame } from './encode.js';
 import { RecentEvents, defaultRecentEvents, type RecentEventsOptions } from './recent.js';
 import type { Sink } from './sink.js';
 import { UnwatchedStreams } from './unwatched.js';
@@ -397,7 +397,7 @@ export class Hub {
           continue;
         }
         // Built once per fan-out; only catch-ups, which many subscribers repeat, go through the run cache.
-        frame ??= framesFor(stream, events.map(encodeEnvelope));
+        frame ??= liveFrame(stream, events);
         this.send(sub, frame, last, events.length);
       } else if (sub.lastSeq + 1 >= first) {
         this.sendFresh(sub, events);
@@ -421,7 +421,7 @@ export class Hub {
         sub.sink.overflow();
         continue;
       }
-      frame ??= framesFor(stream, events.map(encodeEnvelope));
+      frame ??= liveFrame(stream, events);
       this.deliveredEvents += events.length;
       sub.sink.send(frame);
     }
