@@ -24,6 +24,8 @@ export interface Scale {
   nodeKill: { subscribers: number; rate: number; durationMs: number; killAtMs: number };
   /** durability: appends in flight, streams, throughput window, kills of redis-server per setting. */
   durability: { concurrency: number; streams: number; measureMs: number; kills: number; killAfterMs: number };
+  /** cluster: gateway counts measured, subscribers over the serving nodes, streams, ingest rate and length. */
+  cluster: { sizes: number[]; subscribers: number; streams: number; rate: number; durationMs: number };
 }
 
 export const scales: Record<Scale['name'], Scale> = {
@@ -41,6 +43,7 @@ export const scales: Record<Scale['name'], Scale> = {
     tokens: { tasks: 200, durationMs: 10_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 10_000, killAtMs: 2000 },
     durability: { concurrency: 64, streams: 16, measureMs: 5000, kills: 5, killAfterMs: 1000 },
+    cluster: { sizes: [1, 2, 3, 4], subscribers: 1000, streams: 100, rate: 2000, durationMs: 10_000 },
   },
   quick: {
     name: 'quick',
@@ -56,6 +59,7 @@ export const scales: Record<Scale['name'], Scale> = {
     tokens: { tasks: 200, durationMs: 6_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 8000, killAtMs: 2000 },
     durability: { concurrency: 64, streams: 16, measureMs: 2000, kills: 3, killAfterMs: 500 },
+    cluster: { sizes: [1, 2, 3, 4], subscribers: 1000, streams: 100, rate: 2000, durationMs: 5000 },
   },
   smoke: {
     name: 'smoke',
@@ -71,6 +75,7 @@ export const scales: Record<Scale['name'], Scale> = {
     tokens: { tasks: 4, durationMs: 1_500, joinsPerS: 4 },
     nodeKill: { subscribers: 10, rate: 50, durationMs: 3000, killAtMs: 500 },
     durability: { concurrency: 4, streams: 2, measureMs: 150, kills: 1, killAfterMs: 100 },
+    cluster: { sizes: [1, 2], subscribers: 8, streams: 4, rate: 100, durationMs: 500 },
   },
 };
 

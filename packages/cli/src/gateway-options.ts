@@ -1,5 +1,5 @@
 import { resolve, join } from 'node:path';
-import { parseSocketIoPath, type GatewayOptions } from '@agentwire/server';
+import { ConfigError, parseRedisUrl, parseSocketIoPath, type GatewayOptions } from '@agentwire/server';
 import { installedDashboardDir } from './dashboard-dir.js';
 import { prepareDataDir } from './data-dir.js';
 import { parseDuration, parseInteger, UsageError, type OptionSpecs } from './options.js';
@@ -36,7 +36,21 @@ export const gatewaySpecs: OptionSpecs = {
     type: 'string',
     env: 'AGENTWIRE_REDIS_URL',
     default: 'redis://127.0.0.1:6379',
-    description: 'Redis for --engine redis',
+    description:
+      'Redis for --engine redis: redis://, rediss:// (TLS), or redis+sentinel://host1:26379,host2:26379/<masterName> to follow the primary Sentinel names (docs/scaling.md)',
+  },
+  'redis-wait-replicas': {
+    type: 'string',
+    env: 'AGENTWIRE_REDIS_WAIT_REPLICAS',
+    default: '0',
+    description:
+      'Replicas that must confirm each commit (Redis WAIT) before events are acknowledged, so a failover loses none; fewer refuse with storage_unavailable (0 = acknowledge on the primary alone)',
+  },
+  'redis-wait-timeout': {
+    type: 'string',
+    env: 'AGENTWIRE_REDIS_WAIT_TIMEOUT',
+    default: '1s',
+    description: 'How long a commit waits for --redis-wait-replicas confirmations (e.g. 500ms, 2s)',
   },
   'redis-prefix': {
     type: 'string',
@@ -217,9 +231,21 @@ export function gatewayOptions(
     options.engine = { kind: 'memory' };
   } else if (engineKind === 'redis') {
     const url = str('redis-url');
-    if (!/^rediss?:\/\//.test(url))
-      throw new UsageError('--redis-url must start with redis:// or rediss://.');
-    options.engine = { kind: 'redis', url, prefix: str('redis-prefix') };
+    try {
+      parseRedisUrl(url);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(`--redis-url: ${err.message}`);
+      throw err;
+    }
+    const waitReplicas = parseInteger(str('redis-wait-replicas'), 'redis-wait-replicas');
+    const waitTimeout = parseDuration(str('redis-wait-timeout'));
+    if (waitTimeout < 1) throw new UsageError('--redis-wait-timeout must be at least 1ms.');
+    options.engine = {
+      kind: 'redis',
+      url,
+      prefix: str('redis-prefix'),
+      ...(waitReplicas > 0 && { waitReplicas, waitTimeoutMs: waitTimeout }),
+    };
   } else {
     throw new UsageError('--engine must be sqlite, memory or redis.');
   }

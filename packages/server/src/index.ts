@@ -16,13 +16,14 @@ export type {
   StreamInfo,
 } from './log/engine.js';
 export { openEngine } from './log/index.js';
-export { dialectNames, isDialectName, type DialectName } from './dialects/dialect.js';
+export { parseRedisUrl, type RedisTarget, type SentinelTarget } from './log/redis-connection.js';
+export { dialectNames, isDialectName, type DialectName } from './surfaces/dialect.js';
 export {
   DEFAULT_SOCKETIO_PATHS,
   parseSocketIoPath,
   type SocketIoOptions,
   type SocketIoPath,
-} from './transports/socketio-paths.js';
+} from './surfaces/socketio/socketio-paths.js';
 export {
   acceptAnyToken,
   type TokenContext,

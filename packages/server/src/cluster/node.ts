@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { AgentwireError } from '@agentwire/protocol';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { messageOf } from '../error-text.js';
+import { connectRedis } from '../log/redis-connection.js';
 import { clusterKeys, type ClusterKeys } from './keys.js';
 
 export interface ClusterNodeOptions {
-  /** The Redis the log uses (`redis://…`); the cluster's coordination lives next to the log. */
+  /**
+   * The Redis the log uses (`redis://…`, `redis+sentinel://…`); the cluster's coordination lives
+   * next to the log and follows its primary after a failover.
+   */
   url: string;
   /** The log's key prefix: nodes sharing it are one cluster. */
   prefix: string;
@@ -43,8 +47,8 @@ export class ClusterNode {
     const id = options.nodeId ?? randomBytes(12).toString('base64url');
     // Like the log: fail a command after a couple of reconnect attempts instead of hanging it.
     const common = { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5000 };
-    const redis = new Redis(options.url, { ...common, connectionName: `agentwire:${id}:cluster` });
-    const subscriber = new Redis(options.url, { ...common, connectionName: `agentwire:${id}:inbox` });
+    const redis = connectRedis(options.url, { ...common, connectionName: `agentwire:${id}:cluster` });
+    const subscriber = connectRedis(options.url, { ...common, connectionName: `agentwire:${id}:inbox` });
     const onError = options.onConnectionError ?? (() => {});
     redis.on('error', onError);
     subscriber.on('error', onError);

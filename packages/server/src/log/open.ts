@@ -7,7 +7,11 @@ import { SqliteEngine } from './sqlite.js';
 export type EngineConfig =
   | { kind: 'memory' }
   | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full'; checkpointIntervalMs?: number }
-  /** Several gateway nodes sharing one Redis under one prefix form a cluster (docs/scaling.md). */
+  /**
+   * Several gateway nodes sharing one Redis under one prefix form a cluster (docs/scaling.md);
+   * `url` may name a Sentinel deployment, and `waitReplicas`/`waitTimeoutMs` make every
+   * acknowledged event wait for replicas (`RedisEngineOptions`).
+   */
   | {
       kind: 'redis';
       url: string;
@@ -15,6 +19,9 @@ export type EngineConfig =
       dedupeWindowMs?: number;
       /** How long one Redis command may take before it fails with `storage_unavailable`. Default 5000. */
       commandTimeoutMs?: number;
+      waitReplicas?: number;
+      waitTimeoutMs?: number;
+      announceMaxBytes?: number;
     }
   /** An engine of your own, already open; the gateway closes it when it closes. */
   | { kind: 'custom'; engine: LogEngine };
@@ -48,6 +55,9 @@ export async function openEngine(config: EngineConfig, hooks: EngineHooks = {}):
         ...(config.prefix !== undefined && { prefix: config.prefix }),
         ...(config.dedupeWindowMs !== undefined && { dedupeWindowMs: config.dedupeWindowMs }),
         ...(config.commandTimeoutMs !== undefined && { commandTimeoutMs: config.commandTimeoutMs }),
+        ...(config.waitReplicas !== undefined && { waitReplicas: config.waitReplicas }),
+        ...(config.waitTimeoutMs !== undefined && { waitTimeoutMs: config.waitTimeoutMs }),
+        ...(config.announceMaxBytes !== undefined && { announceMaxBytes: config.announceMaxBytes }),
         ...(hooks.onConnectionError && { onConnectionError: hooks.onConnectionError }),
       });
   }

@@ -23,6 +23,7 @@ import type {
 } from './engine.js';
 import { messageOf } from '../error-text.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
+import { ReplicaWait } from './redis-replication.js';
 import { APPEND, READ, runScript, TRIM } from './redis-scripts.js';
 import { StorageHealth } from './storage-health.js';
 
@@ -43,7 +44,13 @@ export interface RedisStorageOptions {
   prefix: string;
   dedupeWindowMs: number;
   maxBatchEvents: number;
+  /** Most bytes of events an announcement carries; larger commits announce their positions only. */
+  announceMaxBytes: number;
   probeIntervalMs?: number;
+  /** Replicas that must confirm each group commit (WAIT) before it is acknowledged; 0 = none. */
+  waitReplicas?: number;
+  /** How long WAIT waits for them, in ms. Default 1000. */
+  waitTimeoutMs?: number;
 }
 
 export interface RedisStorageStats {
@@ -54,11 +61,15 @@ export interface RedisStorageStats {
   appends: number;
   /** Events newly stored by this node (duplicates excluded). */
   events: number;
+  /** With `waitReplicas`: WAIT calls sent, and commits refused for want of replica confirmations. */
+  replicaWaits: number;
+  replicaRefusals: number;
 }
 
 type StreamEntry = [string, string[]];
 
 const PAGE = 500;
+const DEFAULT_WAIT_TIMEOUT_MS = 1000;
 const TRIM_CHUNK = 1000;
 const AGE_SCAN_CHUNK = 256;
 
@@ -69,8 +80,8 @@ const AGE_SCAN_CHUNK = 256;
  *
  * Per stream, a Redis Stream holds the events (entry id `<seq>-0`), a hash maps event ids to seqs
  * (the dedupe index) and a hash holds the head. One Lua script per group commit checks ids, assigns
- * seqs, writes, and PUBLISHes `[node, stream, first, last]`; being atomic, it keeps seqs gapless
- * when several nodes append to one stream at once.
+ * seqs, writes, and PUBLISHes the commit (its position, and its events when they are small enough);
+ * being atomic, it keeps seqs gapless when several nodes append to one stream at once.
  *
  * Appends to a stream are group-committed: while one script call for a stream is in flight, further
  * appends to that stream queue and go together in the next call. With at most one call in flight per
@@ -83,13 +94,15 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
   private readonly candidateEpoch = newEpoch();
   private readonly dedupeWindowMs: number;
   private readonly maxBatchEvents: number;
+  private readonly announceMaxBytes: number;
   /** Per stream: appends waiting for the next group commit, and whether one is in flight. */
   private readonly lanes = new Map<string, { queue: T[]; inflight: boolean }>();
   private readonly inflight = new Set<Promise<unknown>>();
   /** Why the connection is down, while it is: the cause of commands failing meanwhile. */
   private connectionError: Error | undefined;
   private closed = false;
-  private readonly counters: RedisStorageStats = { commits: 0, failedCommits: 0, appends: 0, events: 0 };
+  private readonly replicaWait: ReplicaWait | undefined;
+  private readonly counters = { commits: 0, failedCommits: 0, appends: 0, events: 0 };
 
   constructor(
     /** Names this node in its announcements and its health probe key. */
@@ -101,6 +114,13 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
     this.keys = redisKeys(options.prefix);
     this.dedupeWindowMs = options.dedupeWindowMs;
     this.maxBatchEvents = options.maxBatchEvents;
+    const replicas = Math.floor(options.waitReplicas ?? 0);
+    if (replicas > 0) {
+      const timeout = Math.max(0, Math.floor(options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS));
+      // Redis reads a WAIT timeout of 0 as "forever"; an append must not hang on a lost replica.
+      this.replicaWait = new ReplicaWait(client, replicas, Math.max(1, timeout));
+    }
+    this.announceMaxBytes = options.announceMaxBytes;
     this.health = new StorageHealth(async () => {
       await this.client.set(this.keys.probe(nodeId), String(Date.now()), 'PX', 60_000);
     }, options.probeIntervalMs);
@@ -154,6 +174,7 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
       this.dedupeWindowMs > 0 ? this.keys.tombstones(stream) : '',
       stream,
       batch.length,
+      this.announceMaxBytes,
     ];
     for (const p of batch) {
       args.push(p.inputs.length);
@@ -169,7 +190,12 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
       this.keys.epoch,
     ];
     const replied = runScript(this.client, APPEND, keys, args).then(
-      (reply) => this.outcomes(stream, batch, reply),
+      async (reply) => {
+        const outcomes = this.outcomes(stream, batch, reply);
+        // Duplicates too: the first attempt of a retried event may itself be unconfirmed.
+        if (this.replicaWait) await this.replicaWait.confirm();
+        return outcomes;
+      },
       (err: unknown) => {
         throw this.storageError(err, `The Redis log could not commit ${batch.length} appends to ${stream}`);
       },
@@ -384,7 +410,8 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
   }
 
   stats(): RedisStorageStats {
-    return { ...this.counters };
+    const waits = this.replicaWait?.counters;
+    return { ...this.counters, replicaWaits: waits?.waits ?? 0, replicaRefusals: waits?.refused ?? 0 };
   }
 
   private async planPage(

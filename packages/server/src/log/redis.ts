@@ -1,5 +1,5 @@
 import { AgentwireError } from '@agentwire/protocol';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { closedError, encodeInputs, newEpoch } from './codec.js';
 import type {
   AppendBatchResult,
@@ -13,14 +13,19 @@ import type {
   StreamInfo,
   TrimPlan,
 } from './engine.js';
-import { messageOf, redactUrl } from '../error-text.js';
+import { messageOf } from '../error-text.js';
+import { connectRedis, parseRedisUrl, redactRedisUrl } from './redis-connection.js';
 import { RedisDelivery, type PendingAppend, type RedisDeliveryStats } from './redis-delivery.js';
 import { DEFAULT_REDIS_PREFIX } from './redis-keys.js';
 import { RedisStorage, type RedisStorageStats } from './redis-storage.js';
 import type { StorageHealth } from './storage-health.js';
 
 export interface RedisEngineOptions {
-  /** `redis://[:password@]host:port[/db]` or `rediss://` for TLS. */
+  /**
+   * `redis://[:password@]host:port[/db]`, `rediss://` for TLS, or a primary found through Sentinel:
+   * `redis+sentinel://[user:pass@]host1:port1,host2:port2/<masterName>[?db=N]` (`rediss+sentinel://`
+   * for TLS). Every connection follows the primary after a failover (docs/scaling.md, "Sentinel").
+   */
   url: string;
   /** Prefix of every key and channel; nodes sharing a prefix form one cluster. Default `agentwire:`. */
   prefix?: string;
@@ -32,6 +37,13 @@ export interface RedisEngineOptions {
   dedupeWindowMs?: number;
   /** Most events sent to Redis in one group commit (one script call). Default 1000. */
   maxBatchEvents?: number;
+  /**
+   * Most bytes of events (their stored text) an announcement carries to the other nodes, so they
+   * deliver the commit without reading it back from Redis. A larger commit is announced by its
+   * positions only and every node reads it from the log. 0 announces positions only. Default
+   * 65 536 (docs/limits.md).
+   */
+  announceMaxBytes?: number;
   /** Where errors thrown by append listeners go; defaults to a process warning. */
   onListenerError?: (err: unknown) => void;
   /**
@@ -47,18 +59,27 @@ export interface RedisEngineOptions {
    * forever. Default 5000.
    */
   commandTimeoutMs?: number;
+  /**
+   * Replicas that must confirm each group commit (Redis `WAIT`) before its appends are
+   * acknowledged; fewer within `waitTimeoutMs` refuses them with `storage_unavailable` (a retry is
+   * deduplicated by event id). 0 (default) acknowledges once the primary has applied the commit.
+   */
+  waitReplicas?: number;
+  /** How long a group commit waits for `waitReplicas` confirmations, in ms. Default 1000. */
+  waitTimeoutMs?: number;
 }
 
 export type RedisEngineStats = RedisStorageStats & RedisDeliveryStats;
 
 const DEFAULT_MAX_BATCH_EVENTS = 1000;
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 5000;
+export const DEFAULT_ANNOUNCE_MAX_BYTES = 64 * 1024;
 
 /**
  * The clustered log: every gateway node of a deployment opens the same Redis under the same prefix.
  * Two parts on two connections: `RedisStorage` keeps the events (group commits, reads, retention),
- * and `RedisDelivery` hears every node's commits announced and hands them to this node's listeners
- * in seq order, settling this node's appends once they are delivered.
+ * and `RedisDelivery` hears every node's commits announced (with their events, when small) and hands
+ * them to this node's listeners in seq order, settling this node's appends once they are delivered.
  */
 export class RedisEngine implements LogEngine {
   readonly kind = 'redis';
@@ -86,7 +107,11 @@ export class RedisEngine implements LogEngine {
         prefix: this.prefix,
         dedupeWindowMs: Math.max(0, Math.floor(options.dedupeWindowMs ?? 0)) || 0,
         maxBatchEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
+        announceMaxBytes:
+          Math.max(0, Math.floor(options.announceMaxBytes ?? DEFAULT_ANNOUNCE_MAX_BYTES)) || 0,
         ...(options.probeIntervalMs !== undefined && { probeIntervalMs: options.probeIntervalMs }),
+        ...(options.waitReplicas !== undefined && { waitReplicas: options.waitReplicas }),
+        ...(options.waitTimeoutMs !== undefined && { waitTimeoutMs: options.waitTimeoutMs }),
       },
       delivery.onCommit,
     );
@@ -95,6 +120,8 @@ export class RedisEngine implements LogEngine {
 
   /** Connects (failing with `unavailable` if Redis cannot be reached) and joins the cluster. */
   static async open(options: RedisEngineOptions): Promise<RedisEngine> {
+    // Before connecting: a malformed URL is the operator's to fix, not a connection failure.
+    const target = parseRedisUrl(options.url);
     const onError = options.onConnectionError ?? (() => {});
     const redisOptions = {
       lazyConnect: true,
@@ -109,8 +136,11 @@ export class RedisEngine implements LogEngine {
     };
     const nodeId = newEpoch();
     // Named, so an operator can tell the nodes apart in CLIENT LIST.
-    const client = new Redis(options.url, { ...redisOptions, connectionName: `agentwire:${nodeId}:log` });
-    const subscriber = new Redis(options.url, { ...redisOptions, connectionName: `agentwire:${nodeId}:sub` });
+    const client: Redis = connectRedis(target, {
+      ...redisOptions,
+      connectionName: `agentwire:${nodeId}:log`,
+    });
+    const subscriber = connectRedis(target, { ...redisOptions, connectionName: `agentwire:${nodeId}:sub` });
     // Until the engine exists; it then reports the log connection's errors to its health.
     client.on('error', onError);
     subscriber.on('error', onError);
@@ -127,7 +157,7 @@ export class RedisEngine implements LogEngine {
       subscriber.disconnect();
       throw new AgentwireError(
         'unavailable',
-        `Cannot open the Redis log at ${redactUrl(options.url)}: ${messageOf(err)}`,
+        `Cannot open the Redis log at ${redactRedisUrl(options.url)}: ${messageOf(err)}`,
       );
     }
   }
