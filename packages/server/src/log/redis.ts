@@ -17,7 +17,7 @@ import { messageOf } from '../error-text.js';
 import { connectRedis, parseRedisUrl, redactRedisUrl } from './redis-connection.js';
 import { RedisDelivery, type PendingAppend, type RedisDeliveryStats } from './redis-delivery.js';
 import { DEFAULT_REDIS_PREFIX } from './redis-keys.js';
-import { RedisStorage, type RedisStorageStats } from './redis-storage.js';
+import { DEFAULT_WAIT_TIMEOUT_MS, RedisStorage, type RedisStorageStats } from './redis-storage.js';
 import type { StorageHealth } from './storage-health.js';
 
 export interface RedisEngineOptions {
@@ -76,6 +76,17 @@ export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 5000;
 export const DEFAULT_ANNOUNCE_MAX_BYTES = 64 * 1024;
 
 /**
+ * The client-side limit of one command. A WAIT for replicas is a command too, and Redis answers it
+ * only at `waitTimeoutMs`: the limit stays a second beyond that, so a slow replica is reported as
+ * too few confirmations rather than as a Redis that does not answer.
+ */
+function commandTimeoutOf(options: RedisEngineOptions): number {
+  const limit = options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS;
+  if (!(options.waitReplicas! > 0)) return limit;
+  return Math.max(limit, (options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS) + 1000);
+}
+
+/**
  * The clustered log: every gateway node of a deployment opens the same Redis under the same prefix.
  * Two parts on two connections: `RedisStorage` keeps the events (group commits, reads, retention),
  * and `RedisDelivery` hears every node's commits announced (with their events, when small) and hands
@@ -131,7 +142,7 @@ export class RedisEngine implements LogEngine {
       // drops fail at the drop rather than being re-sent after it (the producer's retry does that).
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+      commandTimeout: commandTimeoutOf(options),
       connectTimeout: 5000,
     };
     const nodeId = newEpoch();
