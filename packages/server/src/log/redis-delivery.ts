@@ -52,6 +52,8 @@ const MAX_TRACKED_STREAMS = 100_000;
 const ANNOUNCEMENT_WAIT_MS = 2000;
 /** How soon a resync that failed (the log connection not back yet) is tried again. */
 const RESYNC_RETRY_MS = 250;
+/** Reads of a gap before this node's own commit, 100 ms apart doubling to 1 s: about 15 s in all. */
+const GAP_RETRIES = 18;
 
 /**
  * Cross-node delivery of the Redis log: every node hears every commit of every node, in seq order
@@ -246,7 +248,7 @@ export class RedisDelivery {
       for (const [stream, head] of heads) {
         this.step(stream, async () => {
           const known = this.delivered.get(stream);
-          if (known !== undefined && head > known) await this.deliverRange(stream, known, head);
+          if (known !== undefined && head > known) await this.readOrSkip(stream, known, head);
         });
       }
     } catch {
@@ -290,7 +292,7 @@ export class RedisDelivery {
       }
       // Commits of other nodes before this one that were not delivered (lost announcements).
       const known = this.delivered.get(stream);
-      if (known !== undefined && known < first - 1) await this.readOrSkip(stream, known, first - 1);
+      if (known !== undefined && known < first - 1) await this.fillGap(stream, first - 1);
       const after = this.delivered.get(stream) ?? 0;
       const fresh = first > after ? events : events.filter((e) => e.seq > after);
       if (fresh.length > 0) this.markDelivered(stream, fresh[fresh.length - 1]!.seq);
@@ -386,6 +388,22 @@ export class RedisDelivery {
       }
     }
     return false;
+  }
+
+  /**
+   * Delivers what other nodes committed before this node's own commit at `through + 1`. Redis may
+   * have gone down between that commit's reply and this read (its announcements lost with it):
+   * delivering the own commit without them would skip seqs, so the read is tried again while Redis
+   * comes back, holding this stream's later deliveries (and the commit's acknowledgement) behind it.
+   * Past GAP_RETRIES the gap is left to the hub, which re-reads any gap it sees.
+   */
+  private async fillGap(stream: string, through: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const known = this.delivered.get(stream) ?? through;
+      if (known >= through || (await this.readOrSkip(stream, known, through))) return;
+      if (this.closed || attempt >= GAP_RETRIES) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 1000)));
+    }
   }
 
   /**

@@ -69,7 +69,7 @@ export interface RedisStorageStats {
 type StreamEntry = [string, string[]];
 
 const PAGE = 500;
-const DEFAULT_WAIT_TIMEOUT_MS = 1000;
+export const DEFAULT_WAIT_TIMEOUT_MS = 1000;
 const TRIM_CHUNK = 1000;
 const AGE_SCAN_CHUNK = 256;
 

@@ -18,7 +18,7 @@ import { messageOf } from '../error-text.js';
 import { connectRedis, parseRedisUrl, redactRedisUrl } from './redis-connection.js';
 import { RedisDelivery, type PendingAppend, type RedisDeliveryStats } from './redis-delivery.js';
 import { DEFAULT_REDIS_PREFIX } from './redis-keys.js';
-import { RedisStorage, type RedisStorageStats } from './redis-storage.js';
+import { DEFAULT_WAIT_TIMEOUT_MS, RedisStorage, type RedisStorageStats } from './redis-storage.js';
 import type { StorageHealth } from './storage-health.js';
 
 export interface RedisEngineOptions {
@@ -55,6 +55,12 @@ export interface RedisEngineOptions {
   /** While Redis fails, how often it is probed with a small write, in ms. Default 1000. */
   probeIntervalMs?: number;
   /**
+   * How long one Redis command may take before it fails with `storage_unavailable`, in ms: a Redis
+   * that accepts connections but does not answer (stopped, swapping, cut off) must not hold appends
+   * forever. Default 5000.
+   */
+  commandTimeoutMs?: number;
+  /**
    * Replicas that must confirm each group commit (Redis `WAIT`) before its appends are
    * acknowledged; fewer within `waitTimeoutMs` refuses them with `storage_unavailable` (a retry is
    * deduplicated by event id). 0 (default) acknowledges once the primary has applied the commit.
@@ -62,19 +68,24 @@ export interface RedisEngineOptions {
   waitReplicas?: number;
   /** How long a group commit waits for `waitReplicas` confirmations, in ms. Default 1000. */
   waitTimeoutMs?: number;
-  /**
-   * How long one Redis command may take before it fails with `storage_unavailable`, in ms: a Redis
-   * that accepts connections but does not answer (stopped, swapping, cut off) must not hold appends
-   * forever. Default 5000.
-   */
-  commandTimeoutMs?: number;
 }
 
 export type RedisEngineStats = RedisStorageStats & RedisDeliveryStats;
 
 const DEFAULT_MAX_BATCH_EVENTS = 1000;
-export const DEFAULT_ANNOUNCE_MAX_BYTES = 64 * 1024;
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 5000;
+export const DEFAULT_ANNOUNCE_MAX_BYTES = 64 * 1024;
+
+/**
+ * The client-side limit of one command. A WAIT for replicas is a command too, and Redis answers it
+ * only at `waitTimeoutMs`: the limit stays a second beyond that, so a slow replica is reported as
+ * too few confirmations rather than as a Redis that does not answer.
+ */
+function commandTimeoutOf(options: RedisEngineOptions): number {
+  const limit = options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS;
+  if (!(options.waitReplicas! > 0)) return limit;
+  return Math.max(limit, (options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS) + 1000);
+}
 
 /**
  * The clustered log: every gateway node of a deployment opens the same Redis under the same prefix.
@@ -132,7 +143,7 @@ export class RedisEngine implements LogEngine {
       // drops fail at the drop rather than being re-sent after it (the producer's retry does that).
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+      commandTimeout: commandTimeoutOf(options),
       connectTimeout: 5000,
     };
     const nodeId = newEpoch();
