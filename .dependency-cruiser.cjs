@@ -13,9 +13,12 @@
  *    - `log/` (storage) knows nothing of the rest: only `log/`, `error-text` and `logger`.
  *    - `hub/` (fan-out) sits on the log: no auth, producers, cluster, AMQP or edge.
  *    - `auth/` decides, it does not serve: no edge, cluster, AMQP, projects or task list.
- *    - `producers/`, `cluster/` and `amqp/` (the producer side) import no edge code.
- *    - `dialects/` translate; the transports that carry them are above them.
- *    - The edge (`edge/`, `transports/`, `http/`, `agui/`, `metrics/`, `dialects/`) does not
+ *    - `producers/`, `cluster/` and `amqp/` (the producer side) import no edge code; of the
+ *      compatibility surfaces (`surfaces/`) they may import a seed's AMQP mapping
+ *      (`surfaces/<seed>/<seed>-amqp.ts`), which is a table that imports nothing of the server.
+ *    - Dialects (`surfaces/dialect.ts`, `surfaces/<seed>/<seed>-dialect.ts`, their helpers and
+ *      registry) translate; the transports that carry them are above them.
+ *    - The edge (`edge/`, `transports/`, `surfaces/`, `http/`, `agui/`, `metrics/`) does not
  *      import the gateway that assembles it, nor its options.
  *    - Only the gateway's assembly (`gateway.ts`, `gateway/`) and the entry point import
  *      `gateway.ts`; shipped code never imports the test support in `testing/`.
@@ -28,16 +31,20 @@
 /** A server source file that does not ship as product code. */
 const SERVER_TEST = ['\\.test\\.ts$', '^packages/server/src/testing/', '/test-kit\\.ts$'];
 const S = '^packages/server/src/';
-const EDGE = `${S}(edge|transports|http|agui|metrics)/`;
+const EDGE = `${S}(edge|transports|surfaces|http|agui|metrics)/`;
+/** A seed's AMQP mapping: a table the producer side reads, inside that seed's surface folder. */
+const AMQP_MAPPING = `${S}surfaces/[^/]+/[^/]+-amqp\\.ts$`;
+/** A dialect table (or the registry of them, or their helpers): translation, no connections. */
+const DIALECT = `${S}surfaces/(dialect|dialect-helpers|[^/]+/[^/]+-dialects?)\\.ts$`;
 const GATEWAY = `${S}(gateway\\.ts|gateway-options\\.ts|gateway/|index\\.ts)`;
 
-/** One upward-import rule inside the server. */
-const layer = (name, comment, from, to) => ({
+/** One upward-import rule inside the server; `toNot` exempts some of `to`. */
+const layer = (name, comment, from, to, toNot) => ({
   name,
   comment,
   severity: 'error',
   from: { path: from, pathNot: SERVER_TEST },
-  to: { path: to },
+  to: toNot ? { path: to, pathNot: toNot } : { path: to },
 });
 
 module.exports = {
@@ -100,36 +107,44 @@ module.exports = {
       'server-log-is-storage',
       'The log engines know nothing of what is built on them.',
       `${S}log/`,
-      `${S}(?!log/|error-text\\.ts$|logger\\.ts$)`,
+      `${S}(?!log/|error-text\\.ts$|logger\\.ts$|config-error\\.ts$)`,
     ),
     layer(
       'server-hub-on-log',
       'The hub fans out what the log commits; it does not know who subscribes or how.',
       `${S}hub/`,
-      `${S}(auth|producers|cluster|amqp|dialects|projects|task-list|edge|transports|http|agui|metrics)/`,
+      `${S}(auth|producers|cluster|amqp|projects|task-list|edge|transports|surfaces|http|agui|metrics)/`,
     ),
     layer(
       'server-auth-decides',
       'Auth decides what a caller may do; serving the answer is the edge’s business.',
       `${S}auth/`,
-      `${S}(cluster|amqp|dialects|projects|task-list|edge|transports|http|agui|metrics)/`,
+      `${S}(cluster|amqp|projects|task-list|edge|transports|surfaces|http|agui|metrics)/`,
     ),
     layer(
       'server-producer-side',
-      'The producer side (channel, cluster, AMQP) does not reach into the edge.',
+      'The producer side (channel, cluster, AMQP) does not reach into the edge; a seed’s AMQP mapping is a table, not edge code.',
       `${S}(producers|cluster|amqp)/`,
-      [`${S}dialects/`, EDGE],
+      EDGE,
+      AMQP_MAPPING,
+    ),
+    layer(
+      'server-amqp-mapping-is-a-table',
+      'A seed’s AMQP mapping imports nothing of the server, so the producer side may read it.',
+      AMQP_MAPPING,
+      S,
     ),
     layer(
       'server-dialects-below-transports',
       'A dialect translates events and intents; the transports carrying it sit above it.',
-      `${S}dialects/`,
+      DIALECT,
       EDGE,
+      DIALECT,
     ),
     layer(
       'server-edge-below-gateway',
       'The edge does not import the gateway that assembles it.',
-      `${S}(edge|transports|http|agui|metrics|dialects)/`,
+      EDGE,
       GATEWAY,
     ),
     layer(

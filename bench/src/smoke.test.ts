@@ -68,6 +68,27 @@ test('bench harness smoke run', async (t) => {
     },
   );
 
+  await t.test(
+    'cluster: gateways on one Redis deliver everything, Redis commands per event counted',
+    async () => {
+      const rows = await runBench({
+        scenarios: ['cluster'],
+        scale: 'smoke',
+        servers: ['agentwire'],
+        log: () => {},
+      });
+      assert.equal(rows.length, 2);
+      for (const r of rows) {
+        assert.ok(r.perSec! > 0, `${r.mode}: delivered nothing`);
+        assert.match(
+          r.note ?? '',
+          /Redis cmds\/event [\d.]+ .*xrange [\d.]+, evalsha [\d.]+, publish [\d.]+/,
+        );
+        assert.doesNotMatch(r.note ?? '', /% delivered/, `${r.mode}: ${r.note}`);
+      }
+    },
+  );
+
   await t.test('reconnect storm: every subscriber resumes every missed event', async () => {
     const rows = await run('storm');
     const ours = rows.find((r) => r.server === 'agentwire');

@@ -11,7 +11,7 @@ type Request = DistributiveOmit<WorkerRequest, 'id'>;
 const PER_ADDRESS = 1000;
 // Addresses are never reused within a run, so sockets still in TIME_WAIT from an earlier scenario
 // cannot collide with new ones; each run starts at a random one of the 62,500, so neither can the
-// TIME_WAIT sockets a previous run left behind (tens of thousands of them slowed connects ~5×).
+// TIME_WAIT sockets a previous run left behind (tens of thousands, each one a port connect() must skip).
 const ADDRESSES = 250 * 250;
 let nextAddress = Math.floor(Math.random() * ADDRESSES);
 

@@ -22,6 +22,8 @@ export interface Scale {
   tokens: { tasks: number; durationMs: number; joinsPerS: number };
   /** node-kill: subscribers over two nodes, the publisher's rate and length, when the node dies. */
   nodeKill: { subscribers: number; rate: number; durationMs: number; killAtMs: number };
+  /** cluster: gateway counts measured, subscribers over the serving nodes, streams, ingest rate and length. */
+  cluster: { sizes: number[]; subscribers: number; streams: number; rate: number; durationMs: number };
   /** failover: producers publishing at once, a cost window and how many per mode, publishing after recovery. */
   failover: { producers: number; stepMs: number; rounds: number; afterMs: number };
 }
@@ -40,6 +42,7 @@ export const scales: Record<Scale['name'], Scale> = {
     settleMs: 500,
     tokens: { tasks: 200, durationMs: 10_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 10_000, killAtMs: 2000 },
+    cluster: { sizes: [1, 2, 3, 4], subscribers: 1000, streams: 100, rate: 2000, durationMs: 10_000 },
     failover: { producers: 32, stepMs: 2000, rounds: 4, afterMs: 2000 },
   },
   quick: {
@@ -55,6 +58,7 @@ export const scales: Record<Scale['name'], Scale> = {
     settleMs: 500,
     tokens: { tasks: 200, durationMs: 6_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 8000, killAtMs: 2000 },
+    cluster: { sizes: [1, 2, 3, 4], subscribers: 1000, streams: 100, rate: 2000, durationMs: 5000 },
     failover: { producers: 32, stepMs: 1000, rounds: 3, afterMs: 1000 },
   },
   smoke: {
@@ -70,6 +74,7 @@ export const scales: Record<Scale['name'], Scale> = {
     settleMs: 20,
     tokens: { tasks: 4, durationMs: 1_500, joinsPerS: 4 },
     nodeKill: { subscribers: 10, rate: 50, durationMs: 3000, killAtMs: 500 },
+    cluster: { sizes: [1, 2], subscribers: 8, streams: 4, rate: 100, durationMs: 500 },
     failover: { producers: 4, stepMs: 300, rounds: 1, afterMs: 200 },
   },
 };

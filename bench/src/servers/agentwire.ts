@@ -13,6 +13,9 @@ const engine: EngineConfig =
           kind: 'redis',
           url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
           prefix: process.env.BENCH_REDIS_PREFIX ?? 'agentwire-bench:',
+          ...(process.env.BENCH_ANNOUNCE_MAX_BYTES !== undefined && {
+            announceMaxBytes: Number(process.env.BENCH_ANNOUNCE_MAX_BYTES),
+          }),
         }
       : { kind: 'memory' };
 const gateway = await createGateway({ port: 0, engine, logLevel: 'silent' });

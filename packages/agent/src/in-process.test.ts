@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AgentwireError, reduceTaskEvents, taskStream } from '@agentwire/protocol';
 import { connect } from './connect.js';
 import { MemoryPublisher } from './testing/memory-publisher.js';
@@ -36,6 +37,7 @@ test('a whole task folds into the state watchers expect', async () => {
 
   const hits = await researcher.tool('search', { q: 'pgvector vs qdrant' }, async (signal) => {
     assert.equal(signal, researcher.signal, "the agent's signal, which aborts with the task's");
+    // The tool's own work, which takes real time: its tool:complete reports how long (checked below).
     await new Promise((r) => setTimeout(r, 15));
     return ['a', 'b'];
   });
@@ -178,7 +180,8 @@ test('a long token stream runs ahead of a slow publisher in bounded batches, in 
   const aw = connect({ publisher: store });
   const task = await aw.startTask({ title: 'Many tokens' });
   const agent = await task.spawnAgent({ name: 'writer' });
-  store.before = () => new Promise((r) => setTimeout(r, 2));
+  // Slower than the token source: each publish yields to the event loop before it is stored.
+  store.before = () => nextTurn();
   const parts = Array.from({ length: 500 }, (_, i) => `t${i} `);
   const text = await agent.streamMessage(parts);
   assert.equal(text, parts.join(''));

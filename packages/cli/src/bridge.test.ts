@@ -13,7 +13,7 @@ import { EventSchema, RunAgentInputSchema } from '@ag-ui/core/schemas';
 import { EventEncoder } from '@ag-ui/encoder';
 import { taskIdOf, taskStream, type AnyEnvelope } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
-import { waitFor } from './testing/index.js';
+import { pace, waitFor } from './testing/index.js';
 
 /**
  * `agentwire bridge agui <url>`, the real CLI process, between a gateway and an AG-UI agent server
@@ -69,7 +69,7 @@ class AgUiAgentServer {
       // Talks until its client goes away, which is how AG-UI stops an agent.
       for (let i = 0; !res.destroyed; i++) {
         send({ type: EventType.TEXT_MESSAGE_CONTENT, messageId: `m-${runId}`, delta: `w${i} ` });
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await pace(5);
       }
       return;
     }

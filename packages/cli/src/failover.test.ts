@@ -82,18 +82,21 @@ class GatewayNode {
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
-    for (;;) {
-      if (child.exitCode !== null)
-        throw new Error(`${this.name} exited with ${child.exitCode}: ${this.output}`);
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`${this.name} exited with ${child.exitCode}: ${this.output}`);
+        return fetch(`${this.url}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+      },
+      `${this.name} to be ready`,
       // Generous: a loaded CI machine starts a Node process slowly; the bound only turns a hang into a failure.
-      if (performance.now() - started > 60_000) throw new Error(`${this.name} not ready: ${this.output}`);
-      const ready = await fetch(`${this.url}/readyz`).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-      if (ready) return performance.now() - started;
-      await sleep(25);
-    }
+      60_000,
+      25,
+    );
+    return performance.now() - started;
   }
 
   /** Sends `signal` and resolves with the exit code and how long the process took to exit. */
@@ -116,10 +119,6 @@ interface Watcher {
   events: AnyEnvelope[];
   arrivals: number[];
   resets: number;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The longest time without an entry of `times` (sorted) within [from, to). */
@@ -204,23 +203,30 @@ describe('failover across real gateway processes', { skip }, () => {
         );
 
         const disruptions: { label: string; from: number; to: number; exit?: string }[] = [];
+        /** Resolves once every subscriber has had an event since it was called: they are all live. */
+        const everyoneLive = async (what: string): Promise<void> => {
+          const counts = watchers.map((w) => w.events.length);
+          await waitFor(() => watchers.every((w, i) => w.events.length > counts[i]!), what, 15_000);
+        };
 
         // Node A, which holds subscribers s0 and s3 (and the producer's first node), dies at once.
         const [a] = nodes as [GatewayNode];
         let from = performance.now();
         await a.stop('SIGKILL');
-        await sleep(1_000);
+        // A stays down until the subscribers it held have failed over and every one is live again.
+        await everyoneLive('every subscriber to get events with A dead');
         disruptions.push({ label: 'SIGKILL A', from, to: performance.now() });
         await a.start();
-        await sleep(500);
+        await everyoneLive('every subscriber to get events with A back');
 
-        // Rolling restart: each node in turn is told to stop, comes back on its port, and gets a moment.
+        // Rolling restart: each node in turn is told to stop and comes back on its port.
         for (const node of nodes) {
           from = performance.now();
           const { code, ms } = await node.stop('SIGTERM');
           assert.equal(code, 0, `${node.name} exits 0 on SIGTERM; output: ${node.output}`);
           const startMs = await node.start();
-          await sleep(500);
+          // The next node stops only once every subscriber is live again.
+          await everyoneLive(`every subscriber to get events after ${node.name} restarted`);
           disruptions.push({
             label: `SIGTERM ${node.name}`,
             from,

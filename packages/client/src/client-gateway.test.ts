@@ -18,7 +18,7 @@ import {
 } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
 import { AgentwireError, createClient, type Client, type ResetInfo } from './index.js';
-import { sleep, until, letTimePass } from './testing/scripted-server.js';
+import { pace, until, letTimePass } from './testing/scripted-server.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -153,15 +153,15 @@ test('destroying the socket mid-stream while a producer publishes: every event e
         data: { level: 'info' as const, message: `n=${i + k}` },
       }));
       // Hold the last batch back until the connection was cut a few times mid-stream.
-      while (i + 3 > total && cuts < 3) await sleep(5);
+      if (i + 3 > total) await until(() => cuts >= 3, 'three cuts mid-stream', 10_000);
       await gw.publish('task:cut', batch);
-      await sleep(1);
+      await pace(1);
     }
   })();
   let published = false;
   void producer.finally(() => (published = true));
   while (!published) {
-    await sleep(15);
+    await pace(15);
     cuts += tcp.cut() > 0 ? 1 : 0;
   }
   await producer;

@@ -17,7 +17,7 @@ import {
   type ClientStatus,
   type Subscription,
 } from './index.js';
-import { sleep, until, letTimePass } from './testing/scripted-server.js';
+import { pace, until, letTimePass } from './testing/scripted-server.js';
 import { SseTransport } from './sse-transport.js';
 import { TransportClosedError } from './transport.js';
 import { httpBaseUrl } from './url.js';
@@ -171,7 +171,8 @@ function producer(gw: () => Gateway, stream: string, total: number, hold?: () =>
     published = 1;
     while (published < total) {
       // Lets a test keep the last events back until it has done what it came to do.
-      while (hold?.() && published >= total - 3) await sleep(5);
+      if (hold && published >= total - 3)
+        await until(() => !hold(), 'the test to release the last events', 10_000);
       const n = Math.min(3, total - published);
       const batch = Array.from({ length: n }, (_, k) => ({
         id: `${stream}-${published + k + 1}`,
@@ -180,7 +181,7 @@ function producer(gw: () => Gateway, stream: string, total: number, hold?: () =>
       }));
       await gw().publish(stream, batch);
       published += n;
-      await sleep(2);
+      await pace(2);
     }
   })();
   return { done, published: () => published };
@@ -223,7 +224,7 @@ for (const kind of ['websocket', 'sse', 'polling'] as const) {
     let finished = false;
     void p.done.finally(() => (finished = true));
     while (!finished) {
-      await sleep(20);
+      await pace(20);
       if (c.status === kind) proxy.cut();
     }
     await p.done;

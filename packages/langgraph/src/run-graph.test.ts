@@ -25,7 +25,7 @@ import { ToolNode } from '@langchain/langgraph/prebuilt';
 import { z } from 'zod';
 import { nodeNames, runGraph } from './index.js';
 import { Watcher } from './testing/watcher.js';
-import { waitUntil } from './testing/wait.js';
+import { pace, waitUntil } from './testing/wait.js';
 
 let gw: Gateway;
 let aw: Producer;
@@ -409,7 +409,7 @@ describe('runGraph', () => {
       .addNode('stubborn', async (_state, config) => {
         nodeSignal = config.signal;
         for (let i = 0; afterCancel < 20 && i < 5_000; i++) {
-          await new Promise((r) => setTimeout(r, 2));
+          await pace(2);
           config.writer?.({ tick: i });
           if (task.signal.aborted) {
             afterCancel++;

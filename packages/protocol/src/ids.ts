@@ -1,8 +1,9 @@
 /**
  * A new UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits. Ids made this way sort
  * by time, so a log that indexes event ids (for idempotent appends) inserts each one near the end
- * of its index instead of at a random page: on SQLite that is about three times the append rate
- * of random v4 ids. They fit every id and stream-name pattern a UUID fits.
+ * of its index instead of at a random page, and a commit rewrites a few index pages rather than one
+ * per event (bench/results.md has the append rates). They fit every id and stream-name pattern a
+ * UUID fits.
  */
 export function timeOrderedId(now: number = Date.now()): string {
   // randomUUID draws from a pooled random buffer, cheaper than asking for bytes per id; its version

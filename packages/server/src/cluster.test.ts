@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AnyEnvelope } from '@agentwire/protocol';
 import { Redis } from 'ioredis';
 import { createGateway, type Gateway } from './gateway.js';
+import { RedisEngine } from './log/redis.js';
 import { requireService } from './testing/services.js';
 import { WsProbe } from './testing/ws-probe.js';
 
@@ -149,6 +150,52 @@ describe('a cluster of gateways on one Redis', { skip }, () => {
       await second.until(() => second.events.some((e) => e.id === 'm-7'));
       assertInOrderOnce(second.events, 5, 7, 'resumed on node B');
       second.close();
+    },
+  );
+
+  it('reads none of those commits back from Redis: each travelled with its announcement', () => {
+    for (const node of nodes) {
+      assert.ok(node.engine instanceof RedisEngine);
+      assert.equal(node.engine.stats().rangeReads, 0);
+      assert.ok(node.engine.stats().remoteEvents > 0);
+    }
+  });
+
+  it(
+    'delivers commits too large to announce exactly once, in order, reading them back',
+    { timeout: 20_000 },
+    async () => {
+      const small = `${prefix}small-announcements:`;
+      const pair = await Promise.all(
+        [0, 1].map(() =>
+          createGateway({
+            port: 0,
+            logLevel: 'silent',
+            engine: { kind: 'redis', url, prefix: small, announceMaxBytes: 300 },
+          }),
+        ),
+      );
+      const [a, b] = pair as [Gateway, Gateway];
+      try {
+        const stream = 'task:large';
+        const onA = await subscribe(a, stream);
+        const pad = 'p'.repeat(400);
+        for (let i = 0; i < 10; i++) {
+          // Alternately over and under the bound, so both ways interleave on one stream.
+          const message = i % 2 === 0 ? `${pad}-${i}` : `small-${i}`;
+          await b.publish(stream, [{ id: `l-${i}`, type: 'log:entry', data: { level: 'info', message } }]);
+        }
+        await onA.until(() => onA.events.some((e) => e.id === 'l-9'), 15_000);
+        await b.publish(stream, [entry('sentinel')]);
+        await onA.until(() => onA.events.some((e) => e.id === 'sentinel'), 15_000);
+        assertInOrderOnce(onA.events, 1, 11, 'node A');
+        assert.equal(String((onA.events[0]!.data as { message: string }).message), `${pad}-0`);
+        assert.ok(a.engine instanceof RedisEngine);
+        assert.ok(a.engine.stats().rangeReads >= 5, 'the large commits were read back');
+        onA.close();
+      } finally {
+        await Promise.all(pair.map((g) => g.close()));
+      }
     },
   );
 

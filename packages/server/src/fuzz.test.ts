@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { A, B, cast, log, spawned, PRODUCER_KEY, SECRET, secureGateway, token } from './testing/auth-kit.js';
 import { surfaces, watcherSurfaces, type Watch } from './testing/surfaces.js';
 import { httpInput, pick, rng, sioFrame, wsFrame, type Rng } from './testing/fuzz-inputs.js';
+import { pace } from './testing/wait.js';
 
 /**
  * Throws malformed and adversarial input at every endpoint and transport of a gateway with auth
@@ -90,7 +91,7 @@ it(
       for (let i = 0; running(); i++) {
         await gw.publish(B.task, [log(`${B_MARK} ${i}`)]);
         await gw.publish(projectStream(B.project), [log(`${B_MARK} project ${i}`)]);
-        await new Promise((r) => setTimeout(r, 10));
+        await pace(10);
       }
     })();
 
@@ -100,7 +101,7 @@ it(
         assert.equal(res.status, 200, 'healthz during the fuzz');
         await res.arrayBuffer();
         peak = Math.max(peak, process.memoryUsage().rss);
-        await new Promise((r) => setTimeout(r, 100));
+        await pace(100);
       }
     })();
 

@@ -7,7 +7,7 @@ import type { RetentionPolicy } from './log/engine.js';
 import type { EngineConfig } from './log/open.js';
 import type { Logger } from './logger.js';
 import type { ProducerOptions } from './producers/options.js';
-import type { SocketIoOptions } from './transports/socketio-paths.js';
+import type { SocketIoOptions } from './surfaces/socketio/socketio-paths.js';
 
 /**
  * Everything `createGateway` takes. The options of each part live beside it (auth, AMQP, producers,

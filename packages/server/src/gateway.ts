@@ -32,7 +32,7 @@ import { connectInProcess } from './producers/in-process.js';
 import type { ProducerRegistry } from './producers/registry.js';
 import { Readiness } from './readiness.js';
 import { applyRetention } from './retention.js';
-import { FlaskDashboardStatus } from './transports/flask-dashboard-status.js';
+import { FlaskDashboardStatus } from './surfaces/flask-dashboard/flask-dashboard-status.js';
 import { WS_PATH } from './transports/ws.js';
 
 export interface Gateway extends ProducerPort {

@@ -17,13 +17,13 @@ export type {
 } from './log/engine.js';
 export { openEngine } from './log/index.js';
 export { parseRedisUrl, type RedisTarget, type SentinelTarget } from './log/redis-connection.js';
-export { dialectNames, isDialectName, type DialectName } from './dialects/dialect.js';
+export { dialectNames, isDialectName, type DialectName } from './surfaces/dialect.js';
 export {
   DEFAULT_SOCKETIO_PATHS,
   parseSocketIoPath,
   type SocketIoOptions,
   type SocketIoPath,
-} from './transports/socketio-paths.js';
+} from './surfaces/socketio/socketio-paths.js';
 export {
   acceptAnyToken,
   type TokenContext,

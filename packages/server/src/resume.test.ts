@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import type { AnyEnvelope } from '@agentwire/protocol';
 import { createGateway } from './gateway.js';
 import { WsProbe } from './testing/ws-probe.js';
-import { waitUntil } from './testing/wait.js';
+import { pace, waitUntil } from './testing/wait.js';
 
 /**
  * A subscriber that, like any correct client, reconnects and resumes from the last seq it holds.
@@ -17,6 +17,8 @@ class ResumingSubscriber {
   epoch: string | undefined;
   probe: WsProbe | undefined;
   connects = 0;
+  /** Connection attempts refused (the gateway is down), each followed by a retry. */
+  failedConnects = 0;
   private stopped = false;
 
   constructor(
@@ -44,7 +46,8 @@ class ResumingSubscriber {
         await probe.until(() => probe.closeCode !== undefined || this.stopped, 60_000);
         probe.close();
       } catch {
-        await new Promise((r) => setTimeout(r, 50));
+        this.failedConnects++;
+        await pace(50);
       }
     }
   }
@@ -72,9 +75,9 @@ async function producer(url: () => string, stream: string, count: number, pauseM
       } catch {
         // gateway restarting: retry with the same id
       }
-      await new Promise((r) => setTimeout(r, 20));
+      await pace(20);
     }
-    if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+    if (pauseMs) await pace(pauseMs);
   }
 }
 
@@ -137,9 +140,13 @@ describe('resume', () => {
     const total = 400;
     const publishing = producer(() => url, 'task:restart', total, 2);
     for (let restart = 0; restart < 3; restart++) {
-      await new Promise((r) => setTimeout(r, 150));
+      // Restart only while events flow to a live subscriber, so every restart cuts a real stream.
+      const seen = sub.received.length;
+      await waitUntil(() => sub.received.length > seen, 'an event before the restart');
       await gw.close();
-      await new Promise((r) => setTimeout(r, 50));
+      // Down until the subscriber has been refused, so it resumes across a real gap.
+      const failed = sub.failedConnects;
+      await waitUntil(() => sub.failedConnects > failed, 'the subscriber to find the gateway down');
       gw = await createGateway({ port, logLevel: 'silent', engine });
     }
     await publishing;

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { connect } from '@agentwire/agent';
 import { reduceTaskEvents, taskStream, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
 import { createGateway } from '@agentwire/server';
+import { waitFor } from '../testing/index.js';
 import { startDemoWorkload } from './index.js';
 
 interface TaskRow {
@@ -38,20 +39,24 @@ test('the demo publishes into a real gateway, in-process and over HTTP, and the 
       startDemoWorkload(overHttp, { concurrency: 2, speed: 30 }),
     ];
     // Run until enough work has finished rather than for a fixed time, so a loaded machine only makes it slower.
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const { tasks } = await getJson<{ tasks: TaskRow[] }>(`${gw.url}/v1/tasks?limit=100`);
-      const done = tasks.filter((t) => t.status === 'completed');
-      const httpDone = done.filter((t) => !inProcessStreams.has(taskStream(t.taskId)));
-      if (
-        (tasks.length >= 6 && done.length >= 3 && httpDone.length >= 1 && httpDone.length < done.length) ||
-        Date.now() > deadline
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      await waitFor(
+        async () => {
+          const { tasks } = await getJson<{ tasks: TaskRow[] }>(`${gw.url}/v1/tasks?limit=100`);
+          const done = tasks.filter((t) => t.status === 'completed');
+          const httpDone = done.filter((t) => !inProcessStreams.has(taskStream(t.taskId)));
+          return (
+            tasks.length >= 6 && done.length >= 3 && httpDone.length >= 1 && httpDone.length < done.length
+          );
+        },
+        'six tasks, three completed, both in-process and over HTTP',
+        90_000,
+        100,
+      );
+    } finally {
+      await Promise.all(demos.map((d) => d.stop()));
+      await Promise.all([inProcess.close(), overHttp.close()]);
     }
-    await Promise.all(demos.map((d) => d.stop()));
-    await Promise.all([inProcess.close(), overHttp.close()]);
 
     const { tasks } = await getJson<{ tasks: TaskRow[] }>(`${gw.url}/v1/tasks?limit=100`);
     assert.ok(tasks.length >= 6, `${tasks.length} tasks`);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AgentwireError, connect, type Publisher, type PublishResult } from '@agentwire/agent';
 import { reduceTaskEvents, type AnyEnvelope, type AnyEventInput } from '@agentwire/protocol';
+import { waitFor } from '../testing/index.js';
 import { startDemoWorkload } from './index.js';
 
 /** A log that can be taken down: while `down`, every publish fails the way a restarting gateway does. */
@@ -48,9 +49,11 @@ test('a brief outage is ridden out by retries: tasks carry on and nothing is los
   const log = new FlakyLog();
   const aw = connect({ publisher: log, retry: { attempts: 30, baseDelayMs: 10, maxDelayMs: 40 } });
   const demo = startDemoWorkload(aw, { concurrency: 3, speed: 25 });
-  await new Promise((r) => setTimeout(r, 400));
+  const started = () => new Set(log.envelopes.map((e) => e.stream)).size;
+  await waitFor(() => started() >= 3, 'three tasks under way before the outage');
   log.down = true;
-  await new Promise((r) => setTimeout(r, 300));
+  // Down long enough that publishes are refused again and again, so retries carry them across.
+  await waitFor(() => log.refused >= 10, 'publishes refused during the outage');
   log.down = false;
   const completedAfterOutage = () => {
     const streams = new Set(log.envelopes.map((e) => e.stream));
@@ -58,9 +61,11 @@ test('a brief outage is ridden out by retries: tasks carry on and nothing is los
       (s) => reduceTaskEvents(log.envelopes.filter((e) => e.stream === s))!.status === 'completed',
     ).length;
   };
-  const deadline = Date.now() + 90_000;
-  while (completedAfterOutage() < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  await demo.stop();
+  try {
+    await waitFor(() => completedAfterOutage() >= 3, 'three completed tasks after the outage', 90_000, 100);
+  } finally {
+    await demo.stop();
+  }
   await aw.close();
   watch.done();
 
@@ -86,7 +91,9 @@ test('a gateway that stays down: the demo logs, moves on, never rejects unhandle
   const lines: string[] = [];
   const aw = connect({ publisher: log, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
   const demo = startDemoWorkload(aw, { concurrency: 2, speed: 25, logger: (m) => lines.push(m) });
-  await new Promise((r) => setTimeout(r, 300));
+  const loggedRefusal = () =>
+    lines.some((l) => l.startsWith('! could not start') && l.includes('unavailable'));
+  await waitFor(loggedRefusal, 'the demo to log a start it could not make');
   const stopping = Date.now();
   await demo.stop();
   const stopMs = Date.now() - stopping;
@@ -95,9 +102,6 @@ test('a gateway that stays down: the demo logs, moves on, never rejects unhandle
 
   assert.deepEqual(watch.unhandled, []);
   assert.ok(stopMs < 200, `stop() took ${stopMs} ms`);
-  assert.ok(
-    lines.some((l) => l.startsWith('! could not start') && l.includes('unavailable')),
-    lines.join('\n'),
-  );
+  assert.ok(loggedRefusal(), lines.join('\n'));
   assert.equal(log.envelopes.length, 0);
 });

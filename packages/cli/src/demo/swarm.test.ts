@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect, type Publisher, type PublishResult } from '@agentwire/agent';
 import { parseEventInput, reduceTaskEvents, type AnyEnvelope, type AnyEventInput } from '@agentwire/protocol';
+import { waitFor } from '../testing/index.js';
 import { startDemoWorkload } from './index.js';
 
 /** The smallest real log: validates every event like the gateway would, assigns seqs, keeps them. */
@@ -51,11 +52,19 @@ test('the demo swarm produces complete, valid, realistic tasks and stops cleanly
   // Run until the workload has shown what the assertions look for, not for a fixed time: a loaded
   // machine only makes this slower.
   const statuses = () => [...store.byStream().values()].map((events) => reduceTaskEvents(events)!.status);
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    const now = statuses();
-    if (now.filter((x) => x === 'completed').length >= 4 && now.includes('failed')) break;
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitFor(
+      () => {
+        const now = statuses();
+        return now.filter((x) => x === 'completed').length >= 4 && now.includes('failed');
+      },
+      'four completed tasks and a failed one',
+      90_000,
+      100,
+    );
+  } catch (err) {
+    await demo.stop();
+    throw err;
   }
   const stopping = Date.now();
   await demo.stop();
@@ -148,7 +157,7 @@ test('stop() through the signal option, and before any task got far', async () =
   const aw = connect({ publisher: store });
   const controller = new AbortController();
   const demo = startDemoWorkload(aw, { concurrency: 2, signal: controller.signal });
-  await new Promise((r) => setTimeout(r, 50));
+  await waitFor(() => store.byStream().size >= 1, 'a task to start');
   controller.abort();
   await demo.stop();
   await aw.close();

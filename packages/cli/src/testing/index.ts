@@ -26,6 +26,14 @@ export function letTimePass(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Spaces out the rounds of a loop that stands for work taking time (a fake agent talking until its
+ * client leaves): the interval is the workload's rhythm, not a wait for anything.
+ */
+export function pace(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** A child process whose stdout and stderr are collected, in its own process group. */
 export class Proc {
   private out = '';

@@ -170,8 +170,11 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** A pause that paces a fault-injection loop (cut the connection every few ms while a producer runs). */
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/**
+ * Spaces out the rounds of a loop that makes load or faults (a producer publishing, the connection
+ * cut every few ms while it runs): the interval is the workload's rhythm, not a wait for anything.
+ */
+export const pace = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Lets `ms` pass on the real clock. Only for proving that something does NOT happen (no reconnect

@@ -14,3 +14,11 @@ export async function waitUntil(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Spaces out the rounds of a loop that stands for work taking time (a node that keeps writing while
+ * the test cancels it): the interval is the workload's rhythm, not a wait for anything.
+ */
+export function pace(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

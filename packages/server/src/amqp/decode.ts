@@ -9,7 +9,12 @@ import {
   taskStream,
   type AnyEventInput,
 } from '@agentwire/protocol';
-import { seed002Rules, seedTypeMatches, isSeedType, type SeedView } from './seed-002.js';
+import {
+  seed002Rules,
+  seedTypeMatches,
+  isSeedType,
+  type SeedView,
+} from '../surfaces/progress/progress-amqp.js';
 
 /** What the consumer knows of one AMQP delivery. */
 export interface AmqpDelivery {
@@ -34,7 +39,7 @@ const EVENT_ID = /^[\x21-\x7e]{1,128}$/;
  * consumer dead-letters the message with that code). Two shapes are accepted:
  * - canonical: `{ id?, type, data, stream? }` with a catalog type;
  * - seed 002: `{ type: 'executor.step.progress', requestId, agent, data }` and its siblings
- *   (seed-002.ts), stored in `task:<requestId>`.
+ *   (surfaces/progress/progress-amqp.ts), stored in `task:<requestId>`.
  * The stream is the message's own (`stream`, or the request for a seed message), else the routing
  * key when it names a stream. The id is the message's `id`, else the AMQP message id, else a hash of
  * the content, so a redelivered message is stored once.

@@ -9,5 +9,5 @@ export {
   resolveAmqpOptions,
   type AmqpIngestOptions,
 } from './options.js';
-export { seed002Rules, type SeedRule } from './seed-002.js';
+export { seed002Rules, type SeedRule } from '../surfaces/progress/progress-amqp.js';
 export { AMQP_PRODUCER_HEADER, AmqpProducerEndpoint, commandRoutingKey } from './producer-endpoint.js';

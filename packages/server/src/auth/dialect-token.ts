@@ -16,9 +16,11 @@ export interface TokenContext {
 
 /**
  * Checks the token a dialect client presents (Socket.IO `auth: {token}`, `?token=…`, or an
- * `Authorization: Bearer` header). Resolve with the principal to accept; throw an AgentwireError
- * (`unauthorized`, `token_expired`, `forbidden`) to refuse. This is the seam the auth work plugs
- * into; until then `acceptAnyToken` records the token and lets everyone in, as the seeds did.
+ * `Authorization: Bearer` header). Resolve with the identity to accept; throw an AgentwireError
+ * (`unauthorized`, `token_expired`, `forbidden`) to refuse. With auth on, the gateway verifies
+ * these tokens like every other credential and this option is not used; without, it is the
+ * gateway's `verifyDialectToken`, and the default `acceptAnyToken` records the token and lets
+ * everyone in, as the seed servers did.
  */
 export type TokenVerifier = (
   token: string | undefined,

@@ -1,16 +1,16 @@
 import { AgUiSurface } from '../agui/surface.js';
 import type { CommandRouter } from '../commands.js';
-import { DEFAULT_SWARM_STREAM } from '../dialects/swarm-terminal.js';
+import { DEFAULT_SWARM_STREAM } from '../surfaces/swarm-terminal/swarm-dialect.js';
 import type { GatewayOptions } from '../gateway-options.js';
 import type { Limits } from '../limits/limits.js';
 import type { Logger } from '../logger.js';
 import { HttpCommands } from '../transports/http-commands.js';
 import { PollingTransport } from '../transports/polling.js';
-import { SocketIoTransport } from '../transports/socketio.js';
-import { DEFAULT_SOCKETIO_PATHS } from '../transports/socketio-paths.js';
+import { SocketIoTransport } from '../surfaces/socketio/socketio.js';
+import { DEFAULT_SOCKETIO_PATHS } from '../surfaces/socketio/socketio-paths.js';
 import { SseTransport } from '../transports/sse.js';
-import { SwarmPolling } from '../transports/swarm-polling.js';
-import { SwarmTerminalTransport } from '../transports/swarm-terminal.js';
+import { SwarmPolling } from '../surfaces/swarm-terminal/swarm-polling.js';
+import { SwarmTerminalTransport } from '../surfaces/swarm-terminal/swarm-websocket.js';
 import { WsTransport } from '../transports/ws.js';
 import type { Storage } from './storage.js';
 

@@ -69,6 +69,30 @@ export class PatternSubscription {
 }
 
 const CATCH_UP_CHUNK = 500;
+/**
+ * While the log cannot be read (`storage_unavailable`: Redis restarting, a full disk), a catch-up
+ * waits this long and reads again, doubling up to `CATCH_UP_RETRY_MAX_MS`, for as long as its
+ * subscriber stays: the subscriber stalls through the outage and resumes after it with no gap.
+ */
+export const CATCH_UP_RETRY_MS = 100;
+export const CATCH_UP_RETRY_MAX_MS = 1_000;
+
+/** A chunk of the log for `sub`, retried while the log is unavailable; undefined once `sub` closed. */
+async function readRetrying(
+  engine: LogEngine,
+  sub: Subscription,
+  limit: number,
+): Promise<{ first: number; events: AnyEnvelope[] } | undefined> {
+  for (let wait = CATCH_UP_RETRY_MS; ; wait = Math.min(wait * 2, CATCH_UP_RETRY_MAX_MS)) {
+    try {
+      return await engine.read(sub.stream, sub.lastSeq, limit);
+    } catch (err) {
+      if (!(err instanceof AgentwireError) || err.code !== 'storage_unavailable') throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    if (sub.closed) return undefined;
+  }
+}
 
 const isStart = (e: AnyEnvelope) => e.type === 'task:start';
 
@@ -295,8 +319,8 @@ export class Hub {
       const recent = this.recent.read(sub.stream, sub.epoch, sub.lastSeq, CATCH_UP_CHUNK);
       const chunk = recent
         ? { first: sub.lastSeq + 1, events: recent }
-        : await this.engine.read(sub.stream, sub.lastSeq, CATCH_UP_CHUNK);
-      if (sub.closed) return;
+        : await readRetrying(this.engine, sub, CATCH_UP_CHUNK);
+      if (!chunk || sub.closed) return;
       if (chunk.first > sub.lastSeq + 1) {
         // Retention trimmed what this subscriber still needed while it was catching up. Ending the
         // connection makes the client resume from its last seq, which now answers recovered:false

@@ -19,6 +19,7 @@ export type EngineConfig =
       dedupeWindowMs?: number;
       waitReplicas?: number;
       waitTimeoutMs?: number;
+      announceMaxBytes?: number;
     }
   /** An engine of your own, already open; the gateway closes it when it closes. */
   | { kind: 'custom'; engine: LogEngine };
@@ -53,6 +54,7 @@ export async function openEngine(config: EngineConfig, hooks: EngineHooks = {}):
         ...(config.dedupeWindowMs !== undefined && { dedupeWindowMs: config.dedupeWindowMs }),
         ...(config.waitReplicas !== undefined && { waitReplicas: config.waitReplicas }),
         ...(config.waitTimeoutMs !== undefined && { waitTimeoutMs: config.waitTimeoutMs }),
+        ...(config.announceMaxBytes !== undefined && { announceMaxBytes: config.announceMaxBytes }),
         ...(hooks.onConnectionError && { onConnectionError: hooks.onConnectionError }),
       });
   }

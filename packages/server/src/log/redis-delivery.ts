@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { AppendBatchResult, AppendListener, ReadResult } from './engine.js';
 import { messageOf } from '../error-text.js';
 import { AppendNotifier } from './notifier.js';
+import { parseAnnouncement, type Announcement } from './redis-announcement.js';
 import type { QueuedAppend, RedisStorage } from './redis-storage.js';
 
 /** An append call of this node: its inputs, and how its caller is answered once it is delivered. */
@@ -16,6 +17,11 @@ export interface RedisDeliveryStats {
   remoteCommits: number;
   /** Events of other nodes delivered to this node's listeners. */
   remoteEvents: number;
+  /**
+   * Ranges read back from the log to deliver them: commits announced without their events (too
+   * large), and commits whose announcement was lost.
+   */
+  rangeReads: number;
 }
 
 /** One script call: a group of appends to one stream. */
@@ -49,8 +55,9 @@ const ANNOUNCEMENT_WAIT_MS = 2000;
  *
  * Delivery follows the announcements. Redis hands a subscriber the messages of one channel in the
  * order they were published, and each is published inside its atomic commit, so the announcements
- * arrive in commit order, this node's own included. Listeners hear another node's commit by reading
- * the announced range back, and this node's own commit when its announcement arrives (its events
+ * arrive in commit order, this node's own included. Listeners hear another node's commit from its
+ * announcement, which carries the events when they fit `announceMaxBytes` (else the announced range
+ * is read back from the log), and this node's own commit when its announcement arrives (its events
  * are already in hand). Each stream's deliveries form one chain that remembers the last seq
  * delivered, so a seq is heard at most once and never before a smaller one; if announcements were
  * lost (the subscriber reconnected), the next commit of the stream reads the missing range first.
@@ -64,7 +71,7 @@ export class RedisDelivery {
   private readonly busy = new Set<Promise<unknown>>();
   private listenerCount = 0;
   private closed = false;
-  private readonly counters: RedisDeliveryStats = { remoteCommits: 0, remoteEvents: 0 };
+  private readonly counters: RedisDeliveryStats = { remoteCommits: 0, remoteEvents: 0, rangeReads: 0 };
   /** Set once the storage exists (the two refer to each other). */
   private storage!: RedisStorage<PendingAppend>;
 
@@ -246,15 +253,9 @@ export class RedisDelivery {
 
   private onAnnouncement(message: string): void {
     if (this.closed) return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(message);
-    } catch {
-      return;
-    }
-    if (!Array.isArray(parsed) || parsed.length !== 4) return;
-    const [node, stream, first, last] = parsed as unknown[];
-    if (typeof stream !== 'string' || typeof first !== 'number' || typeof last !== 'number') return;
+    const announcement = parseAnnouncement(message);
+    if (!announcement) return;
+    const { node, stream, first } = announcement;
     if (node === this.nodeId) {
       // Own announcements arrive in commit order, so this one is the oldest commit still awaiting.
       const lane = this.lanes.get(stream);
@@ -266,15 +267,15 @@ export class RedisDelivery {
           try {
             outcomes = await commit.replied;
           } catch (err) {
-            // The reply was lost but the commit happened: deliver it from the log.
-            await this.catchUp(stream, first, last);
+            // The reply was lost but the commit happened: deliver it from the announcement.
+            await this.catchUp(announcement);
             for (const p of commit.batch)
               this.notifier.publish(stream, [], () => p.reject(err as AgentwireError));
             return;
           }
           // Not the commit this announcement is about (its reply was lost): read the announced range.
           if (outcomes.find((o) => o.appended.length > 0)?.appended[0]?.seq !== first) {
-            await this.catchUp(stream, first, last);
+            await this.catchUp(announcement);
           }
           await this.deliverLocal(stream, commit.batch, outcomes);
         });
@@ -283,11 +284,11 @@ export class RedisDelivery {
     } else {
       this.counters.remoteCommits++;
     }
-    this.step(stream, () => this.catchUp(stream, first, last));
+    this.step(stream, () => this.catchUp(announcement));
   }
 
-  /** Delivers what an announcement of (first..last) makes new; a stream seen first starts there. */
-  private async catchUp(stream: string, first: number, last: number): Promise<void> {
+  /** Delivers what an announcement makes new; a stream seen first starts at its first seq. */
+  private async catchUp({ stream, first, last, events }: Announcement): Promise<void> {
     const known = this.delivered.get(stream) ?? first - 1;
     if (last <= known) return;
     // With nobody listening there is nothing to read; just remember where the stream is.
@@ -295,28 +296,41 @@ export class RedisDelivery {
       this.markDelivered(stream, last);
       return;
     }
-    await this.deliverRange(stream, known, last);
+    if (!events) {
+      await this.deliverRange(stream, known, last);
+      return;
+    }
+    // Announcements lost before this one: their range comes first, or nothing does.
+    if (known < first - 1 && !(await this.deliverRange(stream, known, first - 1))) return;
+    const after = this.delivered.get(stream) ?? known;
+    const fresh = events.filter((e) => e.seq > after);
+    this.markDelivered(stream, last);
+    this.counters.remoteEvents += fresh.length;
+    this.notifier.publish(stream, fresh, () => {});
   }
 
   /**
-   * Reads (after, through] from the log and delivers it. A failed read delivers nothing more: the
-   * next commit of the stream tries again, and the hub re-reads any gap it sees.
+   * Reads (after, through] from the log and delivers it; false when it could not read all of it.
+   * A failed read delivers nothing more: the next commit of the stream tries again, and the hub
+   * re-reads any gap it sees.
    */
-  private async deliverRange(stream: string, after: number, through: number): Promise<void> {
+  private async deliverRange(stream: string, after: number, through: number): Promise<boolean> {
+    this.counters.rangeReads++;
     for (let from = after; from < through;) {
       let chunk: ReadResult;
       try {
         chunk = await this.storage.readRaw(stream, from, Math.min(READ_CHUNK, through - from));
       } catch {
-        return;
+        return false;
       }
       const events = chunk.events.filter((e) => e.seq <= through);
-      if (events.length === 0) return;
+      if (events.length === 0) return false;
       from = events[events.length - 1]!.seq;
       this.markDelivered(stream, from);
       this.counters.remoteEvents += events.length;
       this.notifier.publish(stream, events, () => {});
     }
+    return true;
   }
 
   private markDelivered(stream: string, seq: number): void {

@@ -25,9 +25,12 @@ function script(name: string, keys: number, source: string): LuaScript {
  * Appends the calls of one group commit to one stream.
  * KEYS: meta, events, ids, index, epoch.
  * ARGV: epoch candidate, now, channel, node id, tombstone prefix ('' = none), stream, call count,
+ *       announcement bound in bytes (0 = positions only),
  *       then per call: event count n, then n × (id, type, time, data, trace ('' = none)).
  * Returns: { epoch, then one number per event: its new seq, or minus the seq it duplicates }.
- * Announces `[node, stream, firstSeq, lastSeq]` on the channel when anything was stored.
+ * Announces on the channel when anything was stored: `[node, stream, firstSeq, lastSeq, epoch]`,
+ * then, when the new events fit the bound, a newline and `[[seq, id, type, time, data, trace], …]`
+ * (data spliced in as the JSON text it already is, so it is encoded once, by the producing node).
  */
 export const APPEND = script(
   'append',
@@ -51,7 +54,12 @@ else
 end
 local out = { epoch }
 local firstNew = 0
-local pos = 8
+local bound = tonumber(ARGV[8])
+-- The new events as announcement items, while they fit the bound; nil once they do not.
+local items = nil
+if bound > 0 then items = {} end
+local size = 0
+local pos = 9
 for _ = 1, tonumber(ARGV[7]) do
   local n = tonumber(ARGV[pos])
   pos = pos + 1
@@ -71,6 +79,18 @@ for _ = 1, tonumber(ARGV[7]) do
       end
       redis.call('HSET', ids, id, head)
       if firstNew == 0 then firstNew = head end
+      if items then
+        local time, data, trace = ARGV[pos + 2], ARGV[pos + 3], ARGV[pos + 4]
+        size = size + #id + #ARGV[pos + 1] + #time + #data + #trace + 48
+        -- A time that is not a plain number would break the announcement's JSON: positions only.
+        if size > bound or not string.match(time, '^%-?%d+%.?%d*$') then
+          items = nil
+        else
+          if trace == '' then trace = 'null' else trace = cjson.encode(trace) end
+          items[#items + 1] = '[' .. head .. ',' .. cjson.encode(id) .. ',' .. cjson.encode(ARGV[pos + 1]) .. ','
+            .. time .. ',' .. data .. ',' .. trace .. ']'
+        end
+      end
       out[#out + 1] = head
     end
     pos = pos + 5
@@ -80,7 +100,9 @@ if firstNew > 0 then
   if fresh then redis.call('HSET', meta, 'epoch', epoch, 'first', 1, 'createdAt', now) end
   redis.call('HSET', meta, 'head', head, 'updatedAt', now)
   redis.call('ZADD', index, now, stream)
-  redis.call('PUBLISH', ARGV[3], cjson.encode({ ARGV[4], stream, firstNew, head }))
+  local header = cjson.encode({ ARGV[4], stream, firstNew, head, epoch })
+  if items then header = header .. '\\n[' .. table.concat(items, ',') .. ']' end
+  redis.call('PUBLISH', ARGV[3], header)
 end
 return out
 `,

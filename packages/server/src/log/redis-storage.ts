@@ -44,6 +44,8 @@ export interface RedisStorageOptions {
   prefix: string;
   dedupeWindowMs: number;
   maxBatchEvents: number;
+  /** Most bytes of events an announcement carries; larger commits announce their positions only. */
+  announceMaxBytes: number;
   probeIntervalMs?: number;
   /** Replicas that must confirm each group commit (WAIT) before it is acknowledged; 0 = none. */
   waitReplicas?: number;
@@ -78,8 +80,8 @@ const AGE_SCAN_CHUNK = 256;
  *
  * Per stream, a Redis Stream holds the events (entry id `<seq>-0`), a hash maps event ids to seqs
  * (the dedupe index) and a hash holds the head. One Lua script per group commit checks ids, assigns
- * seqs, writes, and PUBLISHes `[node, stream, first, last]`; being atomic, it keeps seqs gapless
- * when several nodes append to one stream at once.
+ * seqs, writes, and PUBLISHes the commit (its position, and its events when they are small enough);
+ * being atomic, it keeps seqs gapless when several nodes append to one stream at once.
  *
  * Appends to a stream are group-committed: while one script call for a stream is in flight, further
  * appends to that stream queue and go together in the next call. With at most one call in flight per
@@ -92,6 +94,7 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
   private readonly candidateEpoch = newEpoch();
   private readonly dedupeWindowMs: number;
   private readonly maxBatchEvents: number;
+  private readonly announceMaxBytes: number;
   /** Per stream: appends waiting for the next group commit, and whether one is in flight. */
   private readonly lanes = new Map<string, { queue: T[]; inflight: boolean }>();
   private readonly inflight = new Set<Promise<unknown>>();
@@ -117,6 +120,7 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
       // Redis reads a WAIT timeout of 0 as "forever"; an append must not hang on a lost replica.
       this.replicaWait = new ReplicaWait(client, replicas, Math.max(1, timeout));
     }
+    this.announceMaxBytes = options.announceMaxBytes;
     this.health = new StorageHealth(async () => {
       await this.client.set(this.keys.probe(nodeId), String(Date.now()), 'PX', 60_000);
     }, options.probeIntervalMs);
@@ -161,6 +165,7 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
       this.dedupeWindowMs > 0 ? this.keys.tombstones(stream) : '',
       stream,
       batch.length,
+      this.announceMaxBytes,
     ];
     for (const p of batch) {
       args.push(p.inputs.length);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
 import { Redis } from 'ioredis';
+import { requireRedisServer, startRedisServer, type RedisServer } from '../testing/redis-server.js';
 import { requireService } from '../testing/services.js';
 import type { AppendInput, LogEngine } from './engine.js';
 import { runEngineSuite } from '../testing/engine-suite.js';
@@ -173,6 +174,7 @@ describe('redis log engine', { skip }, () => {
               '',
               'task:1',
               1,
+              0,
               2,
               '3',
               'log:entry',
@@ -189,6 +191,8 @@ describe('redis log engine', { skip }, () => {
           await b.append('task:1', [ev('5'), ev('6')]);
           await heard.done;
           assert.deepEqual(heard.seqs, range(1, 6));
+          // The lost commit was read back; the ones announced with their events were not.
+          assert.equal(a.stats().rangeReads, 1);
           // A's own next commit continues from there without repeating anything.
           await a.append('task:1', [ev('7')]);
           assert.deepEqual(heard.seqs, range(1, 7));
@@ -299,6 +303,127 @@ describe('redis log engine', { skip }, () => {
           return true;
         },
       );
+    });
+  });
+});
+
+/** Calls per command so far, from INFO commandstats (commands run by scripts included). */
+async function commandCalls(redis: Redis): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  for (const line of (await redis.info('commandstats')).split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
+    if (m) calls.set(m[1]!, Number(m[2]));
+  }
+  return calls;
+}
+
+const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+// On a redis-server of its own, so INFO commandstats counts this test's commands and nobody else's.
+describe('redis engine reads per event', { skip: skip ?? requireRedisServer() }, () => {
+  let server: RedisServer;
+  let raw: Redis;
+  before(async () => {
+    server = await startRedisServer();
+    raw = new Redis(server.url);
+  });
+  after(async () => {
+    raw?.disconnect();
+    await server?.close();
+  });
+
+  /** Every envelope a node's listeners hear on `stream`, and a promise of the `count`th. */
+  function heard(engine: LogEngine, stream: string, count: number) {
+    const events: AnyEnvelope[] = [];
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    engine.onAppend((s, batch) => {
+      if (s !== stream) return;
+      events.push(...batch);
+      if (events.length >= count) resolve();
+    });
+    return { events, done };
+  }
+
+  async function nodes(extra: Partial<RedisEngineOptions> = {}): Promise<RedisEngine[]> {
+    const prefix = freshPrefix();
+    return Promise.all([0, 1, 2].map(() => RedisEngine.open({ url: server.url, prefix, ...extra })));
+  }
+
+  it(
+    'delivers commits that fit announceMaxBytes from their announcement: no node reads them back',
+    { timeout: 15_000 },
+    async () => {
+      const [a, b, c] = (await nodes()) as [RedisEngine, RedisEngine, RedisEngine];
+      await using([a, b, c], async () => {
+        const onB = heard(b, 'task:1', 60);
+        const onC = heard(c, 'task:1', 60);
+        const before = await commandCalls(raw);
+        for (let i = 0; i < 30; i++) {
+          await a.append('task:1', [
+            { ...ev(`e${i}`, { text: `ünïcødé \u2028 "quoted" ${i}`, nested: { n: i, list: [1, null] } }) },
+            { ...ev(`t${i}`), trace: { traceparent, ...(i % 2 === 0 && { tracestate: 'k=v' }) } },
+          ]);
+        }
+        await Promise.all([onB.done, onC.done]);
+        const after = await commandCalls(raw);
+        const stored = (await a.read('task:1', 0, 100)).events;
+        assert.deepEqual(onB.events, stored, 'node B heard exactly what the log holds, trace included');
+        assert.deepEqual(onC.events, stored, 'node C heard exactly what the log holds, trace included');
+        assert.equal((after.get('xrange') ?? 0) - (before.get('xrange') ?? 0), 0, 'no XRANGE at all');
+        for (const node of [a, b, c]) assert.equal(node.stats().rangeReads, 0);
+      });
+    },
+  );
+
+  it(
+    'reads a commit too large to announce back once per node and delivers it exactly once',
+    { timeout: 15_000 },
+    async () => {
+      const [a, b, c] = (await nodes({ announceMaxBytes: 512 })) as [RedisEngine, RedisEngine, RedisEngine];
+      await using([a, b, c], async () => {
+        const onB = heard(b, 'task:1', 40);
+        const onC = heard(c, 'task:1', 40);
+        const before = await commandCalls(raw);
+        let large = 0;
+        for (let i = 0; i < 20; i++) {
+          // Every other commit is over the bound; the rest travel with their announcement.
+          const big = i % 2 === 0;
+          if (big) large++;
+          await a.append('task:1', [ev(`x${i}`, { pad: big ? 'x'.repeat(600) : 'small' }), ev(`y${i}`)]);
+        }
+        await Promise.all([onB.done, onC.done]);
+        const after = await commandCalls(raw);
+        const stored = (await a.read('task:1', 0, 100)).events;
+        assert.deepEqual(onB.events, stored);
+        assert.deepEqual(onC.events, stored);
+        // One read per large commit on each of the two other nodes; none on the node that committed.
+        assert.equal((after.get('xrange') ?? 0) - (before.get('xrange') ?? 0), 2 * large);
+        assert.deepEqual(
+          [a, b, c].map((n) => n.stats().rangeReads),
+          [0, large, large],
+        );
+      });
+    },
+  );
+
+  it('drops events that do not parse and reads the range instead, once', { timeout: 15_000 }, async () => {
+    const [a, b, c] = (await nodes()) as [RedisEngine, RedisEngine, RedisEngine];
+    const keys = redisKeys(a.prefix);
+    await using([a, b, c], async () => {
+      const onB = heard(b, 'task:1', 3);
+      await a.append('task:1', [ev('1')]);
+      // A commit whose announcement someone garbled on the way: the header parses, the events do not.
+      await raw.xadd(keys.events('task:1'), '2-0', 'i', '2', 't', 'log:entry', 'm', '1', 'd', '{}');
+      await raw.hset(keys.meta('task:1'), 'head', 2);
+      await raw.publish(keys.channel, `["ghost","task:1",2,2,"${(await a.head('task:1')).epoch}"]\n[[2,`);
+      await a.append('task:1', [ev('3')]);
+      await onB.done;
+      assert.deepEqual(
+        onB.events.map((e) => e.seq),
+        [1, 2, 3],
+      );
+      assert.equal(b.stats().rangeReads, 1);
     });
   });
 });

@@ -37,6 +37,13 @@ export interface RedisEngineOptions {
   dedupeWindowMs?: number;
   /** Most events sent to Redis in one group commit (one script call). Default 1000. */
   maxBatchEvents?: number;
+  /**
+   * Most bytes of events (their stored text) an announcement carries to the other nodes, so they
+   * deliver the commit without reading it back from Redis. A larger commit is announced by its
+   * positions only and every node reads it from the log. 0 announces positions only. Default
+   * 65 536 (docs/limits.md).
+   */
+  announceMaxBytes?: number;
   /** Where errors thrown by append listeners go; defaults to a process warning. */
   onListenerError?: (err: unknown) => void;
   /**
@@ -59,12 +66,13 @@ export interface RedisEngineOptions {
 export type RedisEngineStats = RedisStorageStats & RedisDeliveryStats;
 
 const DEFAULT_MAX_BATCH_EVENTS = 1000;
+export const DEFAULT_ANNOUNCE_MAX_BYTES = 64 * 1024;
 
 /**
  * The clustered log: every gateway node of a deployment opens the same Redis under the same prefix.
  * Two parts on two connections: `RedisStorage` keeps the events (group commits, reads, retention),
- * and `RedisDelivery` hears every node's commits announced and hands them to this node's listeners
- * in seq order, settling this node's appends once they are delivered.
+ * and `RedisDelivery` hears every node's commits announced (with their events, when small) and hands
+ * them to this node's listeners in seq order, settling this node's appends once they are delivered.
  */
 export class RedisEngine implements LogEngine {
   readonly kind = 'redis';
@@ -90,6 +98,8 @@ export class RedisEngine implements LogEngine {
         prefix: this.prefix,
         dedupeWindowMs: Math.max(0, Math.floor(options.dedupeWindowMs ?? 0)) || 0,
         maxBatchEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
+        announceMaxBytes:
+          Math.max(0, Math.floor(options.announceMaxBytes ?? DEFAULT_ANNOUNCE_MAX_BYTES)) || 0,
         ...(options.probeIntervalMs !== undefined && { probeIntervalMs: options.probeIntervalMs }),
         ...(options.waitReplicas !== undefined && { waitReplicas: options.waitReplicas }),
         ...(options.waitTimeoutMs !== undefined && { waitTimeoutMs: options.waitTimeoutMs }),

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { messageOf } from '../error-text.js';
-import type { CheckpointerReply, IntegrityReply } from './sqlite-checkpoint-worker.js';
+import type { CheckpointerReply, IntegrityReply } from './sqlite-checkpointer-thread.js';
 
 /** A damaged database, as the integrity check reports it: SQLite's code and its first findings. */
 export class IntegrityProblem extends Error {
@@ -38,7 +38,7 @@ export class Checkpointer {
     intervalMs: number,
     busyTimeoutMs: number,
   ) {
-    this.worker = new Worker(new URL('./sqlite-checkpoint-worker.js', import.meta.url), {
+    this.worker = new Worker(new URL('./sqlite-checkpointer-thread.js', import.meta.url), {
       workerData: { path, busyTimeoutMs },
     });
     // A failed worker leaves the writer's own autocheckpoint (the WAL bound) in charge.

@@ -8,7 +8,7 @@ import { WsProbe } from '../testing/ws-probe.js';
 import { commandOverHttp, commandOverWs, type Reply } from '../testing/producers.js';
 import { ChildProducer, now } from '../testing/child-producer.js';
 import { TcpProxy } from '../testing/tcp-proxy.js';
-import { waitUntil } from '../testing/wait.js';
+import { letTimePass, waitUntil } from '../testing/wait.js';
 
 /**
  * Watchers act back on producers running in other processes: the agent SDK over HTTP plus its
@@ -94,7 +94,8 @@ describe('commands reach remote producers (end to end)', () => {
       await child.next('ready');
       const watcher = await watch(stream);
       const send = await open(watcher);
-      await new Promise((r) => setTimeout(r, 150)); // let it work a little: tools and tokens in flight
+      // Cancel mid-work: once tokens stream, a tool call and a token stream have both been in flight.
+      await watcher.until(() => watcher.events.some((e) => e.type === 'message:delta'));
 
       const sent = now();
       const reply = await send({ type: 'cancel', stream, reason: 'changed my mind' });
@@ -109,7 +110,8 @@ describe('commands reach remote producers (end to end)', () => {
       assert.match(String(aborted.reason), /cancelled by connection:|cancelled: changed my mind/);
 
       await watcher.until(() => watcher.events.some((e) => e.type === 'task:cancelled'));
-      await new Promise((r) => setTimeout(r, 300));
+      // Proves an absence: a producer that kept going would publish within this window.
+      await letTimePass(300);
       const events: AnyEnvelope[] = (await gw.engine.read(stream, 0, 10_000)).events;
       const last = events.at(-1)!;
       assert.equal(
@@ -284,7 +286,8 @@ describe('commands reach remote producers (end to end)', () => {
       const queued = ['second', 'third'].map((text) =>
         commandOverWs(watcher, { type: 'message', stream, text }),
       );
-      await new Promise((r) => setTimeout(r, 100));
+      // Proves an absence: nothing queued reaches the producer while its link is down.
+      await letTimePass(100);
       assert.equal(received.length, 1);
       const cutAt = now();
       proxy.restore();

@@ -2,6 +2,7 @@ import { connect, type Producer, type TaskHandle } from '@agentwire/agent';
 import { taskStream, type AnyEnvelope } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '../gateway.js';
 import type { GatewayOptions } from '../gateway-options.js';
+import { pace } from './wait.js';
 
 /**
  * Test support for the AG-UI surface: a gateway with an in-process worker for kind `agent` that
@@ -190,7 +191,7 @@ async function runAgent(task: TaskHandle, prompt: string, script: Script, gates:
 /** A model that never stops talking: a token every few milliseconds, until its stream is cancelled. */
 async function* endlessTokens(): AsyncGenerator<string> {
   for (let i = 0; ; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await pace(5);
     yield `t${i} `;
   }
 }

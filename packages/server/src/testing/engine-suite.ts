@@ -1,10 +1,20 @@
-// The conformance suite every log engine runs (memory.test.ts, sqlite.test.ts, later Redis).
+// The conformance suite every log engine runs (memory.test.ts, sqlite.test.ts, redis.test.ts).
 // Not exported from index.ts: it imports node:test, which has no place in the server at runtime.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
 import type { AppendBatchResult, AppendInput, LogEngine } from '../log/engine.js';
+import { waitUntil } from './wait.js';
+
+/**
+ * Resolves once the wall clock has left the millisecond it is called in. The engines stamp a
+ * stream's updated-at from Date.now() in milliseconds, so a write after this sorts after every
+ * write that finished before it.
+ */
+async function nextMillisecond(): Promise<void> {
+  const start = Date.now();
+  await waitUntil(() => Date.now() > start, 'the clock to pass a millisecond', 1_000, 1);
+}
 
 export interface EngineSuiteOptions {
   name: string;
@@ -370,10 +380,9 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
             assert.equal(r.results[0]?.seq, 1);
             await engine.append('task:1', [ev('b')]);
             assert.deepEqual(heard, [1, 2]);
-            await sleep(5);
-            assert.ok(
-              warnings.some((w) => w.message.includes('listener bug')),
-              'the listener error is reported as a process warning',
+            await waitUntil(
+              () => warnings.some((w) => w.message.includes('listener bug')),
+              'the listener error to be reported as a process warning',
             );
           } finally {
             process.off('warning', onWarning);
@@ -625,11 +634,11 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
         withEngine(async ({ engine }) => {
           // Updated-at has millisecond resolution: space the writes so the order is unambiguous.
           await engine.append('task:a', [ev('1')]);
-          await sleep(5);
+          await nextMillisecond();
           await engine.append('task:b', [ev('1'), ev('2')]);
-          await sleep(5);
+          await nextMillisecond();
           await engine.append('project:x', [ev('1')]);
-          await sleep(5);
+          await nextMillisecond();
           await engine.append('task:a', [ev('2'), ev('3'), ev('4')]);
           const all = await engine.listStreams({ limit: 10 });
           assert.deepEqual(
@@ -652,8 +661,8 @@ export function runEngineSuite({ name, create, reopen }: EngineSuiteOptions): vo
           assert.deepEqual(await engine.listStreams({ prefix: 'nothing:', limit: 10 }), []);
           assert.deepEqual(await engine.listStreams({ limit: 0 }), []);
           assert.deepEqual(await engine.listStreams({ limit: Number.NaN }), []);
-          // A duplicate is not activity.
-          await sleep(5);
+          // A duplicate is not activity (were it, task:b would now be the latest).
+          await nextMillisecond();
           await engine.append('task:b', [ev('1')]);
           assert.equal((await engine.listStreams({ limit: 1 }))[0]?.stream, 'task:a');
         }));

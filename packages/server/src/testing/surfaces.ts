@@ -7,9 +7,9 @@
 import { errorCodes, PRODUCER_PATH } from '@agentwire/protocol';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
-import { dialectNames, type DialectName } from '../dialects/dialect.js';
-import { DEFAULT_SOCKETIO_PATHS } from '../transports/socketio-paths.js';
-import { waitUntil } from './wait.js';
+import { dialectNames, type DialectName } from '../surfaces/dialect.js';
+import { DEFAULT_SOCKETIO_PATHS } from '../surfaces/socketio/socketio-paths.js';
+import { pace, waitUntil } from './wait.js';
 
 /** A watcher following one task (or a room over every task) on one surface. */
 export interface Watch {
@@ -255,8 +255,7 @@ const swarmPolling: Surface = {
       if (!(await poll())) return watch;
       // The terminal's own fallback polls on an interval; so does this client.
       void (async () => {
-        while (open && (await poll().catch(() => false)))
-          await new Promise((resolve) => setTimeout(resolve, 25));
+        while (open && (await poll().catch(() => false))) await pace(25);
       })();
       return watch;
     },

@@ -28,3 +28,12 @@ export async function waitUntil(
 export function letTimePass(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Spaces out the rounds of a loop that makes load or retries (a producer publishing while the test
+ * runs, a client reconnecting to a gateway that is down): the interval is the workload's rhythm, not
+ * a wait for anything, and nothing is asserted because it passed.
+ */
+export function pace(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { connect, type Producer } from '@agentwire/agent';
 import { AgentwireError } from '@agentwire/protocol';
 import WebSocket from 'ws';
-import { createGateway, type Gateway } from '../gateway.js';
-import type { SwarmMessage } from './swarm-terminal.js';
-import { waitUntil } from '../testing/wait.js';
+import { createGateway, type Gateway } from '../../gateway.js';
+import type { SwarmMessage } from './swarm-dialect.js';
+import { waitUntil } from '../../testing/wait.js';
 
 type Frame =
   SwarmMessage | { type: 'batch'; messages: SwarmMessage[] } | { type: string; [k: string]: unknown };

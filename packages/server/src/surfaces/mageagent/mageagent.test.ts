@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, type Producer } from '@agentwire/agent';
 import { AgentwireError, taskStream } from '@agentwire/protocol';
-import { createGateway, type Gateway } from '../gateway.js';
-import { RecordingRouter } from '../testing/recording-router.js';
-import { SioProbe } from '../testing/sio-probe.js';
-import { letTimePass } from '../testing/wait.js';
+import { createGateway, type Gateway } from '../../gateway.js';
+import { RecordingRouter } from '../../testing/recording-router.js';
+import { SioProbe } from '../../testing/sio-probe.js';
+import { letTimePass } from '../../testing/wait.js';
 
 const PATH = '/mageagent/socket.io';
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;

@@ -7,8 +7,8 @@ import { messageOf } from '../error-text.js';
 /**
  * The background checkpointer's thread: its own connection to the log database, copying WAL
  * frames back into the database file when asked, so the writer's event loop never does that bulk
- * copy itself (on this hardware ~45 ms per 10,000 pages, which every append queued behind it
- * would wait for). PASSIVE never blocks the writer or readers.
+ * copy itself: every append queued behind it would wait for the whole copy. PASSIVE never blocks
+ * the writer or readers.
  */
 interface CheckpointerData {
   path: string;
@@ -46,10 +46,10 @@ lowerPriority();
 
 /**
  * The writer's core is usually this thread's core too, and at equal priority the scheduler hands
- * it whole time slices (a few ms) in the middle of the event loop's work: the bulk copy of a
- * second's frames then doubled every acknowledgement's wait while it ran. Nice 10 (a tenth of the
- * writer's weight) mostly leaves it the time the event loop leaves idle, while still letting it
- * keep up with a saturated writer, which nice 19 did not. Linux only (a thread's id is in
+ * it whole time slices in the middle of the event loop's work, which every acknowledgement then
+ * waits for. Nice 10 (a tenth of the writer's weight) mostly leaves it the time the event loop
+ * leaves idle, yet still lets it keep up with a saturated writer; much lower and it falls behind
+ * until the WAL reaches SQLite's bound (bench/results.md). Linux only (a thread's id is in
  * /proc/thread-self); elsewhere it keeps its priority.
  */
 function lowerPriority(): void {
@@ -74,8 +74,8 @@ port.on('message', (message: unknown) => {
   let reply: CheckpointerReply;
   try {
     // Each pass copies what the writer committed during the one before, so the remainder shrinks
-    // fast. The writer copies the last of it on its own thread, where appends wait for every frame
-    // (~10 ms for the few hundred a single pass leaves at 50k events/s), so leave it as little as we can.
+    // fast. The writer copies the last of it on its own thread, where appends wait for every frame,
+    // so leave it as little as we can.
     let row: { log: number; checkpointed: number } | undefined;
     let caughtUp = false;
     let heldBack = false;

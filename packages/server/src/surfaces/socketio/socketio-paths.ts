@@ -1,4 +1,4 @@
-import { dialectNames, isDialectName, type DialectName } from '../dialects/dialect.js';
+import { dialectNames, isDialectName, type DialectName } from '../dialect.js';
 
 export interface SocketIoPath {
   /** URL path Socket.IO answers on, e.g. `/mageagent/socket.io` (a client's `path` option). */

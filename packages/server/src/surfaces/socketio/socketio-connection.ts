@@ -1,16 +1,16 @@
 import { AgentwireError, taskIdOf, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
 import type { Socket } from 'socket.io';
-import { atLeast } from '../auth/principal.js';
-import type { Security } from '../auth/security.js';
-import type { Session } from '../auth/session.js';
-import type { CommandRouter } from '../commands.js';
-import type { Limits } from '../limits/limits.js';
-import type { Emit, Feed, Handshake, Intent, Outcome, SocketIoDialect } from '../dialects/dialect.js';
-import type { Hub, PatternSubscription, Subscription } from '../hub/hub.js';
-import type { Logger } from '../logger.js';
-import type { SnapshotService } from '../snapshots.js';
-import { DialectSink } from './dialect-sink.js';
-import type { TokenIdentity } from '../auth/dialect-token.js';
+import { atLeast } from '../../auth/principal.js';
+import type { Security } from '../../auth/security.js';
+import type { Session } from '../../auth/session.js';
+import type { CommandRouter } from '../../commands.js';
+import type { Limits } from '../../limits/limits.js';
+import type { Emit, Feed, Handshake, Intent, Outcome, SocketIoDialect } from '../dialect.js';
+import type { Hub, PatternSubscription, Subscription } from '../../hub/hub.js';
+import type { Logger } from '../../logger.js';
+import type { SnapshotService } from '../../snapshots.js';
+import { DialectSink } from '../dialect-sink.js';
+import type { TokenIdentity } from '../../auth/dialect-token.js';
 
 export interface SocketIoConnectionDeps {
   hub: Hub;

@@ -7,7 +7,7 @@ import {
   type TaskState,
 } from '@agentwire/protocol';
 import { Type } from '@sinclair/typebox';
-import type { Emit, SocketIoDialect } from './dialect.js';
+import type { Emit, SocketIoDialect } from '../dialect.js';
 import {
   agentOf,
   compact,
@@ -17,7 +17,7 @@ import {
   seedReply,
   taskIdFor,
   taskStreamFor,
-} from './helpers.js';
+} from '../dialect-helpers.js';
 
 /**
  * Seed 003: the Flask-SocketIO dashboard. Clients join rooms by name and receive snake_case

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError, projectIdOf, taskIdOf } from '@agentwire/protocol';
-import type { AuthPrincipal } from '../auth/principal.js';
-import type { Security } from '../auth/security.js';
-import type { Limits } from '../limits/limits.js';
+import type { AuthPrincipal } from '../../auth/principal.js';
+import type { Security } from '../../auth/security.js';
+import type { Limits } from '../../limits/limits.js';
 import {
   swarmProjectSnapshot,
   swarmSnapshot,
@@ -10,16 +10,16 @@ import {
   swarmStreamMessages,
   taskStreamsOf,
   type SwarmMessage,
-} from '../dialects/swarm-terminal.js';
-import { sendError, sendJson } from '../http/respond.js';
-import type { LogEngine } from '../log/engine.js';
-import type { Logger } from '../logger.js';
-import type { SnapshotService } from '../snapshots.js';
-import type { TaskIndex } from '../task-list/task-index.js';
+} from './swarm-dialect.js';
+import { sendError, sendJson } from '../../http/respond.js';
+import type { LogEngine } from '../../log/engine.js';
+import type { Logger } from '../../logger.js';
+import type { SnapshotService } from '../../snapshots.js';
+import type { TaskIndex } from '../../task-list/task-index.js';
 import { liveProjectStates, statesOf } from './swarm-states.js';
-import { countParam, seqParam } from './http-params.js';
-import { acceptAnyToken, type TokenVerifier } from '../auth/dialect-token.js';
-import type { Edge } from '../edge/edge.js';
+import { countParam, seqParam } from '../../transports/http-params.js';
+import { acceptAnyToken, type TokenVerifier } from '../../auth/dialect-token.js';
+import type { Edge } from '../../edge/edge.js';
 
 export interface SwarmPollingOptions {
   engine: LogEngine;

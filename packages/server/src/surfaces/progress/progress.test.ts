@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, type Producer } from '@agentwire/agent';
-import { createGateway, type Gateway } from '../gateway.js';
-import { RecordingRouter } from '../testing/recording-router.js';
-import { SioProbe } from '../testing/sio-probe.js';
+import { createGateway, type Gateway } from '../../gateway.js';
+import { RecordingRouter } from '../../testing/recording-router.js';
+import { SioProbe } from '../../testing/sio-probe.js';
 
 const PATH = '/progress/socket.io';
 

@@ -3,26 +3,26 @@ import type { Duplex } from 'node:stream';
 import { AgentwireError } from '@agentwire/protocol';
 import { Server as Engine, type Socket as EngineSocket } from 'engine.io';
 import { Server as SocketIoServer, type Namespace, type Socket } from 'socket.io';
-import type { Security } from '../auth/security.js';
-import type { CommandRouter } from '../commands.js';
-import type { Limits } from '../limits/limits.js';
+import type { Security } from '../../auth/security.js';
+import type { CommandRouter } from '../../commands.js';
+import type { Limits } from '../../limits/limits.js';
 import {
   dialectNames,
   isDialectName,
   socketIoDialects,
   FLASK_ROOMS,
   type DialectName,
-} from '../dialects/index.js';
-import { errorBody } from '../dialects/helpers.js';
-import type { Hub } from '../hub/hub.js';
-import type { Logger } from '../logger.js';
-import type { SnapshotService } from '../snapshots.js';
+} from './socketio-dialects.js';
+import { errorBody } from '../dialect-helpers.js';
+import type { Hub } from '../../hub/hub.js';
+import type { Logger } from '../../logger.js';
+import type { SnapshotService } from '../../snapshots.js';
 import { SocketIoConnection } from './socketio-connection.js';
 import { normalizeSocketIoPath, type SocketIoPath } from './socketio-paths.js';
-import type { AuthPrincipal } from '../auth/principal.js';
-import type { Session } from '../auth/session.js';
-import { acceptAnyToken, type TokenIdentity, type TokenVerifier } from '../auth/dialect-token.js';
-import type { Edge } from '../edge/edge.js';
+import type { AuthPrincipal } from '../../auth/principal.js';
+import type { Session } from '../../auth/session.js';
+import { acceptAnyToken, type TokenIdentity, type TokenVerifier } from '../../auth/dialect-token.js';
+import type { Edge } from '../../edge/edge.js';
 
 export interface SocketIoTransportOptions {
   hub: Hub;

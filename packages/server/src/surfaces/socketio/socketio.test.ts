@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { connect, type Producer } from '@agentwire/agent';
 import type { AnyEnvelope } from '@agentwire/protocol';
 import WebSocket from 'ws';
-import { RecordingRouter } from '../testing/recording-router.js';
-import { SioProbe } from '../testing/sio-probe.js';
-import { createGateway, type Gateway } from '../gateway.js';
-import { WsProbe } from '../testing/ws-probe.js';
+import { RecordingRouter } from '../../testing/recording-router.js';
+import { SioProbe } from '../../testing/sio-probe.js';
+import { createGateway, type Gateway } from '../../gateway.js';
+import { WsProbe } from '../../testing/ws-probe.js';
 import { parseSocketIoPath } from './socketio-paths.js';
 
 /** Envelopes a native Socket.IO client received, `event` and `events` flattened. */

@@ -5,7 +5,7 @@ import {
   type AnyEnvelope,
   type ErrorOp,
 } from '@agentwire/protocol';
-import type { Emit, Outcome, SocketIoDialect } from './dialect.js';
+import type { Emit, Outcome, SocketIoDialect } from '../dialect.js';
 
 /**
  * The native protocol (docs/protocol.md) carried in Socket.IO events instead of WebSocket frames:

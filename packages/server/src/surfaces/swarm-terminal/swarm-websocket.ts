@@ -3,11 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AgentwireError, projectIdOf, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { AuthPrincipal } from '../auth/principal.js';
-import type { Security } from '../auth/security.js';
-import type { Session } from '../auth/session.js';
-import type { Limits } from '../limits/limits.js';
-import { errorBody, isoTime } from '../dialects/helpers.js';
+import type { AuthPrincipal } from '../../auth/principal.js';
+import type { Security } from '../../auth/security.js';
+import type { Session } from '../../auth/session.js';
+import type { Limits } from '../../limits/limits.js';
+import { errorBody, isoTime } from '../dialect-helpers.js';
 import {
   connectionEstablished,
   swarmFrame,
@@ -16,15 +16,15 @@ import {
   swarmStreamFor,
   swarmStreamMessages,
   taskStreamsOf,
-} from '../dialects/swarm-terminal.js';
-import type { Hub } from '../hub/hub.js';
-import type { Logger } from '../logger.js';
-import type { SnapshotService } from '../snapshots.js';
-import type { TaskIndex } from '../task-list/task-index.js';
-import { DialectSink } from './dialect-sink.js';
+} from './swarm-dialect.js';
+import type { Hub } from '../../hub/hub.js';
+import type { Logger } from '../../logger.js';
+import type { SnapshotService } from '../../snapshots.js';
+import type { TaskIndex } from '../../task-list/task-index.js';
+import { DialectSink } from '../dialect-sink.js';
 import { liveProjectStates, statesOf } from './swarm-states.js';
-import { acceptAnyToken, type TokenVerifier } from '../auth/dialect-token.js';
-import type { Edge } from '../edge/edge.js';
+import { acceptAnyToken, type TokenVerifier } from '../../auth/dialect-token.js';
+import type { Edge } from '../../edge/edge.js';
 
 export interface SwarmTerminalOptions {
   hub: Hub;

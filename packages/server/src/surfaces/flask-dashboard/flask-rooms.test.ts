@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Gateway } from '../gateway.js';
-import { A, secureGateway, token } from '../testing/auth-kit.js';
-import { SioProbe } from '../testing/sio-probe.js';
+import type { Gateway } from '../../gateway.js';
+import { A, secureGateway, token } from '../../testing/auth-kit.js';
+import { SioProbe } from '../../testing/sio-probe.js';
 
 /** Seed 003's `admin` room carries the system stream and every room's joins with user ids. */
 describe('flask-dashboard dialect (seed 003): the admin room is for admins', () => {

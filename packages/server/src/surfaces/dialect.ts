@@ -5,7 +5,7 @@ import type { SubscribeResult } from '../hub/hub.js';
 /**
  * A dialect maps the canonical catalog onto what an existing Socket.IO client expects, and that
  * client's messages onto our subscribe and commands. It is a table of pure functions: the
- * connection (transports/socketio-connection.ts) owns every piece of state, so one dialect object
+ * connection (socketio/socketio-connection.ts) owns every piece of state, so one dialect object
  * serves every connection on its path and a dialect can be tested by calling it.
  */
 

@@ -1,6 +1,6 @@
 import type { TaskState } from '@agentwire/protocol';
-import type { SnapshotService } from '../snapshots.js';
-import type { TaskIndex } from '../task-list/task-index.js';
+import type { SnapshotService } from '../../snapshots.js';
+import type { TaskIndex } from '../../task-list/task-index.js';
 
 /** Most live tasks a project terminal draws when it connects. */
 const MAX_LIVE_TASKS = 50;

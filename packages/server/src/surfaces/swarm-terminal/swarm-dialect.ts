@@ -1,5 +1,5 @@
 import { assertStreamName, taskIdOf, type AnyEnvelope, type TaskState } from '@agentwire/protocol';
-import { agentOf, compact, isoTime } from './helpers.js';
+import { agentOf, compact, isoTime } from '../dialect-helpers.js';
 
 /**
  * Seed 004: the agent-swarm live terminal. A plain WebSocket at
@@ -7,7 +7,9 @@ import { agentOf, compact, isoTime } from './helpers.js';
  * receives JSON messages `{type, projectId, timestamp, seq, data}`; several ready at once travel
  * as `{type: 'batch', messages}`. A project is its project stream by default: `{projectId}` →
  * `project:{projectId}`, where every task of the project writes (the messages of each task's events
- * carry its `taskId`); `task:{projectId}` maps a project id to one task instead. Pure functions only: the transports in transports/swarm-*.ts own the connections.
+ * carry its `taskId`); `task:{projectId}` maps a project id to one task instead. Pure functions
+ * only: the WebSocket (swarm-websocket.ts) and the polling fallback (swarm-polling.ts) own the
+ * connections.
  */
 
 export type SwarmMessageType =

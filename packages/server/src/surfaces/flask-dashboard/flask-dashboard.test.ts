@@ -4,14 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { connect, type Producer } from '@agentwire/agent';
 import { AgentwireError } from '@agentwire/protocol';
-import { createGateway, type Gateway } from '../gateway.js';
-import { RecordingRouter } from '../testing/recording-router.js';
-import { SioProbe } from '../testing/sio-probe.js';
-import { letTimePass } from '../testing/wait.js';
+import { createGateway, type Gateway } from '../../gateway.js';
+import { RecordingRouter } from '../../testing/recording-router.js';
+import { SioProbe } from '../../testing/sio-probe.js';
+import { letTimePass } from '../../testing/wait.js';
 
 const PATH = '/dashboard/socket.io';
-// The script is not compiled; dist/dialects/… reaches it in src/ by path.
-const PY_CLIENT = fileURLToPath(new URL('../../src/testing/children/flask_client.py', import.meta.url));
+// The script is not compiled; dist/surfaces/… reaches it in src/ by path.
+const PY_CLIENT = fileURLToPath(new URL('../../../src/testing/children/flask_client.py', import.meta.url));
 
 /** A Python that can import Debian's python3-socketio (pyenv's `python3` may not see dist-packages). */
 function findPython(): string | undefined {

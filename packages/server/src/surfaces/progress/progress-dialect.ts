@@ -6,8 +6,16 @@ import {
   type TaskState,
 } from '@agentwire/protocol';
 import { Type } from '@sinclair/typebox';
-import type { Emit, Handshake, Intent, SocketIoDialect } from './dialect.js';
-import { agentOf, compact, errorBody, parsePayload, seedReply, taskIdFor, taskStreamFor } from './helpers.js';
+import type { Emit, Handshake, Intent, SocketIoDialect } from '../dialect.js';
+import {
+  agentOf,
+  compact,
+  errorBody,
+  parsePayload,
+  seedReply,
+  taskIdFor,
+  taskStreamFor,
+} from '../dialect-helpers.js';
 
 /**
  * Seed 002: the progress-streaming guide. A client connects with `query: { requestId }` and is

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentwireError } from '@agentwire/protocol';
-import type { Security } from '../auth/security.js';
-import type { Edge } from '../edge/edge.js';
-import { sendError, sendJson } from '../http/respond.js';
-import type { SocketIoTransport } from './socketio.js';
+import type { Security } from '../../auth/security.js';
+import type { Edge } from '../../edge/edge.js';
+import { sendError, sendJson } from '../../http/respond.js';
+import type { SocketIoTransport } from '../socketio/socketio.js';
 
 const STATUS_PATH = '/api/websocket/status';
 

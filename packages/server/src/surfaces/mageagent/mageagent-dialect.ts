@@ -8,7 +8,7 @@ import {
   type TaskState,
 } from '@agentwire/protocol';
 import { Type } from '@sinclair/typebox';
-import type { Emit, SocketIoDialect } from './dialect.js';
+import type { Emit, SocketIoDialect } from '../dialect.js';
 import {
   agentOf,
   compact,
@@ -18,7 +18,7 @@ import {
   seedReply,
   taskIdFor,
   taskStreamFor,
-} from './helpers.js';
+} from '../dialect-helpers.js';
 
 /**
  * Seeds 000/001: the MageAgent Socket.IO backend and the frontend that listened for events the
