@@ -89,6 +89,26 @@ test('bench harness smoke run', async (t) => {
     },
   );
 
+  await t.test(
+    'failover: publishing goes on after the Redis primary is killed, and WAIT loses nothing',
+    async () => {
+      const rows = await runBench({
+        scenarios: ['failover'],
+        scale: 'smoke',
+        servers: ['agentwire'],
+        log: () => {},
+      });
+      // No rows when redis-server is missing here (the scenario says why; CI provides it).
+      if (rows.length === 0) return;
+      assert.equal(rows.length, 6);
+      for (const r of rows.filter((r) => r.perSec !== undefined))
+        assert.ok(r.perSec! > 0, `${r.mode}: nothing`);
+      const wait = rows.find((r) => r.mode === 'WAIT 1 replica, kill -9 primary');
+      assert.ok(wait && Number.isFinite(wait.timeS), `WAIT: ${wait?.note}`);
+      assert.match(wait.note ?? '', /^0 of \d+ acknowledged events missing/);
+    },
+  );
+
   await t.test('reconnect storm: every subscriber resumes every missed event', async () => {
     const rows = await run('storm');
     const ours = rows.find((r) => r.server === 'agentwire');
