@@ -6,6 +6,7 @@ import { LoadGroup } from './load/group.js';
 import { nchanInstalled, type ServerKind } from './server-proc.js';
 import { scales, type Context, type Row, type Scale } from './scenarios/context.js';
 import { runCluster } from './scenarios/cluster.js';
+import { runDurability } from './scenarios/durability.js';
 import { runFailover } from './scenarios/failover.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
@@ -25,6 +26,7 @@ export const SCENARIOS = [
   'tokens',
   'node-kill',
   'cluster',
+  'durability',
   'failover',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -145,6 +147,9 @@ export async function runBench(options: BenchOptions): Promise<Row[]> {
               redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
             })),
           );
+          break;
+        case 'durability':
+          rows.push(...(await runDurability(ctx, name, scale.durability)));
           break;
         case 'failover':
           rows.push(...(await runFailover(ctx, name, scale.failover)));

@@ -94,6 +94,8 @@ export async function runCluster(ctx: Context, scenario: string, options: Cluste
           note: [
             `Redis cmds/event ${per(total)} (${per(total / size)} per node)`,
             BREAKDOWN.map((cmd) => `${cmd} ${per(delta(cmd))}`).join(', '),
+            // Each commit that stores something publishes once; batching varies with load, this not.
+            `xrange per commit ${(delta('xrange') / Math.max(1, delta('publish'))).toFixed(2)}`,
             snap.delivered < expected ? `${((100 * snap.delivered) / expected).toFixed(0)}% delivered` : '',
             own ? '' : 'shared Redis: counts include other clients',
           ]

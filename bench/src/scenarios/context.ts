@@ -24,6 +24,8 @@ export interface Scale {
   nodeKill: { subscribers: number; rate: number; durationMs: number; killAtMs: number };
   /** cluster: gateway counts measured, subscribers over the serving nodes, streams, ingest rate and length. */
   cluster: { sizes: number[]; subscribers: number; streams: number; rate: number; durationMs: number };
+  /** durability: appends in flight, streams, throughput window, kills of redis-server per setting. */
+  durability: { concurrency: number; streams: number; measureMs: number; kills: number; killAfterMs: number };
   /** failover: producers publishing at once, a cost window and how many per mode, publishing after recovery. */
   failover: { producers: number; stepMs: number; rounds: number; afterMs: number };
 }
@@ -42,7 +44,8 @@ export const scales: Record<Scale['name'], Scale> = {
     settleMs: 500,
     tokens: { tasks: 200, durationMs: 10_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 10_000, killAtMs: 2000 },
-    cluster: { sizes: [1, 2, 3, 4], subscribers: 1000, streams: 100, rate: 2000, durationMs: 10_000 },
+    cluster: { sizes: [1, 2, 3, 4], subscribers: 500, streams: 100, rate: 1000, durationMs: 10_000 },
+    durability: { concurrency: 64, streams: 16, measureMs: 5000, kills: 5, killAfterMs: 1000 },
     failover: { producers: 32, stepMs: 2000, rounds: 4, afterMs: 2000 },
   },
   quick: {
@@ -58,7 +61,8 @@ export const scales: Record<Scale['name'], Scale> = {
     settleMs: 500,
     tokens: { tasks: 200, durationMs: 6_000, joinsPerS: 20 },
     nodeKill: { subscribers: 100, rate: 100, durationMs: 8000, killAtMs: 2000 },
-    cluster: { sizes: [1, 2, 3, 4], subscribers: 1000, streams: 100, rate: 2000, durationMs: 5000 },
+    cluster: { sizes: [1, 2, 3, 4], subscribers: 500, streams: 100, rate: 1000, durationMs: 5000 },
+    durability: { concurrency: 64, streams: 16, measureMs: 2000, kills: 3, killAfterMs: 500 },
     failover: { producers: 32, stepMs: 1000, rounds: 3, afterMs: 1000 },
   },
   smoke: {
@@ -75,6 +79,7 @@ export const scales: Record<Scale['name'], Scale> = {
     tokens: { tasks: 4, durationMs: 1_500, joinsPerS: 4 },
     nodeKill: { subscribers: 10, rate: 50, durationMs: 3000, killAtMs: 500 },
     cluster: { sizes: [1, 2], subscribers: 8, streams: 4, rate: 100, durationMs: 500 },
+    durability: { concurrency: 4, streams: 2, measureMs: 150, kills: 1, killAfterMs: 100 },
     failover: { producers: 4, stepMs: 300, rounds: 1, afterMs: 200 },
   },
 };

@@ -39,6 +39,11 @@ export class EventFormatter {
     return color(short(name, 14).padEnd(14));
   }
 
+  /** The start of a streamed answer's line, up to where its text goes. */
+  answerHead(e: AnyEnvelope, state: TaskState | undefined, agentId: string | undefined): string {
+    return `${pc.dim(clock(e.time))} ${pc.dim(`#${e.seq}`.padStart(6))} ${this.agent(state, agentId)} ${pc.white('💬')} `;
+  }
+
   /** One line per event, or undefined for events that only feed other lines (token deltas). */
   format(e: AnyEnvelope, state: TaskState | undefined): string | undefined {
     const head = `${pc.dim(clock(e.time))} ${pc.dim(`#${e.seq}`.padStart(6))}`;

@@ -58,6 +58,12 @@ export const gatewaySpecs: OptionSpecs = {
     default: 'agentwire:',
     description: 'Key prefix; gateways sharing it form one cluster',
   },
+  'redis-announce-max-bytes': {
+    type: 'string',
+    env: 'AGENTWIRE_REDIS_ANNOUNCE_MAX_BYTES',
+    default: '65536',
+    description: "Most bytes of a commit's events its announcement carries to the other nodes (0: none)",
+  },
   'amqp-url': {
     type: 'string',
     env: 'AGENTWIRE_AMQP_URL',
@@ -245,6 +251,7 @@ export function gatewayOptions(
       url,
       prefix: str('redis-prefix'),
       ...(waitReplicas > 0 && { waitReplicas, waitTimeoutMs: waitTimeout }),
+      announceMaxBytes: parseInteger(str('redis-announce-max-bytes'), 'redis-announce-max-bytes'),
     };
   } else {
     throw new UsageError('--engine must be sqlite, memory or redis.');

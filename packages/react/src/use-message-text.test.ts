@@ -1,12 +1,15 @@
 /**
- * The message-text store behind useMessageText, against a real gateway: the text grows with each
- * delta, a late joiner starts from the text so far, and only changes to that message notify.
+ * The message-text store behind useMessageText and useCurrentAnswer, against a real gateway: the text
+ * grows with each delta, merged deltas and a late join give the same text, the current answer moves
+ * to the next assistant message, only changes to that message notify, and the hooks hear them per frame.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { createClient } from '@agentwire/client';
 import { createGateway } from '@agentwire/server';
+import { perFrame } from './next-frame.js';
 import { acquire } from './shared.js';
+import { waitUntil } from './testing/wait.js';
 import { messageTextStore } from './use-message-text.js';
 
 const gw = await createGateway({ engine: { kind: 'memory' }, port: 0, logLevel: 'silent' });
@@ -25,12 +28,7 @@ function changes(store: ReturnType<typeof messageTextStore>) {
   return seen;
 }
 
-const until = async (check: () => boolean, what: string) => {
-  for (let i = 0; !check(); i++) {
-    if (i > 500) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const until = (check: () => boolean, what: string) => waitUntil(check, what);
 
 test('the newest assistant message’s text grows delta by delta; a late joiner starts from the text so far', async () => {
   const stream = 'task:text-1';
@@ -43,7 +41,7 @@ test('the newest assistant message’s text grows delta by delta; a late joiner 
   const share = acquire(client, stream);
   await share.sub.ready;
   const store = messageTextStore(share.sub);
-  assert.deepEqual(store.get(), { text: 'Because', messageId: 'a1', done: false });
+  assert.deepEqual(store.get(), { text: 'Because', messageId: 'a1', done: false, agentId: undefined });
   const seen = changes(store);
 
   const before = store.get();
@@ -56,7 +54,12 @@ test('the newest assistant message’s text grows delta by delta; a late joiner 
   }
   await gw.publish(stream, [{ type: 'message:end', data: { messageId: 'a1' } }]);
   await until(() => store.get().done, 'the end of the message');
-  assert.deepEqual(store.get(), { text: 'Because it streams.', messageId: 'a1', done: true });
+  assert.deepEqual(store.get(), {
+    text: 'Because it streams.',
+    messageId: 'a1',
+    done: true,
+    agentId: undefined,
+  });
   assert.equal(seen.at(-1), 'Because it streams.');
   assert.ok(seen.length >= 2, `the text was seen growing: ${JSON.stringify(seen)}`);
 
@@ -66,6 +69,108 @@ test('the newest assistant message’s text grows delta by delta; a late joiner 
     text: '',
     messageId: undefined,
     done: false,
+    agentId: undefined,
   });
   share.release();
+});
+
+test('deltas the gateway merged (fromSeq) arrive as one longer step with the same text', async () => {
+  const stream = 'task:text-merged';
+  const words = Array.from({ length: 30 }, (_, i) => `w${i} `);
+  await gw.publish(stream, [
+    { type: 'task:start', data: { taskId: 'text-merged', title: 'Merged' } },
+    { type: 'agent:spawned', data: { agentId: 'w', name: 'writer' } },
+    { type: 'message:start', data: { messageId: 'm', role: 'assistant', agentId: 'w' } },
+  ]);
+  for (const delta of words)
+    await gw.publish(stream, [{ type: 'message:delta', data: { messageId: 'm', delta } }]);
+  // A subscriber catching up from the start gets the stored deltas merged (hub/coalesce.ts).
+  const sub = client.subscribe(stream, { since: { seq: 0 } });
+  const merged: number[] = [];
+  sub.onEvent((e) => {
+    if (e.type === 'message:delta' && e.fromSeq !== undefined) merged.push(e.seq - e.fromSeq + 1);
+  });
+  const store = messageTextStore(sub);
+  const seen = changes(store);
+  await until(() => store.get().text === words.join(''), 'the merged text');
+  assert.deepEqual(merged, [30], 'the thirty deltas came as one merged event');
+  assert.deepEqual(seen, [words.join('')], 'one step, not thirty');
+  assert.equal(store.get().agentId, 'w');
+  assert.equal(sub.state?.eventCount, 3 + 30, 'the merged delta counts for every event it replaced');
+  sub.close();
+});
+
+test('a late joiner mid-answer starts from the snapshot’s text so far and sees the rest appended', async () => {
+  const stream = 'task:text-late';
+  const first = Array.from({ length: 40 }, (_, i) => `a${i} `).join('');
+  await gw.publish(stream, [
+    { type: 'task:start', data: { taskId: 'text-late', title: 'Late' } },
+    { type: 'message:start', data: { messageId: 'm1', role: 'assistant' } },
+  ]);
+  for (const word of first.split(/(?<= )/))
+    await gw.publish(stream, [{ type: 'message:delta', data: { messageId: 'm1', delta: word } }]);
+  const share = acquire(client, stream);
+  await share.sub.ready;
+  const store = messageTextStore(share.sub);
+  assert.equal(store.get().text, first, 'the snapshot carries the text so far');
+  await gw.publish(stream, [
+    { type: 'message:delta', data: { messageId: 'm1', delta: 'end.' } },
+    { type: 'message:end', data: { messageId: 'm1' } },
+  ]);
+  await until(() => store.get().done, 'the end of the first answer');
+  assert.equal(store.get().text, `${first}end.`);
+  share.release();
+});
+
+test('the current answer moves to the next assistant message; a user message does not displace it', async () => {
+  const stream = 'task:text-current';
+  await gw.publish(stream, [
+    { type: 'task:start', data: { taskId: 'text-current', title: 'Current' } },
+    { type: 'message:start', data: { messageId: 'a1', role: 'assistant' } },
+    { type: 'message:delta', data: { messageId: 'a1', delta: 'First.' } },
+    { type: 'message:end', data: { messageId: 'a1' } },
+  ]);
+  const share = acquire(client, stream);
+  await share.sub.ready;
+  const store = messageTextStore(share.sub);
+  assert.deepEqual([store.get().messageId, store.get().text, store.get().done], ['a1', 'First.', true]);
+  await gw.publish(stream, [{ type: 'chat:message', data: { messageId: 'u1', text: 'And then?' } }]);
+  await until(() => share.sub.state?.messageOrder.includes('u1') === true, 'the user message');
+  assert.equal(store.get().messageId, 'a1');
+  await gw.publish(stream, [
+    { type: 'message:start', data: { messageId: 'a2', role: 'assistant' } },
+    { type: 'message:delta', data: { messageId: 'a2', delta: 'Then' } },
+  ]);
+  await until(() => store.get().messageId === 'a2', 'the second answer');
+  assert.deepEqual([store.get().text, store.get().done], ['Then', false]);
+  share.release();
+});
+
+test('the hooks hear a burst of changes once per frame, and nothing after they let go', async () => {
+  let emit = () => {};
+  const subscribe = perFrame((onChange) => {
+    emit = onChange;
+    return () => {
+      emit = () => {};
+    };
+  });
+  let calls = 0;
+  const off = subscribe(() => calls++);
+  // Forty deltas applied in one task (one WebSocket frame of a catch-up) ask for one render.
+  for (let i = 0; i < 40; i++) emit();
+  await waitUntil(() => calls > 0, 'the frame');
+  assert.equal(calls, 1);
+  emit();
+  await waitUntil(() => calls > 1, 'the next frame');
+  assert.equal(calls, 2);
+  emit();
+  off();
+  const settled = perFrame((onChange) => {
+    onChange();
+    return () => {};
+  });
+  let later = 0;
+  settled(() => later++);
+  await waitUntil(() => later > 0, 'a frame after the unsubscribe');
+  assert.equal(calls, 2, 'a frame scheduled before the unsubscribe does not call it');
 });

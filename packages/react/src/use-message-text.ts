@@ -1,6 +1,7 @@
 import { useMemo, useSyncExternalStore } from 'react';
 import type { Subscription, TaskState } from '@agentwire/client';
 import type { MessageState } from '@agentwire/protocol';
+import { perFrame } from './next-frame.js';
 import { useSubscription } from './use-subscription.js';
 
 export interface LiveMessage {
@@ -10,9 +11,11 @@ export interface LiveMessage {
   messageId: string | undefined;
   /** True once its `message:end` arrived. */
   done: boolean;
+  /** The agent writing it, when the producer said. */
+  agentId: string | undefined;
 }
 
-const none: LiveMessage = { text: '', messageId: undefined, done: false };
+const none: LiveMessage = { text: '', messageId: undefined, done: false, agentId: undefined };
 
 /** The message `messageId` of `state`, or its newest assistant message when none is named. */
 export function pickMessage(state: TaskState | undefined, messageId?: string): MessageState | undefined {
@@ -38,7 +41,7 @@ export function messageTextStore(sub: Subscription | undefined, messageId?: stri
     const m = pickMessage(sub?.state, messageId);
     if (m !== last) {
       last = m;
-      snapshot = m ? { text: m.text, messageId: m.messageId, done: m.done } : none;
+      snapshot = m ? { text: m.text, messageId: m.messageId, done: m.done, agentId: m.agentId } : none;
     }
     return snapshot;
   };
@@ -50,6 +53,7 @@ export function messageTextStore(sub: Subscription | undefined, messageId?: stri
  * The growing text of one message of a task: `messageId`'s, or by default the newest assistant
  * message, the answer being streamed. A late joiner starts from the text so far (from the
  * snapshot) and sees each delta appended; merged deltas from the gateway arrive as one longer step.
+ * Re-renders at most once per animation frame, with all the text that arrived by then.
  *
  * ```tsx
  * const { text, done } = useMessageText('task:42');
@@ -59,5 +63,19 @@ export function messageTextStore(sub: Subscription | undefined, messageId?: stri
 export function useMessageText(stream: string | undefined, messageId?: string): LiveMessage {
   const sub = useSubscription(stream);
   const store = useMemo(() => messageTextStore(sub, messageId), [sub, messageId]);
-  return useSyncExternalStore(store.subscribe, store.get, store.get);
+  const subscribe = useMemo(() => perFrame(store.subscribe), [store]);
+  return useSyncExternalStore(subscribe, store.get, store.get);
+}
+
+/**
+ * The task's current answer: the newest assistant message as it is written, and the next one as
+ * soon as it starts. `useMessageText(stream)` with no message named, by its purpose's name.
+ *
+ * ```tsx
+ * const answer = useCurrentAnswer('task:42');
+ * return <p aria-busy={!answer.done}>{answer.text}</p>;
+ * ```
+ */
+export function useCurrentAnswer(stream: string | undefined): LiveMessage {
+  return useMessageText(stream);
 }

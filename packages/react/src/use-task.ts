@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import type { AgentwireError, Subscription, TaskState } from '@agentwire/client';
+import { perFrame } from './next-frame.js';
 import { useSubscription } from './use-subscription.js';
 
 export interface LiveTask {
@@ -18,8 +19,9 @@ const noSubscribe = () => () => {};
 
 /**
  * A task's live state: a snapshot on subscribe, then every event folded in with the protocol's
- * reducer, surviving reconnects without gaps. Re-renders only when the state object changes, and
- * unchanged branches (agents, tools, logs) keep their identity, so `memo` children stay put.
+ * reducer, surviving reconnects without gaps. Re-renders at most once per animation frame and
+ * only when the state object changed, and unchanged branches (agents, tools, logs, the messages a
+ * delta did not touch) keep their identity, so `memo` children stay put.
  *
  * ```tsx
  * const { state } = useTask('task:42');
@@ -28,8 +30,9 @@ const noSubscribe = () => () => {};
  */
 export function useTask(stream: string | undefined): LiveTask {
   const sub = useSubscription(stream);
-  const subscribe = useCallback(
-    (onChange: () => void) => (sub ? sub.on('state', onChange) : () => {}),
+  // A task streaming tokens changes state per token; one render per frame shows them all.
+  const subscribe = useMemo(
+    () => perFrame((onChange: () => void) => (sub ? sub.on('state', onChange) : () => {})),
     [sub],
   );
   const state = useSyncExternalStore(

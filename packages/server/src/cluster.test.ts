@@ -162,12 +162,12 @@ describe('a cluster of gateways on one Redis', { skip }, () => {
   });
 
   it(
-    'delivers commits too large to announce exactly once, in order, reading them back',
+    'reads commits too large to announce back only where they are watched, delivering them exactly once',
     { timeout: 20_000 },
     async () => {
       const small = `${prefix}small-announcements:`;
-      const pair = await Promise.all(
-        [0, 1].map(() =>
+      const trio = await Promise.all(
+        [0, 1, 2].map(() =>
           createGateway({
             port: 0,
             logLevel: 'silent',
@@ -175,7 +175,7 @@ describe('a cluster of gateways on one Redis', { skip }, () => {
           }),
         ),
       );
-      const [a, b] = pair as [Gateway, Gateway];
+      const [a, b, c] = trio as [Gateway, Gateway, Gateway];
       try {
         const stream = 'task:large';
         const onA = await subscribe(a, stream);
@@ -192,9 +192,20 @@ describe('a cluster of gateways on one Redis', { skip }, () => {
         assert.equal(String((onA.events[0]!.data as { message: string }).message), `${pad}-0`);
         assert.ok(a.engine instanceof RedisEngine);
         assert.ok(a.engine.stats().rangeReads >= 5, 'the large commits were read back');
+        // Node C watches nothing: it read none of them, and a subscriber arriving later gets them all.
+        assert.ok(c.engine instanceof RedisEngine);
+        assert.equal(c.engine.stats().rangeReads, 0);
+        assert.ok(c.engine.stats().skippedRanges >= 5);
+        const late = await subscribe(c, stream, { epoch: onA.find('subscribed')!.epoch!, seq: 0 });
+        await late.until(() => late.events.some((e) => e.id === 'sentinel'), 15_000);
+        assertInOrderOnce(late.events, 1, 11, 'late on node C');
+        await b.publish(stream, [{ id: 'after', type: 'log:entry', data: { level: 'info', message: pad } }]);
+        await late.until(() => late.events.some((e) => e.id === 'after'), 15_000);
+        assertInOrderOnce(late.events, 1, 12, 'live on node C');
         onA.close();
+        late.close();
       } finally {
-        await Promise.all(pair.map((g) => g.close()));
+        await Promise.all(trio.map((g) => g.close()));
       }
     },
   );

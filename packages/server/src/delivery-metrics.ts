@@ -1,8 +1,10 @@
 import { statSync } from 'node:fs';
-import type { LogEngine } from './log/engine.js';
+import type { AppendInterest, LogEngine } from './log/engine.js';
 
 /** Latency samples kept; older ones fall out, so the figures describe the last few seconds. */
 const SAMPLES = 2_048;
+/** Samples what this node delivers; a commit it did not need to read is not worth reading for it. */
+const SAMPLE_ONLY: AppendInterest = { wants: () => false, skipped: () => {} };
 /** Samples older than this are ignored, so an idle gateway does not keep reporting old latency. */
 const WINDOW_MS = 10_000;
 
@@ -33,7 +35,7 @@ export class DeliveryMetrics {
       this.#latencies[this.#next] = Math.max(0, now - first.time);
       this.#next = (this.#next + 1) % SAMPLES;
       this.#count = Math.min(SAMPLES, this.#count + 1);
-    });
+    }, SAMPLE_ONLY);
   }
 
   stats(): { latencyMs?: { p50: number; p99: number; max: number; samples: number }; logBytes?: number } {

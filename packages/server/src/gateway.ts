@@ -350,6 +350,8 @@ function watchReadiness(
       return { ok: false, cause: fault.cause, since: fault.since, ...(fault.lasting && { lasting: true }) };
     });
   }
+  // Both Redis connections, by name: while one is down this node neither stores nor hears commits.
+  if (engine instanceof RedisEngine) readiness.add('redis', () => engine.connectionReport());
   if (amqp) {
     const watch = new DependencyWatch('amqp', 'the RabbitMQ ingest', logger, alert);
     amqp.onAttachment = (attachment, err) => {

@@ -11,6 +11,8 @@ export interface Snapshot {
 interface Loading {
   pending: AnyEnvelope[];
   promise: Promise<Snapshot>;
+  /** Events went by unseen while loading (`forget`): what was read may miss them, so read again. */
+  stale?: boolean;
 }
 
 const READ_CHUNK = 1000;
@@ -65,15 +67,27 @@ export class SnapshotService {
     let state = checkpoint?.state as TaskState | undefined;
     let after = checkpoint?.seq ?? 0;
     while (after < throughSeq) {
-      const chunk = await this.engine.read(stream, after, Math.min(READ_CHUNK, throughSeq - after));
+      const limit = Math.min(READ_CHUNK, throughSeq - after);
+      const chunk = await this.engine.read(stream, after, limit);
       if (chunk.events.length === 0) break;
       for (const e of chunk.events) state = reduceTask(state, e);
       after = chunk.events[chunk.events.length - 1]!.seq;
+      // A short chunk ends at the head: no need to ask again for nothing.
+      if (chunk.events.length < limit) break;
     }
     return state;
   }
 
   private async load(stream: string, entry: Loading): Promise<Snapshot> {
+    for (;;) {
+      entry.stale = false;
+      entry.pending = [];
+      const snapshot = await this.read(stream, entry);
+      if (!entry.stale) return snapshot;
+    }
+  }
+
+  private async read(stream: string, entry: Loading): Promise<Snapshot> {
     const checkpoint = await this.engine.getCheckpoint(stream);
     let state = checkpoint?.state as TaskState | undefined;
     let after = checkpoint?.seq ?? 0;
@@ -87,6 +101,7 @@ export class SnapshotService {
     }
     // Events committed while we were reading arrived through onAppend; the reducer skips any we already read.
     for (const e of entry.pending) state = reduceTask(state, e);
+    if (entry.stale) return { seq: after, epoch, state: null };
     if (!state) return { seq: after, epoch, state: null };
     this.cache.set(stream, state);
     if (this.cache.size > this.maxCached) {
@@ -96,7 +111,10 @@ export class SnapshotService {
     return { seq: state.seq, epoch: state.epoch, state };
   }
 
+  /** Drops what is kept of the stream: events of it went by unseen (see `AppendInterest`). */
   forget(stream: string): void {
     this.cache.delete(stream);
+    const loading = this.loading.get(stream);
+    if (loading) loading.stale = true;
   }
 }

@@ -10,6 +10,7 @@ import {
 } from '@agentwire/protocol';
 import pc from 'picocolors';
 import { EventFormatter, statusLine } from '../format.js';
+import { TailView } from '../tail-view.js';
 import { explicitToken, gatewayClientSpecs, localMinter } from '../local-token.js';
 import { helpText, parseOptions, UsageError, type OptionSpecs } from '../options.js';
 
@@ -59,8 +60,8 @@ export async function tail(argv: string[]): Promise<void> {
   if (!isStreamName(stream)) throw new UsageError(`Invalid stream ${JSON.stringify(stream)}.`);
 
   const client = createClient({ url, ...(mint ? { getToken: mint } : token && { getToken: () => token }) });
-  const formatter = new EventFormatter();
-  const out = (text: string) => process.stdout.write(`${text}\n`);
+  const view = new TailView(new EventFormatter(), (text) => process.stdout.write(text));
+  const out = (text: string) => view.line(text);
   const sub = client.subscribe(stream, values['from-start'] ? { since: { seq: 0 } } : { snapshot: true });
   let lastStatus = '';
   let done: () => void = () => {};
@@ -90,8 +91,7 @@ export async function tail(argv: string[]): Promise<void> {
       out(JSON.stringify(event));
       return;
     }
-    const line = formatter.format(event, sub.state);
-    if (line) out(line);
+    view.event(event, sub.state);
     showStatus(sub.state);
   });
   await sub.ready;
@@ -101,5 +101,6 @@ export async function tail(argv: string[]): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await finished;
+  view.close();
   await client.close();
 }

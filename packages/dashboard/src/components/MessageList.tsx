@@ -1,7 +1,11 @@
 import { memo, type ReactNode } from 'react';
-import type { TaskState } from '@agentwire/protocol';
+import type { MessageState, TaskState } from '@agentwire/protocol';
 
-/** The agents' messages as they stream in, token by token; a caret marks the ones still being written. */
+/**
+ * The agents' messages as they stream in, token by token; a caret marks the ones still being
+ * written. Each message is its own memoized row: the reducer replaces only the entry of the message
+ * a delta grows, so a token re-renders that one row, not the whole transcript.
+ */
 export const MessageList = memo(function MessageList({
   messages,
   order,
@@ -18,16 +22,26 @@ export const MessageList = memo(function MessageList({
         const m = messages[id];
         if (!m) return null;
         const who = m.agentId ? (agents[m.agentId]?.name ?? m.agentId) : m.role;
-        return (
-          <li key={id} className={`message message-${m.role}`} data-message-id={id}>
-            <div className="message-who">{who}</div>
-            <div className="message-text">
-              {m.text}
-              {!m.done && <span className="caret" aria-hidden="true" />}
-            </div>
-          </li>
-        );
+        return <Message key={id} message={m} who={who} />;
       })}
     </ol>
+  );
+});
+
+const Message = memo(function Message({
+  message: m,
+  who,
+}: {
+  message: MessageState;
+  who: string;
+}): ReactNode {
+  return (
+    <li className={`message message-${m.role}`} data-message-id={m.messageId}>
+      <div className="message-who">{who}</div>
+      <div className="message-text">
+        {m.text}
+        {!m.done && <span className="caret" aria-hidden="true" />}
+      </div>
+    </li>
   );
 });

@@ -10,12 +10,12 @@ import {
 import type { Subscription } from '@agentwire/client';
 import type { TaskState } from '@agentwire/protocol';
 import { fetchHistory } from '../api.js';
-import { formatClock } from '../lib/format.js';
 import { IncrementalFilter } from '../lib/incremental-filter.js';
 import { exportLines, mimeTypes, type ExportFormat } from '../lib/terminal-export.js';
 import { isFiltering, lineMatcher, type TerminalFilter } from '../lib/terminal-filter.js';
 import { LEVELS, type Level, type TerminalLine } from '../lib/terminal-line.js';
 import { TerminalStore } from '../lib/terminal-store.js';
+import { TerminalRow } from './TerminalRow.js';
 import { VirtualList } from './VirtualList.js';
 
 const ROW_H = 22;
@@ -108,19 +108,7 @@ export function Terminal({
   const renderRow = (i: number) => {
     const l = visible[i];
     if (!l) return null;
-    return (
-      <div className={`tline lvl-${l.level} fam-${l.family}`} title={l.text} data-seq={l.seq}>
-        <span className="t-time">{formatClock(l.time)}</span>
-        <span className="t-seq">#{l.seq}</span>
-        <span className="t-level">{l.level}</span>
-        <span className="t-type">{l.type}</span>
-        <span className="t-agent" title={l.taskId && `task ${l.taskId}`}>
-          {l.taskId !== undefined && <span className="t-task">{l.taskId}</span>}
-          {l.agentId ? agentName(l.agentId) : ''}
-        </span>
-        <span className="t-text">{l.text}</span>
-      </div>
-    );
+    return <TerminalRow line={l} agent={l.agentId ? agentName(l.agentId) : ''} />;
   };
 
   return (

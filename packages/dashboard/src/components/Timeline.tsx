@@ -13,7 +13,7 @@ const AXIS_H = 22;
  * One lane per agent, each tool call a bar from its start to its end (or to now while it runs):
  * who did what, when, in parallel or waiting — the picture a log cannot give.
  */
-export const Timeline = memo(function Timeline({ state, now }: { state: TaskState; now: number }): ReactNode {
+export const Timeline = memo(function Timeline({ state, now }: TimelineProps): ReactNode {
   const [ref, width] = useWidth<HTMLDivElement>(640);
   const layout = layoutTimeline(state, now, Math.max(3, Math.floor(width / 110)));
   const labelW = Math.min(170, Math.max(96, Math.round(width * 0.22)));
@@ -114,4 +114,27 @@ export const Timeline = memo(function Timeline({ state, now }: { state: TaskStat
       {layout.lanes.length === 0 && <p className="muted timeline-empty">No agents yet.</p>}
     </div>
   );
-});
+}, sameTimeline);
+
+interface TimelineProps {
+  state: TaskState;
+  now: number;
+}
+
+/**
+ * Whether the timeline would draw the same: it reads only the agents, the tool calls and the
+ * task's start and end. A streamed answer replaces the task state on every token and changes none
+ * of these (the reducer keeps unchanged branches by reference), so the timeline sits those out.
+ */
+function sameTimeline(a: TimelineProps, b: TimelineProps): boolean {
+  return (
+    a.now === b.now &&
+    a.state.tools === b.state.tools &&
+    a.state.toolOrder === b.state.toolOrder &&
+    a.state.agents === b.state.agents &&
+    a.state.agentOrder === b.state.agentOrder &&
+    a.state.startedAt === b.state.startedAt &&
+    a.state.createdAt === b.state.createdAt &&
+    a.state.endedAt === b.state.endedAt
+  );
+}

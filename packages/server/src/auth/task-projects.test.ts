@@ -3,7 +3,7 @@ import { it } from 'node:test';
 import type { AnyEnvelope } from '@agentwire/protocol';
 import { MemoryEngine } from '../log/memory.js';
 import { SnapshotService } from '../snapshots.js';
-import { TaskProjects } from './task-projects.js';
+import { OWNER_UNKNOWN, TaskProjects } from './task-projects.js';
 
 const start = (projectId: string) => ({
   id: `start-${projectId}-${Math.random()}`,
@@ -58,5 +58,36 @@ it('cuts at a move this node has not heard of yet (another node stored it)', asy
     taskProjects.visibleCount('task:u', run, (p) => p === 'A'),
     1,
   );
+  taskProjects.close();
+});
+
+it('answers ownerAt without reading once the owner is known', async () => {
+  const { engine, taskProjects } = await setUp();
+  await engine.append('task:w', [log(), log()]);
+  assert.equal(taskProjects.ownerAtIfKnown('task:w', 2), OWNER_UNKNOWN, 'never read');
+  assert.equal(await taskProjects.ownerAt('task:w', 2), null, 'a task of no project');
+  assert.equal(taskProjects.ownerAtIfKnown('task:w', 2), null);
+  await engine.append('task:w', [start('A'), log()]);
+  assert.equal(taskProjects.ownerAtIfKnown('task:w', 2), OWNER_UNKNOWN, 'before the move: read');
+  assert.equal(taskProjects.ownerAtIfKnown('task:w', 4), 'A');
+  assert.equal(await taskProjects.ownerAt('task:w', 2), null);
+  taskProjects.close();
+});
+
+it('reads a task’s history once for concurrent owner lookups', async () => {
+  const { engine, taskProjects } = await setUp();
+  await engine.append('task:x', [start('A'), log()]);
+  let reads = 0;
+  const read = engine.read.bind(engine);
+  engine.read = (stream, after, limit) => {
+    reads++;
+    return read(stream, after, limit);
+  };
+  const fresh = new TaskProjects(engine, new SnapshotService(engine));
+  assert.deepEqual(await Promise.all([fresh.owner('task:x'), fresh.owner('task:x')]), ['A', 'A']);
+  assert.equal(reads, 1, 'one read of a two-event history');
+  assert.equal(await fresh.owner('task:x'), 'A');
+  assert.equal(reads, 1, 'then known');
+  fresh.close();
   taskProjects.close();
 });

@@ -19,6 +19,9 @@ const MAX_ENTRIES = 100_000;
 /** `task:start` events remembered per task, newest last, to answer `ownerAt` without reading. */
 const MAX_CHANGES = 4;
 
+/** `ownerAtIfKnown`'s answer when only reading the log can tell. */
+export const OWNER_UNKNOWN: unique symbol = Symbol('owner unknown');
+
 /** What is known of a task's project, and as of which event. */
 interface Known {
   project: string | null;
@@ -36,13 +39,22 @@ export class TaskProjects {
   private readonly owners = new Map<string, Known>();
   /** Stream → the `task:start`s seen since this process started: [seq, project id or null]. */
   private readonly changes = new Map<string, Array<[number, string | null]>>();
+  /** Histories being read for `owner`, so concurrent lookups of one task read it once. */
+  private readonly reading = new Map<string, Promise<string | null | undefined>>();
   private readonly unlisten: () => void;
 
   constructor(
     engine: LogEngine,
     private readonly snapshots: SnapshotService,
   ) {
-    this.unlisten = engine.onAppend((stream, events) => this.observe(stream, events));
+    this.unlisten = engine.onAppend((stream, events) => this.observe(stream, events), {
+      wants: () => false,
+      // A move may have gone by unseen: the owner is read from the snapshot again when asked.
+      skipped: (stream) => {
+        this.owners.delete(stream);
+        this.changes.delete(stream);
+      },
+    });
   }
 
   /** The owner if known right now: a project id, null for none, undefined when not yet known. */
@@ -50,15 +62,29 @@ export class TaskProjects {
     return this.owners.get(stream)?.project;
   }
 
-  /** The owner of a task stream, read from its snapshot when not known; undefined for no such task. */
-  async owner(stream: string): Promise<string | null | undefined> {
+  /** The owner of a task stream, read from its history when not known; undefined for no such task. */
+  owner(stream: string): Promise<string | null | undefined> {
     const known = this.owners.get(stream);
-    if (known !== undefined || taskIdOf(stream) === undefined) return known?.project;
-    const snap = await this.snapshots.get(stream);
-    if (!snap.state) return undefined;
+    if (known !== undefined || taskIdOf(stream) === undefined) return Promise.resolve(known?.project);
+    let reading = this.reading.get(stream);
+    if (!reading) {
+      reading = this.read(stream).finally(() => this.reading.delete(stream));
+      this.reading.set(stream, reading);
+    }
+    return reading;
+  }
+
+  /**
+   * Folds the task's history without entering it in the snapshot cache: a cached snapshot is
+   * folded again on every event of its task, which only pays for tasks someone asks a snapshot of
+   * (late joiners), not for every task whose owner is looked up once.
+   */
+  private async read(stream: string): Promise<string | null | undefined> {
+    const state = await this.snapshots.stateThrough(stream, Number.MAX_SAFE_INTEGER);
+    if (!state) return undefined;
     // A task:start that committed while we read has already set the newer value.
     if (!this.owners.has(stream))
-      this.remember(stream, { project: snap.state.projectId ?? null, epoch: snap.epoch, seq: snap.seq });
+      this.remember(stream, { project: state.projectId ?? null, epoch: state.epoch, seq: state.seq });
     return this.owners.get(stream)?.project;
   }
 
@@ -102,13 +128,24 @@ export class TaskProjects {
    * else from the snapshot through `seq` (a task that changed projects before this process began).
    */
   async ownerAt(stream: string, seq: number): Promise<string | null | undefined> {
+    const known = this.ownerAtIfKnown(stream, seq);
+    if (known !== OWNER_UNKNOWN) return known;
+    if (!this.changes.has(stream)) return this.owner(stream);
+    const state = await this.snapshots.stateThrough(stream, seq);
+    return state ? (state.projectId ?? null) : undefined;
+  }
+
+  /** `ownerAt` when it can answer without reading the log, else OWNER_UNKNOWN. */
+  ownerAtIfKnown(stream: string, seq: number): string | null | undefined | typeof OWNER_UNKNOWN {
     if (taskIdOf(stream) === undefined) return undefined;
     if (seq <= 0) return null;
     const changes = this.changes.get(stream);
-    if (!changes) return this.owner(stream);
+    if (!changes) {
+      const known = this.owners.get(stream);
+      return known === undefined ? OWNER_UNKNOWN : known.project;
+    }
     for (let i = changes.length - 1; i >= 0; i--) if (changes[i]![0] <= seq) return changes[i]![1];
-    const state = await this.snapshots.stateThrough(stream, seq);
-    return state ? (state.projectId ?? null) : undefined;
+    return OWNER_UNKNOWN;
   }
 
   close(): void {

@@ -22,6 +22,19 @@ export function encodeEnvelope(event: AnyEnvelope): string {
   return json;
 }
 
+/**
+ * The frame of events just committed, for the live fan-out: built once per commit and shared by
+ * the stream's subscribers, so the per-seq cache would only cost a key and an entry per event.
+ * Subscribers catching up (the ones that share JSON across many frames) go through `frameOf`.
+ */
+export function liveFrame(stream: string, events: readonly AnyEnvelope[]): string {
+  if (events.length === 1) return eventFrame(JSON.stringify(events[0]));
+  return eventsFrame(
+    stream,
+    events.map((e) => JSON.stringify(e)),
+  );
+}
+
 export function eventFrame(json: string): string {
   return `{"op":"event","event":${json}}`;
 }

@@ -1,8 +1,8 @@
 import { AgentwireError, type AnyEnvelope, type Since, type TaskState } from '@agentwire/protocol';
-import type { LogEngine } from '../log/engine.js';
+import type { AppendInterest, LogEngine } from '../log/engine.js';
 import type { SnapshotService } from '../snapshots.js';
 import { HeldEvents, compact, compactedFrame, defaultCoalesce, type CoalesceOptions } from './coalesce.js';
-import { encodeEnvelope, frameOf, framesFor } from './encode.js';
+import { frameOf, liveFrame } from './encode.js';
 import { RecentEvents, defaultRecentEvents, type RecentEventsOptions } from './recent.js';
 import type { Sink } from './sink.js';
 import { UnwatchedStreams } from './unwatched.js';
@@ -156,6 +156,14 @@ export class Hub {
     this.unwatched = new UnwatchedStreams(recentEvents.keepUnwatchedMs, (stream) =>
       this.recent.forget(stream),
     );
+    // A stream nobody here watches (or just left) needs no events: a later subscriber reads the log.
+    const interest: AppendInterest = {
+      wants: (stream) => this.keepsRecent(stream),
+      skipped: (stream) => {
+        this.recent.forget(stream);
+        snapshots.forget(stream);
+      },
+    };
     this.unlisten = engine.onAppend((stream, events) => {
       // A stream's kept run must end at its newest event, or a catch-up would stop short of it:
       // a batch that is not kept drops the rest too.
@@ -167,7 +175,7 @@ export class Hub {
       this.fanOut(stream, events);
       this.fanOutPatterns(stream, events);
       span?.setAttribute('agentwire.events.delivered', this.deliveredEvents - delivered).end();
-    });
+    }, interest);
   }
 
   get subscriptionCount(): number {
@@ -389,7 +397,7 @@ export class Hub {
           continue;
         }
         // Built once per fan-out; only catch-ups, which many subscribers repeat, go through the run cache.
-        frame ??= framesFor(stream, events.map(encodeEnvelope));
+        frame ??= liveFrame(stream, events);
         this.send(sub, frame, last, events.length);
       } else if (sub.lastSeq + 1 >= first) {
         this.sendFresh(sub, events);
@@ -413,7 +421,7 @@ export class Hub {
         sub.sink.overflow();
         continue;
       }
-      frame ??= framesFor(stream, events.map(encodeEnvelope));
+      frame ??= liveFrame(stream, events);
       this.deliveredEvents += events.length;
       sub.sink.send(frame);
     }

@@ -70,6 +70,19 @@ export interface Checkpoint {
 export type AppendListener = (stream: string, events: AnyEnvelope[]) => void;
 
 /**
+ * Which streams a listener needs every event of, for engines shared by several nodes (Redis): a
+ * commit of another node too large to travel with its announcement is read back from the log only
+ * on a node where some listener wants its stream; on the others, each listener with an interest
+ * hears `skipped` instead, in order with the stream's deliveries. A listener registered without
+ * one wants every stream. Single-node engines hand every commit to every listener and ignore it.
+ */
+export interface AppendInterest {
+  wants(stream: string): boolean;
+  /** The stream moved through `throughSeq` unseen here: forget what was kept of it. */
+  skipped(stream: string, throughSeq: number): void;
+}
+
+/**
  * The durable log. Every engine (memory, SQLite, Redis) implements this and passes the shared
  * conformance suite in `testing/engine-suite.ts`. Guarantees:
  * - per-stream seq starts at 1 and has no gaps; appends to one stream are applied in call order;
@@ -103,7 +116,7 @@ export interface LogEngine {
   head(stream: string): Promise<StreamHead>;
   /** Streams whose name starts with `prefix`, most recently updated first. */
   listStreams(options: { prefix?: string; limit: number }): Promise<StreamInfo[]>;
-  onAppend(listener: AppendListener): () => void;
+  onAppend(listener: AppendListener, interest?: AppendInterest): () => void;
   /**
    * One plan per stream with something to drop: the larger of the count cut (head - maxEvents) and
    * the age cut. Only a prefix can go, so the age cut stops before the first event whose `time` is

@@ -7,44 +7,47 @@ import type { AppendListener } from './engine.js';
  * instead of being delivered re-entrantly, which would let a later seq overtake an earlier one.
  */
 export class AppendNotifier {
-  private readonly listeners = new Set<AppendListener>();
+  /** Replaced, never changed in place: a listener added or removed mid-delivery takes effect next commit. */
+  private listeners: readonly AppendListener[] = [];
   private readonly queue: Array<() => void> = [];
   private draining = false;
 
   constructor(private readonly onListenerError: (err: unknown) => void = reportListenerError) {}
 
   add(listener: AppendListener): () => void {
-    this.listeners.add(listener);
+    if (!this.listeners.includes(listener)) this.listeners = [...this.listeners, listener];
     return () => {
-      this.listeners.delete(listener);
+      this.listeners = this.listeners.filter((l) => l !== listener);
     };
   }
 
   /** Queues one commit: listeners hear `events` (if any), then `settle` runs. */
   publish(stream: string, events: AnyEnvelope[], settle: () => void): void {
-    this.queue.push(() => {
-      if (events.length > 0) {
-        for (const listener of [...this.listeners]) {
-          try {
-            listener(stream, events);
-          } catch (err) {
-            this.onListenerError(err);
-          }
-        }
-      }
-      settle();
-    });
-    this.drain();
-  }
-
-  private drain(): void {
-    if (this.draining) return;
+    if (this.draining) {
+      this.queue.push(() => this.deliver(stream, events, settle));
+      return;
+    }
+    // Nothing queued: delivered at once, without a closure per commit.
     this.draining = true;
     try {
+      this.deliver(stream, events, settle);
       for (let next = this.queue.shift(); next; next = this.queue.shift()) next();
     } finally {
       this.draining = false;
     }
+  }
+
+  private deliver(stream: string, events: AnyEnvelope[], settle: () => void): void {
+    if (events.length > 0) {
+      for (const listener of this.listeners) {
+        try {
+          listener(stream, events);
+        } catch (err) {
+          this.onListenerError(err);
+        }
+      }
+    }
+    settle();
   }
 }
 

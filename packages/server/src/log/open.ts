@@ -20,6 +20,8 @@ export type EngineConfig =
       waitReplicas?: number;
       waitTimeoutMs?: number;
       announceMaxBytes?: number;
+      /** How long one Redis command may take before it fails with `storage_unavailable`. Default 5000. */
+      commandTimeoutMs?: number;
     }
   /** An engine of your own, already open; the gateway closes it when it closes. */
   | { kind: 'custom'; engine: LogEngine };
@@ -55,6 +57,7 @@ export async function openEngine(config: EngineConfig, hooks: EngineHooks = {}):
         ...(config.waitReplicas !== undefined && { waitReplicas: config.waitReplicas }),
         ...(config.waitTimeoutMs !== undefined && { waitTimeoutMs: config.waitTimeoutMs }),
         ...(config.announceMaxBytes !== undefined && { announceMaxBytes: config.announceMaxBytes }),
+        ...(config.commandTimeoutMs !== undefined && { commandTimeoutMs: config.commandTimeoutMs }),
         ...(hooks.onConnectionError && { onConnectionError: hooks.onConnectionError }),
       });
   }

@@ -1,6 +1,6 @@
 import type { AgentwireError } from '@agentwire/protocol';
 import type { Redis } from 'ioredis';
-import type { AppendBatchResult, AppendListener, ReadResult } from './engine.js';
+import type { AppendBatchResult, AppendInterest, AppendListener, ReadResult } from './engine.js';
 import { messageOf } from '../error-text.js';
 import { AppendNotifier } from './notifier.js';
 import { parseAnnouncement, type Announcement } from './redis-announcement.js';
@@ -22,6 +22,8 @@ export interface RedisDeliveryStats {
    * large), and commits whose announcement was lost.
    */
   rangeReads: number;
+  /** Ranges not read because no listener here wanted their stream (see `AppendInterest`). */
+  skippedRanges: number;
 }
 
 /** One script call: a group of appends to one stream. */
@@ -48,6 +50,8 @@ const READ_CHUNK = 1000;
 const MAX_TRACKED_STREAMS = 100_000;
 /** How long a commit waits for its own announcement before it is delivered from the reply. */
 const ANNOUNCEMENT_WAIT_MS = 2000;
+/** How soon a resync that failed (the log connection not back yet) is tried again. */
+const RESYNC_RETRY_MS = 250;
 
 /**
  * Cross-node delivery of the Redis log: every node hears every commit of every node, in seq order
@@ -60,7 +64,8 @@ const ANNOUNCEMENT_WAIT_MS = 2000;
  * is read back from the log), and this node's own commit when its announcement arrives (its events
  * are already in hand). Each stream's deliveries form one chain that remembers the last seq
  * delivered, so a seq is heard at most once and never before a smaller one; if announcements were
- * lost (the subscriber reconnected), the next commit of the stream reads the missing range first.
+ * lost (the subscriber reconnected), the node compares every stream it tracks with its head once
+ * subscribed again, and the next commit of a stream reads any range still missing first.
  * Should this node's own announcement not arrive (the subscriber is down), its commit is delivered
  * from the reply instead, after a short wait or at once when the subscriber is known to be down.
  */
@@ -71,7 +76,16 @@ export class RedisDelivery {
   private readonly busy = new Set<Promise<unknown>>();
   private listenerCount = 0;
   private closed = false;
-  private readonly counters: RedisDeliveryStats = { remoteCommits: 0, remoteEvents: 0, rangeReads: 0 };
+  /** Announcements may have been lost since the subscriber last connected: resync once it is back. */
+  private missed = false;
+  private readonly counters: RedisDeliveryStats = {
+    remoteCommits: 0,
+    remoteEvents: 0,
+    rangeReads: 0,
+    skippedRanges: 0,
+  };
+  /** One entry per listener: its interest, or undefined for one that wants every stream. */
+  private readonly interests = new Set<{ interest: AppendInterest | undefined }>();
   /** Set once the storage exists (the two refer to each other). */
   private storage!: RedisStorage<PendingAppend>;
 
@@ -95,19 +109,23 @@ export class RedisDelivery {
       if (from === channel) this.onAnnouncement(message);
     });
     this.subscriber.on('close', () => this.onSubscriberDown());
-    // ioredis re-subscribes after a reconnect; announcements missed meanwhile are filled in by the
-    // next commit of the same stream (and the hub re-reads on any gap it sees).
+    this.subscriber.on('ready', () => {
+      if (this.missed) this.track(this.resync());
+    });
     await this.subscriber.subscribe(channel);
   }
 
-  onAppend(listener: AppendListener): () => void {
+  onAppend(listener: AppendListener, interest?: AppendInterest): () => void {
     const remove = this.notifier.add(listener);
+    const entry = { interest };
+    this.interests.add(entry);
     this.listenerCount++;
     let removed = false;
     return () => {
       if (removed) return;
       removed = true;
       this.listenerCount--;
+      this.interests.delete(entry);
       remove();
     };
   }
@@ -207,8 +225,37 @@ export class RedisDelivery {
 
   /** The subscriber lost its connection: announcements of commits in flight may never come. */
   private onSubscriberDown(): void {
+    this.missed = true;
     for (const [stream, lane] of this.lanes) {
       for (const commit of [...lane.awaiting]) this.deliverFromReply(stream, commit);
+    }
+  }
+
+  /**
+   * After the subscriber is back: announcements published while it was down are lost for good, and
+   * a stream may get no further commit to reveal its gap (its last events were acknowledged just
+   * before Redis went down, or committed by another node meanwhile). So once subscribed again, every
+   * stream this node tracks is compared with its head in Redis and the missing range delivered.
+   */
+  private async resync(): Promise<void> {
+    this.missed = false;
+    try {
+      // Confirmed before the heads are read, so every commit after them is announced to this node.
+      await this.subscriber.subscribe(this.storage.keys.channel);
+      const heads = await this.storage.readHeads([...this.delivered.keys()]);
+      for (const [stream, head] of heads) {
+        this.step(stream, async () => {
+          const known = this.delivered.get(stream);
+          if (known !== undefined && head > known) await this.deliverRange(stream, known, head);
+        });
+      }
+    } catch {
+      // Redis is down again (the next reconnection resyncs) or only the log connection is not back
+      // yet: try again shortly.
+      this.missed = true;
+      setTimeout(() => {
+        if (this.missed && this.ready && !this.closed) this.track(this.resync());
+      }, RESYNC_RETRY_MS).unref();
     }
   }
 
@@ -243,7 +290,7 @@ export class RedisDelivery {
       }
       // Commits of other nodes before this one that were not delivered (lost announcements).
       const known = this.delivered.get(stream);
-      if (known !== undefined && known < first - 1) await this.deliverRange(stream, known, first - 1);
+      if (known !== undefined && known < first - 1) await this.readOrSkip(stream, known, first - 1);
       const after = this.delivered.get(stream) ?? 0;
       const fresh = first > after ? events : events.filter((e) => e.seq > after);
       if (fresh.length > 0) this.markDelivered(stream, fresh[fresh.length - 1]!.seq);
@@ -297,16 +344,48 @@ export class RedisDelivery {
       return;
     }
     if (!events) {
-      await this.deliverRange(stream, known, last);
+      await this.readOrSkip(stream, known, last);
       return;
     }
     // Announcements lost before this one: their range comes first, or nothing does.
-    if (known < first - 1 && !(await this.deliverRange(stream, known, first - 1))) return;
+    if (known < first - 1 && !(await this.readOrSkip(stream, known, first - 1))) return;
     const after = this.delivered.get(stream) ?? known;
     const fresh = events.filter((e) => e.seq > after);
     this.markDelivered(stream, last);
     this.counters.remoteEvents += fresh.length;
     this.notifier.publish(stream, fresh, () => {});
+  }
+
+  /**
+   * Delivers (after, through] from the log if a listener here wants the stream; else moves the
+   * stream's position past it unread and tells the listeners it went by. False when a read failed.
+   */
+  private async readOrSkip(stream: string, after: number, through: number): Promise<boolean> {
+    if (this.wanted(stream)) return this.deliverRange(stream, after, through);
+    this.markDelivered(stream, through);
+    this.counters.skippedRanges++;
+    const interests = [...this.interests];
+    this.notifier.publish(stream, [], () => {
+      for (const { interest } of interests) {
+        try {
+          interest?.skipped(stream, through);
+        } catch (err) {
+          this.notifierError(err);
+        }
+      }
+    });
+    return true;
+  }
+
+  private wanted(stream: string): boolean {
+    for (const { interest } of this.interests) {
+      try {
+        if (!interest || interest.wants(stream)) return true;
+      } catch {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

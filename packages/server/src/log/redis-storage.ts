@@ -128,11 +128,20 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
       this.connectionError = err;
       this.health.fail(err, 'Redis connection error');
     });
+    // Redis killed or restarted closes the socket without an error; commands fail meanwhile, and
+    // their cause is the closed connection until a reconnect attempt reports a better one.
+    client.on('close', () => (this.connectionError ??= connectionClosed()));
     client.on('ready', () => (this.connectionError = undefined));
   }
 
   get ready(): boolean {
     return this.client.status === 'ready';
+  }
+
+  /** The code of what took the connection down (`ECONNREFUSED`, `ECONNCLOSED`), while it is down. */
+  get disconnectCause(): string {
+    const code = (this.connectionError as { code?: unknown } | undefined)?.code;
+    return typeof code === 'string' ? code : 'disconnected';
   }
 
   /** Queues one append call for the stream's next group commit. */
@@ -356,6 +365,22 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
     return { stream, epoch, head: Number(head), first: Number(first), events };
   }
 
+  /**
+   * The heads of `streams` (0 for a stream Redis does not have), pipelined in chunks; unguarded
+   * like `readRaw`. Fails with the raw error of the connection.
+   */
+  async readHeads(streams: readonly string[]): Promise<Map<string, number>> {
+    const heads = new Map<string, number>();
+    for (let i = 0; i < streams.length; i += PAGE) {
+      const names = streams.slice(i, i + PAGE);
+      const pipeline = this.client.pipeline();
+      for (const name of names) pipeline.hget(this.keys.meta(name), 'head');
+      const rows = await execPipeline(pipeline);
+      names.forEach((name, j) => heads.set(name, Number(rows[j] ?? 0) || 0));
+    }
+    return heads;
+  }
+
   /** The deployment epoch, created if this key-space has none (a new deployment, or Redis lost it). */
   async ensureEpoch(): Promise<string> {
     await this.client.set(this.keys.epoch, this.candidateEpoch, 'NX');
@@ -461,6 +486,7 @@ export class RedisStorage<T extends QueuedAppend = QueuedAppend> {
       // A command given up on (MaxRetriesPerRequestError) while disconnected: the cause is the connection's.
       return this.health.fail(this.connectionError, `${context}: ${messageOf(err)}`);
     }
+    if (!reply && messageOf(err) === COMMAND_TIMED_OUT) return this.health.fail(timedOut(), context);
     if (!reply || STORAGE_REPLIES.test(messageOf(err))) return this.health.fail(err, context);
     return new AgentwireError('internal', `${context}: ${messageOf(err)}`);
   }
@@ -495,6 +521,17 @@ async function execPipeline(pipeline: ReturnType<Redis['pipeline']>): Promise<un
     if (err) throw err;
     return value;
   });
+}
+
+/** What ioredis rejects a command with once `commandTimeout` has passed without a reply. */
+const COMMAND_TIMED_OUT = 'Command timed out';
+
+function timedOut(): Error {
+  return Object.assign(new Error('Redis did not answer within the command timeout'), { code: 'ETIMEDOUT' });
+}
+
+function connectionClosed(): Error {
+  return Object.assign(new Error('The connection to Redis closed'), { code: 'ECONNCLOSED' });
 }
 
 /** Reply errors that mean "this Redis cannot take writes now", by their leading code. */

@@ -6,6 +6,7 @@ import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
 import { Redis } from 'ioredis';
 import { requireRedisServer, startRedisServer, type RedisServer } from '../testing/redis-server.js';
 import { requireService } from '../testing/services.js';
+import { waitUntil } from '../testing/wait.js';
 import type { AppendInput, LogEngine } from './engine.js';
 import { runEngineSuite } from '../testing/engine-suite.js';
 import { redisKeys } from './redis-keys.js';
@@ -402,6 +403,55 @@ describe('redis engine reads per event', { skip: skip ?? requireRedisServer() },
         assert.deepEqual(
           [a, b, c].map((n) => n.stats().rangeReads),
           [0, large, large],
+        );
+      });
+    },
+  );
+
+  it(
+    'reads a commit too large to announce only on nodes with a listener that wants its stream',
+    { timeout: 15_000 },
+    async () => {
+      const [a, b, c] = (await nodes({ announceMaxBytes: 512 })) as [RedisEngine, RedisEngine, RedisEngine];
+      await using([a, b, c], async () => {
+        const onB: AnyEnvelope[] = [];
+        b.onAppend((_s, events) => onB.push(...events), {
+          wants: (stream) => stream === 'task:1',
+          skipped: () => assert.fail('B wants the stream'),
+        });
+        // C serves nobody: it hears what travels with the announcements and is told of the rest.
+        const onC: AnyEnvelope[] = [];
+        const skippedOnC: number[] = [];
+        c.onAppend((_s, events) => onC.push(...events), {
+          wants: () => false,
+          skipped: (_s, through) => skippedOnC.push(through),
+        });
+        const before = await commandCalls(raw);
+        for (let i = 0; i < 6; i++) {
+          const big = i % 2 === 0;
+          await a.append('task:1', [ev(`x${i}`, { pad: big ? 'x'.repeat(600) : 'small' }), ev(`y${i}`)]);
+        }
+        await waitUntil(() => onB.length === 12 && skippedOnC.length === 3, 'B to hear all and C to skip 3');
+        const after = await commandCalls(raw);
+        assert.deepEqual(
+          onB.map((e) => e.seq),
+          range(1, 12),
+        );
+        assert.deepEqual(
+          onC.map((e) => e.seq),
+          [3, 4, 7, 8, 11, 12],
+          'C heard the small commits from their announcements',
+        );
+        assert.deepEqual(skippedOnC, [2, 6, 10]);
+        assert.equal((after.get('xrange') ?? 0) - (before.get('xrange') ?? 0), 3, 'only B read');
+        assert.deepEqual(
+          [b, c].map((n) => n.stats().rangeReads),
+          [3, 0],
+        );
+        // A subscriber arriving on C later reads the stream from the log as usual.
+        assert.deepEqual(
+          (await c.read('task:1', 0, 100)).events.map((e) => e.seq),
+          range(1, 12),
         );
       });
     },

@@ -4,6 +4,7 @@ import { closedError, encodeInputs, newEpoch } from './codec.js';
 import type {
   AppendBatchResult,
   AppendInput,
+  AppendInterest,
   AppendListener,
   Checkpoint,
   LogEngine,
@@ -61,12 +62,19 @@ export interface RedisEngineOptions {
   waitReplicas?: number;
   /** How long a group commit waits for `waitReplicas` confirmations, in ms. Default 1000. */
   waitTimeoutMs?: number;
+  /**
+   * How long one Redis command may take before it fails with `storage_unavailable`, in ms: a Redis
+   * that accepts connections but does not answer (stopped, swapping, cut off) must not hold appends
+   * forever. Default 5000.
+   */
+  commandTimeoutMs?: number;
 }
 
 export type RedisEngineStats = RedisStorageStats & RedisDeliveryStats;
 
 const DEFAULT_MAX_BATCH_EVENTS = 1000;
 export const DEFAULT_ANNOUNCE_MAX_BYTES = 64 * 1024;
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 5000;
 
 /**
  * The clustered log: every gateway node of a deployment opens the same Redis under the same prefix.
@@ -82,6 +90,8 @@ export class RedisEngine implements LogEngine {
   private readonly storage: RedisStorage<PendingAppend>;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** When a connection was first seen down by `connectionReport`, until both are up again. */
+  private downSince: number | undefined;
 
   private constructor(
     /** Tells this node's announcements from the others'; also names its Redis connections. */
@@ -116,8 +126,13 @@ export class RedisEngine implements LogEngine {
     const onError = options.onConnectionError ?? (() => {});
     const redisOptions = {
       lazyConnect: true,
-      // Fail a command after a few reconnect attempts instead of holding an append for minutes.
-      maxRetriesPerRequest: 2,
+      // While the connection is down, fail at once instead of queueing: a producer told
+      // `storage_unavailable` retries with the same ids (appends are idempotent), where a queued
+      // append would hang until ioredis gave up reconnecting. Commands in flight when the connection
+      // drops fail at the drop rather than being re-sent after it (the producer's retry does that).
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
       connectTimeout: 5000,
     };
     const nodeId = newEpoch();
@@ -173,8 +188,8 @@ export class RedisEngine implements LogEngine {
     return this.storage.listStreams(options);
   }
 
-  onAppend(listener: AppendListener): () => void {
-    return this.delivery.onAppend(listener);
+  onAppend(listener: AppendListener, interest?: AppendInterest): () => void {
+    return this.delivery.onAppend(listener, interest);
   }
 
   retentionPlan(policy: RetentionPolicy, now: number): Promise<TrimPlan[]> {
@@ -203,6 +218,20 @@ export class RedisEngine implements LogEngine {
       await this.storage.disconnect();
     })();
     return this.closing;
+  }
+
+  /**
+   * Readiness's `redis` check: both connections up (the log's, and the Pub/Sub one that hears other
+   * nodes' commits), else since when one is not and why.
+   */
+  connectionReport(): { ok: true } | { ok: false; cause: string; since: number } {
+    if (this.connected) {
+      this.downSince = undefined;
+      return { ok: true };
+    }
+    this.downSince ??= Date.now();
+    const cause = this.storage.ready ? 'subscriber_disconnected' : this.storage.disconnectCause;
+    return { ok: false, cause, since: this.downSince };
   }
 
   /** Whether both connections to Redis are up right now (false while ioredis reconnects). */

@@ -36,6 +36,14 @@ export class OpenQuestions {
     }
   }
 
+  /** Events of the stream went by unseen: its questions leave the gauge rather than stay open in it. */
+  forget(stream: string): void {
+    const ids = this.open.get(stream);
+    if (!ids) return;
+    this.#count -= ids.size;
+    this.open.delete(stream);
+  }
+
   private forgetOldest(): void {
     const [stream, ids] = this.open.entries().next().value ?? [];
     if (stream === undefined || !ids) return;

@@ -35,6 +35,11 @@ export class QuestionBook {
     this.closedKeys.delete(key(stream, questionId));
   }
 
+  /** Whether a question of the stream is waiting to time out. */
+  watches(stream: string): boolean {
+    return this.byStream.has(stream);
+  }
+
   /** Times the question out at `deadline` (ms since the epoch) unless it closes first. */
   watch(stream: string, questionId: string, deadline: number): void {
     const k = key(stream, questionId);

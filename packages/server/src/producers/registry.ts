@@ -86,7 +86,11 @@ export class ProducerRegistry {
     const every = Math.max(20, Math.min(1_000, Math.floor(deps.options.orphanAfterMs / 4)));
     this.sweeper = setInterval(() => this.sweep(Date.now()), every);
     this.sweeper.unref();
-    this.unlisten = deps.engine.onAppend((stream, events) => this.onAppend(stream, events));
+    // A task owned here is released when it ends, so its events are wanted.
+    this.unlisten = deps.engine.onAppend((stream, events) => this.onAppend(stream, events), {
+      wants: (stream) => this.owners.has(stream),
+      skipped: () => {},
+    });
   }
 
   get options(): ProducerOptions {

@@ -51,7 +51,11 @@ export class ProducerRouter implements CommandRouter {
 
   constructor(private readonly deps: ProducerRouterDeps) {
     this.questions = new QuestionBook((stream, questionId) => this.timeOut(stream, questionId));
-    this.unlisten = deps.engine.onAppend((stream, events) => this.onAppend(stream, events));
+    // Timeouts re-check the snapshot before they fire; the events matter for the questions watched.
+    this.unlisten = deps.engine.onAppend((stream, events) => this.onAppend(stream, events), {
+      wants: (stream) => this.questions.watches(stream),
+      skipped: () => {},
+    });
   }
 
   async dispatch(command: Command, sender: CommandSender): Promise<unknown> {

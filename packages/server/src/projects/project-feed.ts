@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isStreamName, projectStream, taskIdOf, type AnyEnvelope } from '@agentwire/protocol';
-import type { TaskProjects } from '../auth/task-projects.js';
+import { OWNER_UNKNOWN, projectSetBy, type TaskProjects } from '../auth/task-projects.js';
 import { encodeEnvelope } from '../hub/encode.js';
 import type { AppendBatchResult, AppendInput, LogEngine } from '../log/engine.js';
 import type { Logger } from '../logger.js';
@@ -42,6 +42,7 @@ export class ProjectFeed {
     if (taskIdOf(stream) === undefined) return Promise.resolve();
     const retried = batch.results.some((r) => r.duplicate);
     if (batch.appended.length === 0 && !retried) return Promise.resolve();
+    if (!retried && !this.chains.has(stream) && this.copiesNothing(stream, batch.appended)) return DONE;
     const previous = this.chains.get(stream) ?? Promise.resolve();
     const run = previous.then(() => this.copyNow(stream, batch, retried));
     const settled = run.catch(() => {});
@@ -50,6 +51,18 @@ export class ProjectFeed {
       if (this.chains.get(stream) === settled) this.chains.delete(stream);
     });
     return run;
+  }
+
+  /**
+   * True when no event of a fresh batch goes to a project stream, known without reading the log:
+   * the task belongs to no project before the batch and no event of it moves the task. Most tasks
+   * have no project, and their batches are then answered without a copy to wait for.
+   */
+  private copiesNothing(stream: string, events: readonly AnyEnvelope[]): boolean {
+    const owner = this.taskProjects.ownerAtIfKnown(stream, events[0]!.seq - 1);
+    if (owner === OWNER_UNKNOWN || typeof owner === 'string') return false;
+    for (const e of events) if (projectSetBy(e) !== undefined) return false;
+    return true;
   }
 
   private async copyNow(stream: string, batch: AppendBatchResult, retried: boolean): Promise<void> {
@@ -131,6 +144,8 @@ function copyOf(e: AnyEnvelope, now: number): AppendInput {
     json: encodeEnvelope(e),
   };
 }
+
+const DONE = Promise.resolve();
 
 /** Origin prefixes of recently copied streams: one hash per task, not one per event. */
 const origins = new Map<string, string>();

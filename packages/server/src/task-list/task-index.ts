@@ -116,7 +116,11 @@ export class TaskIndex {
 
   private async build(): Promise<void> {
     this.waiting = new Map();
-    this.unlisten ??= this.engine.onAppend((stream, events) => this.onCommit(stream, events));
+    // Once built, the list follows every task, so it wants every task stream's events.
+    this.unlisten ??= this.engine.onAppend((stream, events) => this.onCommit(stream, events), {
+      wants: (stream) => taskIdOf(stream) !== undefined,
+      skipped: () => {},
+    });
     const streams = await this.engine.listStreams({
       prefix: TASK_STREAM_PREFIX,
       limit: this.options.maxTasks,
