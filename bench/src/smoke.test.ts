@@ -111,6 +111,24 @@ test('bench harness smoke run', async (t) => {
     },
   );
 
+  await t.test(
+    'failover: publishing goes on after the Redis primary is killed, and WAIT loses nothing',
+    async (t) => {
+      const missing = requireRedisServer();
+      if (missing !== undefined) {
+        t.skip(missing);
+        return;
+      }
+      const rows = await run('failover');
+      assert.equal(rows.length, 6);
+      for (const r of rows.filter((r) => r.perSec !== undefined))
+        assert.ok(r.perSec! > 0, `${r.mode}: nothing`);
+      const wait = rows.find((r) => r.mode === 'WAIT 1 replica, kill -9 primary');
+      assert.ok(wait && Number.isFinite(wait.timeS), `WAIT: ${wait?.note}`);
+      assert.match(wait.note ?? '', /^0 of \d+ acknowledged events missing/);
+    },
+  );
+
   await t.test('reconnect storm: every subscriber resumes every missed event', async () => {
     const rows = await run('storm');
     const ours = rows.find((r) => r.server === 'agentwire');

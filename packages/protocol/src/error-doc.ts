@@ -50,7 +50,7 @@ export const errorAdvice: Record<ErrorCode, string> = {
   shutting_down: 'Reconnect with backoff (to another node if there is one) and resume with `since`.',
   unavailable: 'Retry with backoff; the gateway is starting or its log is not ready.',
   storage_unavailable:
-    'Retry the same request (same event ids) after `Retry-After`; nothing of it was stored. `GET /readyz` names the failing storage.',
+    'Retry the same request (same event ids) after `Retry-After`; nothing of it was stored, or (cause `NOREPLICAS`) it was stored but not confirmed by enough replicas, and the retry is deduplicated. `GET /readyz` names the failing storage.',
   internal: 'Retry with backoff; if it persists, report it with the time and the request.',
 };
 

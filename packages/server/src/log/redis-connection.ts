@@ -65,8 +65,9 @@ export function parseRedisUrl(url: string): RedisTarget {
  * Opens (lazily, as `options.lazyConnect` says) one connection to the target's primary. For
  * Sentinel, ioredis asks the sentinels for the primary on every (re)connection: a primary that
  * dies drops its connections, and they reconnect to the one promoted. A primary demoted while
- * alive refuses writes with READONLY, which reconnects the same way. (ioredis's `failoverDetector`
- * would also watch `+switch-master`, but its sentinel connections outlive `quit()`.)
+ * alive refuses writes with READONLY, which reconnects the same way. ioredis's `failoverDetector`
+ * (watching `+switch-master`) stays off: with ioredis 6.0 its sentinel connections were still
+ * open, and reconnecting, after the gateway had quit.
  */
 export function connectRedis(target: RedisTarget | string, options: RedisOptions): Redis {
   const resolved = typeof target === 'string' ? parseRedisUrl(target) : target;
