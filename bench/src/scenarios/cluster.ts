@@ -36,7 +36,7 @@ const DRAIN_MS = 3000;
  *
  * Redis is a redis-server of the scenario's own when one can be started, so nothing else's commands
  * are counted. `BENCH_ANNOUNCE_MAX_BYTES` sets the gateways' `announceMaxBytes` (0: positions only,
- * every node reads every other node's commits back, as before the announcements carried events).
+ * so the nodes serving a stream read its commits back).
  */
 export async function runCluster(ctx: Context, scenario: string, options: ClusterOptions): Promise<Row[]> {
   const rows: Row[] = [];

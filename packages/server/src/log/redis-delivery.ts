@@ -63,7 +63,7 @@ const GAP_RETRIES = 18;
  * order they were published, and each is published inside its atomic commit, so the announcements
  * arrive in commit order, this node's own included. Listeners hear another node's commit from its
  * announcement, which carries the events when they fit `announceMaxBytes` (else the announced range
- * is read back from the log), and this node's own commit when its announcement arrives (its events
+ * is read back from the log, if a listener here wants the stream), and this node's own commit when its announcement arrives (its events
  * are already in hand). Each stream's deliveries form one chain that remembers the last seq
  * delivered, so a seq is heard at most once and never before a smaller one; if announcements were
  * lost (the subscriber reconnected), the node compares every stream it tracks with its head once

@@ -41,8 +41,8 @@ export interface RedisEngineOptions {
   /**
    * Most bytes of events (their stored text) an announcement carries to the other nodes, so they
    * deliver the commit without reading it back from Redis. A larger commit is announced by its
-   * positions only and every node reads it from the log. 0 announces positions only. Default
-   * 65 536 (docs/limits.md).
+   * positions only and read back by the nodes whose listeners want its stream (`AppendInterest`).
+   * 0 announces positions only. Default 65 536 (docs/limits.md).
    */
   announceMaxBytes?: number;
   /** Where errors thrown by append listeners go; defaults to a process warning. */
