@@ -1,9 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import {
+  redisCommandCalls,
+  startRedisServer,
+  wipeRedisPrefix,
+  type RedisServer,
+} from '@agentwire/server/testing';
 import { Redis } from 'ioredis';
 import { ServerProc } from '../server-proc.js';
 import type { RunResult } from '../servers/driver.js';
@@ -41,7 +42,7 @@ const DRAIN_MS = 3000;
 export async function runCluster(ctx: Context, scenario: string, options: ClusterOptions): Promise<Row[]> {
   const rows: Row[] = [];
   if (!ctx.servers.includes('agentwire')) return rows;
-  const own = await OwnRedis.start();
+  const own = await ownRedis();
   const url = own?.url ?? options.redisUrl;
   const redis = new Redis(url);
   const announce = process.env.BENCH_ANNOUNCE_MAX_BYTES;
@@ -63,7 +64,7 @@ export async function runCluster(ctx: Context, scenario: string, options: Cluste
           if (opened.failed > 0) ctx.log(`  ${opened.failed} subscribers failed to connect`);
         }
         await ctx.group.reset();
-        const before = await commandCalls(redis);
+        const before = await redisCommandCalls(redis);
         const t0 = hrNow();
         const run = await nodes[0]!.request<RunResult>({
           cmd: 'run',
@@ -78,7 +79,7 @@ export async function runCluster(ctx: Context, scenario: string, options: Cluste
           snap = await ctx.group.snapshot();
         }
         const wallS = (hrNow() - t0) / 1e9;
-        const after = await commandCalls(redis);
+        const after = await redisCommandCalls(redis);
         const delta = (cmd: string): number => (after.get(cmd) ?? 0) - (before.get(cmd) ?? 0);
         let total = 0;
         for (const cmd of after.keys()) if (cmd !== 'info') total += delta(cmd);
@@ -105,7 +106,7 @@ export async function runCluster(ctx: Context, scenario: string, options: Cluste
       } finally {
         await ctx.group.close();
         await Promise.all(nodes.map((n) => n.stop()));
-        if (!own) await wipe(redis, prefix);
+        if (!own) await wipeRedisPrefix(url, prefix);
       }
     }
   } finally {
@@ -115,75 +116,11 @@ export async function runCluster(ctx: Context, scenario: string, options: Cluste
   return rows;
 }
 
-/** Calls per command so far, from INFO commandstats. */
-async function commandCalls(redis: Redis): Promise<Map<string, number>> {
-  const calls = new Map<string, number>();
-  for (const line of (await redis.info('commandstats')).split('\n')) {
-    const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
-    if (m) calls.set(m[1]!, Number(m[2]));
-  }
-  return calls;
-}
-
-async function wipe(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
-
-/** A redis-server of the scenario's own (no persistence: only its command counts matter here). */
-class OwnRedis {
-  private constructor(
-    readonly url: string,
-    private readonly child: ChildProcess,
-    private readonly dir: string,
-  ) {}
-
-  static async start(): Promise<OwnRedis | undefined> {
-    if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return undefined;
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => {
-        const { port: p } = s.address() as { port: number };
-        s.close(() => resolve(p));
-      });
-      s.on('error', reject);
-    });
-    const dir = mkdtempSync(join(tmpdir(), 'agentwire-bench-redis-'));
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    const url = `redis://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        await probe.ping();
-        return new OwnRedis(url, child, dir);
-      } catch {
-        if (i > 100) {
-          child.kill('SIGKILL');
-          return undefined;
-        }
-        await sleep(50);
-      } finally {
-        probe.disconnect();
-      }
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-      this.child.kill('SIGKILL');
-      await exited;
-    }
-    rmSync(this.dir, { recursive: true, force: true });
+/** A redis-server of the scenario's own, so only the gateways' commands are counted; none without one. */
+async function ownRedis(): Promise<RedisServer | undefined> {
+  try {
+    return await startRedisServer({ args: ['--appendonly', 'no'] });
+  } catch {
+    return undefined;
   }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createClient } from '@agentwire/client';
-import { Redis } from 'ioredis';
+import { wipeRedisPrefix } from '@agentwire/server/testing';
 import { io as ioClient } from 'socket.io-client';
 import { Balancer } from '../load/balancer.js';
 import { ServerProc } from '../server-proc.js';
@@ -130,7 +130,7 @@ export async function runNodeKill(ctx: Context, scenario: string, options: NodeK
       for (const s of subs) s.close();
       await balancer.close();
       await Promise.all(nodes.map((n) => n.stop()));
-      await wipe(options.redisUrl, prefix);
+      await wipeRedisPrefix(options.redisUrl, prefix);
     }
   }
   return rows;
@@ -175,18 +175,4 @@ async function socketIoSubscriber(port: number): Promise<Subscriber> {
     socket.once('connect_error', reject);
   });
   return { tally, close: () => void socket.close() };
-}
-
-async function wipe(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }

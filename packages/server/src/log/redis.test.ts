@@ -6,6 +6,7 @@ import { AgentwireError, type AnyEnvelope } from '@agentwire/protocol';
 import { Redis } from 'ioredis';
 import { requireRedisServer, startRedisServer, type RedisServer } from '../testing/redis-server.js';
 import { requireService } from '../testing/services.js';
+import { redisCommandCalls } from '../testing/redis.js';
 import { waitUntil } from '../testing/wait.js';
 import type { AppendInput, LogEngine } from './engine.js';
 import { runEngineSuite } from '../testing/engine-suite.js';
@@ -308,16 +309,6 @@ describe('redis log engine', { skip }, () => {
   });
 });
 
-/** Calls per command so far, from INFO commandstats (commands run by scripts included). */
-async function commandCalls(redis: Redis): Promise<Map<string, number>> {
-  const calls = new Map<string, number>();
-  for (const line of (await redis.info('commandstats')).split('\n')) {
-    const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
-    if (m) calls.set(m[1]!, Number(m[2]));
-  }
-  return calls;
-}
-
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 // On a redis-server of its own, so INFO commandstats counts this test's commands and nobody else's.
@@ -359,7 +350,7 @@ describe('redis engine reads per event', { skip: skip ?? requireRedisServer() },
       await using([a, b, c], async () => {
         const onB = heard(b, 'task:1', 60);
         const onC = heard(c, 'task:1', 60);
-        const before = await commandCalls(raw);
+        const before = await redisCommandCalls(raw);
         for (let i = 0; i < 30; i++) {
           await a.append('task:1', [
             { ...ev(`e${i}`, { text: `ünïcødé \u2028 "quoted" ${i}`, nested: { n: i, list: [1, null] } }) },
@@ -367,7 +358,7 @@ describe('redis engine reads per event', { skip: skip ?? requireRedisServer() },
           ]);
         }
         await Promise.all([onB.done, onC.done]);
-        const after = await commandCalls(raw);
+        const after = await redisCommandCalls(raw);
         const stored = (await a.read('task:1', 0, 100)).events;
         assert.deepEqual(onB.events, stored, 'node B heard exactly what the log holds, trace included');
         assert.deepEqual(onC.events, stored, 'node C heard exactly what the log holds, trace included');
@@ -385,7 +376,7 @@ describe('redis engine reads per event', { skip: skip ?? requireRedisServer() },
       await using([a, b, c], async () => {
         const onB = heard(b, 'task:1', 40);
         const onC = heard(c, 'task:1', 40);
-        const before = await commandCalls(raw);
+        const before = await redisCommandCalls(raw);
         let large = 0;
         for (let i = 0; i < 20; i++) {
           // Every other commit is over the bound; the rest travel with their announcement.
@@ -394,7 +385,7 @@ describe('redis engine reads per event', { skip: skip ?? requireRedisServer() },
           await a.append('task:1', [ev(`x${i}`, { pad: big ? 'x'.repeat(600) : 'small' }), ev(`y${i}`)]);
         }
         await Promise.all([onB.done, onC.done]);
-        const after = await commandCalls(raw);
+        const after = await redisCommandCalls(raw);
         const stored = (await a.read('task:1', 0, 100)).events;
         assert.deepEqual(onB.events, stored);
         assert.deepEqual(onC.events, stored);
@@ -426,13 +417,13 @@ describe('redis engine reads per event', { skip: skip ?? requireRedisServer() },
           wants: () => false,
           skipped: (_s, through) => skippedOnC.push(through),
         });
-        const before = await commandCalls(raw);
+        const before = await redisCommandCalls(raw);
         for (let i = 0; i < 6; i++) {
           const big = i % 2 === 0;
           await a.append('task:1', [ev(`x${i}`, { pad: big ? 'x'.repeat(600) : 'small' }), ev(`y${i}`)]);
         }
         await waitUntil(() => onB.length === 12 && skippedOnC.length === 3, 'B to hear all and C to skip 3');
-        const after = await commandCalls(raw);
+        const after = await redisCommandCalls(raw);
         assert.deepEqual(
           onB.map((e) => e.seq),
           range(1, 12),

@@ -17,3 +17,13 @@ export async function wipeRedisPrefix(url: string, prefix: string): Promise<numb
   }
   return deleted;
 }
+
+/** Calls per command so far, from INFO commandstats (commands run by scripts included). */
+export async function redisCommandCalls(redis: Redis): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  for (const line of (await redis.info('commandstats')).split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
+    if (m) calls.set(m[1]!, Number(m[2]));
+  }
+  return calls;
+}
