@@ -10,10 +10,9 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { connect, type AgentwireError as ProducerError } from '@agentwire/agent';
-import { createClient, type Client } from '@agentwire/client';
-import type { AnyEnvelope } from '@agentwire/protocol';
 import { requireService, wipeRedisPrefix } from '@agentwire/server/testing';
 import { waitFor } from './testing/index.js';
+import { longestGap, watch, type Watcher } from './testing/watchers.js';
 
 const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
 const redisUrl = process.env.AGENTWIRE_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -112,28 +111,6 @@ class GatewayNode {
   }
 }
 
-/** A client SDK subscriber and when each event reached it. */
-interface Watcher {
-  name: string;
-  client: Client;
-  events: AnyEnvelope[];
-  arrivals: number[];
-  resets: number;
-}
-
-/** The longest time without an entry of `times` (sorted) within [from, to). */
-function longestGap(times: readonly number[], from: number, to: number): number {
-  let last = from;
-  let longest = 0;
-  for (const at of times) {
-    if (at < from) continue;
-    if (at >= to) break;
-    longest = Math.max(longest, at - last);
-    last = at;
-  }
-  return Math.max(longest, to - last);
-}
-
 describe('failover across real gateway processes', { skip }, () => {
   const nodes: GatewayNode[] = [];
   const watchers: Watcher[] = [];
@@ -169,20 +146,7 @@ describe('failover across real gateway processes', { skip }, () => {
       for (let i = 0; i < SUBSCRIBERS; i++) {
         const first = i % nodes.length;
         const list = [...urls.slice(first), ...urls.slice(0, first)];
-        const w: Watcher = {
-          name: `s${i}@${'ABC'[first]}`,
-          client: createClient({ url: list }),
-          events: [],
-          arrivals: [],
-          resets: 0,
-        };
-        const sub = w.client.subscribe(task.stream, { since: { seq: 0 }, snapshot: false });
-        sub.on('event', (e) => {
-          w.events.push(e);
-          w.arrivals.push(performance.now());
-        });
-        sub.on('reset', () => w.resets++);
-        watchers.push(w);
+        watchers.push(watch(`s${i}@${'ABC'[first]}`, list, task.stream));
       }
 
       let published = 0;

@@ -8,22 +8,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { connect, type AgentwireError as ProducerError } from '@agentwire/agent';
-import { createClient, type Client } from '@agentwire/client';
-import type { AnyEnvelope } from '@agentwire/protocol';
 import { createGateway, type Gateway } from '@agentwire/server';
 import { requireRedisServer, startRedisServer, type RedisServer } from '@agentwire/server/testing';
 import { waitFor } from './testing/index.js';
+import { longestGap, watch, type Watcher } from './testing/watchers.js';
 
 const skip = requireRedisServer();
 const PUBLISH_EVERY_MS = 10;
-
-interface Watcher {
-  name: string;
-  client: Client;
-  events: AnyEnvelope[];
-  arrivals: number[];
-  resets: number;
-}
 
 /** What one HTTP refusal of a publish said. */
 interface Refusal {
@@ -35,19 +26,6 @@ interface Refusal {
 async function readyz(url: string): Promise<{ status: number; body: { checks: Record<string, unknown> } }> {
   const res = await fetch(`${url}/readyz`);
   return { status: res.status, body: (await res.json()) as { checks: Record<string, unknown> } };
-}
-
-/** The longest time without an entry of `times` (sorted) within [from, to). */
-function longestGap(times: readonly number[], from: number, to: number): number {
-  let last = from;
-  let longest = 0;
-  for (const at of times) {
-    if (at < from) continue;
-    if (at >= to) break;
-    longest = Math.max(longest, at - last);
-    last = at;
-  }
-  return Math.max(longest, to - last);
 }
 
 describe('Redis killed and restarted under three gateways', { skip }, () => {
@@ -111,20 +89,7 @@ describe('Redis killed and restarted under three gateways', { skip }, () => {
 
       // One subscriber per node, each knowing only its node: a stall is that node's own.
       gateways.forEach((g, i) => {
-        const w: Watcher = {
-          name: `s@${'ABC'[i]}`,
-          client: createClient({ url: g.url }),
-          events: [],
-          arrivals: [],
-          resets: 0,
-        };
-        const sub = w.client.subscribe(task.stream, { since: { seq: 0 }, snapshot: false });
-        sub.on('event', (e) => {
-          w.events.push(e);
-          w.arrivals.push(performance.now());
-        });
-        sub.on('reset', () => w.resets++);
-        watchers.push(w);
+        watchers.push(watch(`s@${'ABC'[i]}`, g.url, task.stream));
       });
 
       let published = 0;
