@@ -4,15 +4,16 @@
  * them. For each configuration it records a Chromium trace over a measured window and the pages'
  * own frame timing, and prints frames dropped, long tasks, p99 frame time and main-thread busy %.
  *
- * "20 open tasks": `tabs`, a person with 20 task tabs open next to the task list (21 pages in one
- * browser). The bench brings the first task page to the front; headless Chromium keeps every page's visibilityState
- * `visible` but throttles the animation frames of the pages behind it to about one a second, as a
- * browser does with background tabs, unless a CSS animation runs in them. So in `tabs` the front
- * page's columns are what the person sees; the pooled frames count the pages behind as dropping
- * nearly every frame, which is their throttling, not jank.
+ * "20 open tasks" two ways: `watch`, the one page showing the 20 tasks' answers as they grow, and
+ * `tabs`, a person with 20 task tabs open next to the task list (21 pages in one browser). The
+ * bench brings the first task page to the front; headless Chromium keeps every page's
+ * visibilityState `visible` but throttles the animation frames of the pages behind it to about one
+ * a second, as a browser does with background tabs, unless a CSS animation runs in them. So in
+ * `tabs` the front page's columns are what the person sees; the pooled frames count the pages
+ * behind as dropping nearly every frame, which is their throttling, not jank.
  *
  *   npm run bench:render -w @agentwire/dashboard
- *   RENDER_BENCH_SECONDS=10 RENDER_BENCH_RUNS=2 RENDER_BENCH_CONFIGS=list,task,terminal,tabs
+ *   RENDER_BENCH_SECONDS=10 RENDER_BENCH_RUNS=2 RENDER_BENCH_CONFIGS=list,task,terminal,watch,tabs
  *   RENDER_BENCH_APP=/path/to/dist/app   (another build of the dashboard, to compare)
  *
  * Every page pins the WebSocket transport: the tabs share one browser profile, whose six HTTP
@@ -63,6 +64,10 @@ const terminalReady = (page: Page) =>
     undefined,
     { timeout: READY_MS },
   );
+const watchTiles = (page: Page, selector: string) =>
+  page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length >= n, [selector, TASKS] as const, {
+    timeout: READY_MS,
+  });
 
 const configs: Config[] = [
   {
@@ -92,6 +97,13 @@ const configs: Config[] = [
     paths: (ids) => [`/tasks/${ids[0]}/terminal`],
     opened: terminalReady,
     ready: terminalReady,
+  },
+  {
+    name: 'watch',
+    what: 'the watch page: the 20 tasks’ answers growing side by side',
+    paths: () => ['/watch'],
+    opened: (page) => watchTiles(page, '.watch-tile'),
+    ready: (page) => watchTiles(page, '.watch-text'),
   },
   {
     name: 'tabs',
