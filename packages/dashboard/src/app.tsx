@@ -7,6 +7,7 @@ import { ProjectView } from './views/ProjectView.js';
 import { SystemView } from './views/SystemView.js';
 import { TaskListView } from './views/TaskListView.js';
 import { TaskView } from './views/TaskView.js';
+import { WatchView } from './views/WatchView.js';
 
 function titleOf(route: Route): string {
   switch (route.page) {
@@ -16,6 +17,8 @@ function titleOf(route: Route): string {
       return `Task ${route.taskId}`;
     case 'project':
       return `Project ${route.projectId}`;
+    case 'watch':
+      return 'Watch';
     case 'system':
       return 'System';
     case 'new':
@@ -30,7 +33,7 @@ export function App(): ReactNode {
   useEffect(() => {
     document.title = `${titleOf(route)} · agentwire`;
   }, [route]);
-  const section = route.page === 'system' ? 'system' : 'tasks';
+  const section = route.page === 'system' || route.page === 'watch' ? route.page : 'tasks';
   return (
     <>
       <a className="skip" href="#main">
@@ -52,6 +55,9 @@ export function App(): ReactNode {
         <nav aria-label="Main">
           <Link to="/" aria-current={section === 'tasks' ? 'page' : undefined}>
             Tasks
+          </Link>
+          <Link to="/watch" aria-current={section === 'watch' ? 'page' : undefined}>
+            Watch
           </Link>
           <Link to="/system" aria-current={section === 'system' ? 'page' : undefined}>
             System
@@ -81,6 +87,8 @@ function Page({ route }: { route: Route }): ReactNode {
       return <TaskView key={route.taskId} taskId={route.taskId} tab={route.tab} />;
     case 'project':
       return <ProjectView key={route.projectId} projectId={route.projectId} />;
+    case 'watch':
+      return <WatchView status={route.status} project={route.project} />;
     case 'system':
       return <SystemView />;
     case 'new':

@@ -5,6 +5,7 @@ export type Route =
   | { page: 'tasks'; status: string | undefined; project: string | undefined; search: string | undefined }
   | { page: 'task'; taskId: string; tab: 'overview' | 'terminal' }
   | { page: 'project'; projectId: string }
+  | { page: 'watch'; status: string | undefined; project: string | undefined }
   | { page: 'system' }
   | { page: 'new' }
   | { page: 'missing'; path: string };
@@ -25,6 +26,8 @@ export function parseRoute(pathname: string, search: string): Route {
     if (parts.length === 2) return { page: 'task', taskId: parts[1], tab: 'overview' };
     if (parts[2] === 'terminal') return { page: 'task', taskId: parts[1], tab: 'terminal' };
   }
+  if (parts[0] === 'watch' && parts.length === 1)
+    return { page: 'watch', status: q.get('status') ?? undefined, project: q.get('project') ?? undefined };
   if (parts[0] === 'system' && parts.length === 1) return { page: 'system' };
   if (parts[0] === 'new' && parts.length === 1) return { page: 'new' };
   return { page: 'missing', path: pathname };

@@ -40,7 +40,9 @@ const Message = memo(function Message({
       <div className="message-who">{who}</div>
       <div className="message-text">
         {m.text}
-        {!m.done && <span className="caret" aria-hidden="true" />}
+        {/* Keyed by the text's length: each growth remounts the caret, restarting its animation's
+            delay, so it blinks only once the text has stalled and not in every frame of a stream. */}
+        {!m.done && <span key={m.text.length} className="caret" aria-hidden="true" />}
       </div>
     </li>
   );
