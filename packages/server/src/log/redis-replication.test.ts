@@ -35,10 +35,12 @@ describe('Redis WAIT for replicas', { skip }, () => {
       );
       servers.push(await startRedisServer({ replicaOf: `127.0.0.1:${primary.port}` }));
       // The retry, as a producer would send it: the same ids, answered once the replica confirms.
+      // The replica's first sync can take seconds on a loaded machine; the bound only names a hang.
+      const deadline = Date.now() + 60_000;
       let retry: Awaited<ReturnType<RedisEngine['append']>> | undefined;
-      for (let attempt = 0; retry === undefined; attempt++) {
+      while (retry === undefined) {
         retry = await engine.append('task:w', [ev('a'), ev('b')]).catch((err: unknown) => {
-          if (!(err instanceof AgentwireError) || err.code !== 'storage_unavailable' || attempt > 200)
+          if (!(err instanceof AgentwireError) || err.code !== 'storage_unavailable' || Date.now() > deadline)
             throw err;
           return undefined;
         });
